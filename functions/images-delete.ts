@@ -1,0 +1,10 @@
+import { deleteImage } from '../lib/images';
+import { httpHandler, noContent } from '../lib/http';
+import { imageIdParamsSchema, parse } from '../lib/validation';
+
+/** DELETE /api/v1/images/{id}: the row and its file. */
+export const handler = httpHandler(async (event) => {
+  const { id } = parse(imageIdParamsSchema, event.pathParameters ?? {});
+  await deleteImage(id);
+  return noContent();
+});

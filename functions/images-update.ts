@@ -1,0 +1,10 @@
+import { updateImage } from '../lib/images';
+import { httpHandler, json, jsonBody } from '../lib/http';
+import { imageIdParamsSchema, imagePatchSchema, parse } from '../lib/validation';
+
+/** PATCH /api/v1/images/{id}: change title and/or description. */
+export const handler = httpHandler(async (event) => {
+  const { id } = parse(imageIdParamsSchema, event.pathParameters ?? {});
+  const patch = parse(imagePatchSchema, jsonBody(event));
+  return json(200, await updateImage(id, patch));
+});

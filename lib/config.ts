@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/** Thrown when an environment variable is missing or malformed; fails the cold start loudly. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The longest object key the service makes: `images/<uuid>.<ext>` with a 4-letter extension. */
+export const MAX_OBJECT_KEY_LENGTH = 'images/'.length + 36 + '.webp'.length;
+/** `file_url` is stored in a VARCHAR(128). */
+export const MAX_FILE_URL_LENGTH = 128;
+
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
+const optionalUrl = z.url().optional().or(z.literal('').transform(() => undefined));
+
+const databaseSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  DB_MAX_CONNECTIONS: int(1, 1, 100),
+  DB_IDLE_TIMEOUT_SECONDS: int(20, 0, 3600),
+  DB_CONNECT_TIMEOUT_SECONDS: int(5, 1, 60),
+  DB_PREPARE: bool(true),
+});
+
+const storageSchema = z
+  .object({
+    S3_BUCKET: z.string().min(3).max(63),
+    S3_REGION: z.string().min(1).optional(),
+    AWS_REGION: z.string().min(1).default('us-east-1'),
+    S3_ENDPOINT: optionalUrl,
+    S3_FORCE_PATH_STYLE: bool(false),
+    S3_TIMEOUT_MS: int(5000, 100, 60_000),
+    S3_MAX_ATTEMPTS: int(3, 1, 10),
+    FILES_BASE_URL: z
+      .url()
+      .regex(/^https?:\/\//, 'must be an http(s) URL')
+      .transform((u) => u.replace(/\/+$/, '')),
+  })
+  .refine((c) => c.FILES_BASE_URL.length + 1 + MAX_OBJECT_KEY_LENGTH <= MAX_FILE_URL_LENGTH, {
+    path: ['FILES_BASE_URL'],
+    message: `is too long: file_url (base + "/" + a ${MAX_OBJECT_KEY_LENGTH}-character key) must fit in ${MAX_FILE_URL_LENGTH} characters`,
+  });
+
+const uploadSchema = z.object({
+  MAX_UPLOAD_BYTES: int(4 * 1024 * 1024, 1, 100 * 1024 * 1024),
+});
+
+const logSchema = z.object({
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+function parseSection<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): Readonly<z.infer<T>> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(env)'} ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze(result.data);
+}
+
+/** A section parsed from process.env on first use and cached for the life of the container. */
+function section<T extends z.ZodType>(schema: T): () => Readonly<z.infer<T>> {
+  let value: Readonly<z.infer<T>> | undefined;
+  return () => (value ??= parseSection(schema, process.env));
+}
+
+/** Postgres settings; throws ConfigError naming the variable when DATABASE_URL is missing or bad. */
+export const databaseConfig = section(databaseSchema);
+/** S3 and file_url settings; throws ConfigError when S3_BUCKET or FILES_BASE_URL is missing or bad. */
+export const storageConfig = section(storageSchema);
+/** Upload limits. */
+export const uploadConfig = section(uploadSchema);
+/** Logging settings. */
+export const logConfig = section(logSchema);

@@ -1,0 +1,105 @@
+import { STATUS_CODES } from 'node:http';
+
+/** One field's validation failure, as sent in a 422's `errors` array. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** An error whose message is safe to send: it carries the status and the problem+json detail. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly errors: FieldError[] | undefined;
+
+  constructor(status: number, detail: string, errors?: FieldError[]) {
+    super(detail);
+    this.status = status;
+    this.errors = errors;
+  }
+
+  get title(): string {
+    return STATUS_CODES[this.status] ?? 'Error';
+  }
+}
+
+export class BadRequestError extends HttpError {
+  override name = 'BadRequestError';
+  constructor(detail: string) {
+    super(400, detail);
+  }
+}
+
+export class NotFoundError extends HttpError {
+  override name = 'NotFoundError';
+  constructor(detail: string) {
+    super(404, detail);
+  }
+}
+
+export class ConflictError extends HttpError {
+  override name = 'ConflictError';
+  constructor(detail: string) {
+    super(409, detail);
+  }
+}
+
+export class PayloadTooLargeError extends HttpError {
+  override name = 'PayloadTooLargeError';
+  constructor(limitBytes: number) {
+    super(413, `The file is larger than the limit of ${limitBytes} bytes (${formatBytes(limitBytes)}).`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends HttpError {
+  override name = 'UnsupportedMediaTypeError';
+  constructor(detail: string) {
+    super(415, detail);
+  }
+}
+
+export class ValidationError extends HttpError {
+  override name = 'ValidationError';
+  constructor(errors: FieldError[], detail = 'The request is not valid.') {
+    super(422, detail, errors);
+  }
+}
+
+/** A backing service (Postgres, S3) cannot be reached; the client may retry later. */
+export class ServiceUnavailableError extends HttpError {
+  override name = 'ServiceUnavailableError';
+  constructor(service: 'database' | 'object storage', options?: { cause?: unknown }) {
+    super(503, `The ${service} is unavailable; try again later.`);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}
+
+/** The problem+json body (RFC 9457) for an error; anything not an HttpError is a bare 500. */
+export function toProblem(err: unknown): { status: number; body: Record<string, unknown> } {
+  if (err instanceof HttpError) {
+    return {
+      status: err.status,
+      body: {
+        type: 'about:blank',
+        title: err.title,
+        status: err.status,
+        detail: err.message,
+        ...(err.errors ? { errors: err.errors } : {}),
+      },
+    };
+  }
+  return {
+    status: 500,
+    body: {
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'An unexpected error occurred.',
+    },
+  };
+}

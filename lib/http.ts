@@ -1,0 +1,130 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpMultipartBodyParser from '@middy/http-multipart-body-parser';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { uploadConfig } from './config';
+import { BadRequestError, NotFoundError, PayloadTooLargeError, toProblem } from './errors';
+import { describeError, log, setRequestId } from './log';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+/** Sent on every response, success or error. */
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+/** A JSON response. */
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** A response with no body (204). */
+export function noContent(): HttpResult {
+  return { statusCode: 204, headers: {} };
+}
+
+/** A request header, case-insensitively. */
+export function header(event: HttpEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+/** The raw body as text, base64 decoded when API Gateway encoded it. */
+function bodyText(event: HttpEvent): string {
+  if (!event.body) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+/** The parsed JSON body; throws BadRequestError (400) when it is not JSON. */
+export function jsonBody(event: HttpEvent): unknown {
+  const type = header(event, 'content-type') ?? '';
+  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+    throw new BadRequestError('The body must be JSON, sent with Content-Type: application/json.');
+  }
+  const text = bodyText(event);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadRequestError('The body is not valid JSON.');
+  }
+}
+
+/** Logs every request's outcome and turns every error into a problem+json response. */
+const problemResponses = (): MiddlewareObj<HttpEvent, HttpResult> => ({
+  before: (request) => {
+    setRequestId(request.context.awsRequestId);
+    // A greedy {proxy+} route exists only to accept a trailing slash (serverless.yml).
+    if (request.event.pathParameters?.proxy) throw new NotFoundError('No such resource.');
+  },
+  after: (request) => {
+    if (request.response) {
+      request.response.headers = { ...request.response.headers, ...SECURITY_HEADERS };
+    }
+  },
+  onError: (request) => {
+    const err = request.error;
+    const { status, body } = toProblem(err);
+    if (status >= 500) {
+      log.error('request failed', { status, route: request.event.routeKey, ...describeError(err) });
+    } else {
+      log.info('request rejected', { status, route: request.event.routeKey, detail: body.detail });
+    }
+    request.response = {
+      statusCode: status,
+      headers: { 'content-type': 'application/problem+json', ...SECURITY_HEADERS },
+      body: JSON.stringify(body),
+    };
+  },
+});
+
+/**
+ * Parses multipart/form-data with @middy/http-multipart-body-parser under the upload limit.
+ * A body that is not multipart is a 400, an oversized file a 413 with the limit in the detail.
+ */
+const multipartBody = (): MiddlewareObj<HttpEvent, HttpResult> => {
+  const limit = uploadConfig().MAX_UPLOAD_BYTES;
+  const parser = httpMultipartBodyParser({
+    // Its own Content-Type check refuses quoted boundaries that browsers and curl may send; ours is below.
+    disableContentTypeCheck: true,
+    // Two files allowed through so that a second file part is seen and refused, not silently dropped.
+    busboy: { limits: { fileSize: limit, files: 2, fields: 10, parts: 12, fieldSize: 64 * 1024 } },
+  });
+  // A body far beyond the limit is refused before it is decoded and parsed.
+  const maxBodyLength = Math.ceil(((limit + 64 * 1024) * 4) / 3);
+  return {
+    before: async (request) => {
+      const type = header(request.event, 'content-type') ?? '';
+      if (!/^multipart\/form-data\s*;(.*;)?\s*boundary=/i.test(type)) {
+        throw new BadRequestError(
+          'The body must be multipart/form-data with the fields title, description and file.',
+        );
+      }
+      if (!request.event.body) throw new BadRequestError('The multipart body is empty.');
+      if (request.event.body.length > maxBodyLength) throw new PayloadTooLargeError(limit);
+      try {
+        await parser.before?.(request as never);
+      } catch (err) {
+        const status = (err as { statusCode?: unknown }).statusCode;
+        if (status === 413) throw new PayloadTooLargeError(limit);
+        throw new BadRequestError('The multipart body could not be parsed.');
+      }
+    },
+  };
+};
+
+/** Wraps a handler in the shared middy stack; `multipart` adds the upload body parser. */
+export function httpHandler(handler: Handler, options: { multipart?: boolean } = {}) {
+  const stack = middy<HttpEvent, HttpResult>().use(problemResponses());
+  if (options.multipart) stack.use(multipartBody());
+  return stack.handler(handler);
+}

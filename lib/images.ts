@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { db, dbErrorCode, isDbUnavailable } from './db';
+import { ConflictError, HttpError, NotFoundError, ServiceUnavailableError } from './errors';
+import { encodeCursor, type Cursor } from './cursor';
+import { log, describeError } from './log';
+import { images } from './schema';
+import { deleteObject, keyOfUrl, publicUrl, putObject } from './storage';
+import type { ImageType } from './upload';
+import type { ImagePatch } from './validation';
+
+/** The image resource as the API returns it, keys in the contract's order. */
+export interface Image {
+  id: string;
+  title: string;
+  description: string;
+  filename: string;
+  file_url: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NewImage {
+  title: string;
+  description: string;
+  filename: string;
+  bytes: Uint8Array;
+  type: ImageType;
+}
+
+export interface ImagePage {
+  items: Image[];
+  next: string | undefined;
+}
+
+/** Exact to the microsecond, always in UTC with six fractional digits. */
+const isoTimestamp = (column: typeof images.createdAt | typeof images.updatedAt) =>
+  sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')`;
+
+const imageColumns = {
+  id: images.id,
+  title: images.title,
+  description: images.description,
+  filename: images.filename,
+  file_url: images.fileUrl,
+  created_at: isoTimestamp(images.createdAt),
+  updated_at: isoTimestamp(images.updatedAt),
+};
+
+const TITLE_TAKEN = 'images_title_key';
+
+/** Runs database work, turning an unreachable database into ServiceUnavailableError (503). */
+async function withDb<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    if (dbErrorCode(err) === '23505' && isTitleConflict(err)) {
+      throw new ConflictError('An image with this title already exists.');
+    }
+    if (isDbUnavailable(err)) throw new ServiceUnavailableError('database', { cause: err });
+    throw err;
+  }
+}
+
+function isTitleConflict(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if ((e as { constraint_name?: unknown }).constraint_name === TITLE_TAKEN) return true;
+  }
+  return false;
+}
+
+/**
+ * Stores the file and its row together: the row is inserted in a transaction that commits only after
+ * the object is written, so a taken title (409) or a down database (503) never touches S3, and a
+ * failed S3 write (503) leaves no row. Should the commit itself fail, the object is removed again.
+ */
+export async function createImage(input: NewImage): Promise<Image> {
+  const id = randomUUID();
+  const key = `images/${id}.${input.type.ext}`;
+  let stored = false;
+  try {
+    return await withDb(() =>
+      db().transaction(async (tx) => {
+        const [row] = await tx
+          .insert(images)
+          .values({
+            id,
+            title: input.title,
+            description: input.description,
+            filename: input.filename,
+            fileUrl: publicUrl(key),
+          })
+          .returning(imageColumns);
+        if (!row) throw new Error('INSERT returned no row');
+        await putObject(key, input.bytes, input.type.mime, input.filename);
+        stored = true;
+        return row;
+      }),
+    );
+  } catch (err) {
+    if (stored) await removeOrphan(key, err);
+    throw err;
+  }
+}
+
+async function removeOrphan(key: string, cause: unknown): Promise<void> {
+  try {
+    await deleteObject(key);
+    log.warn('upload rolled back after its object was stored; object removed', { key, ...describeError(cause) });
+  } catch (err) {
+    log.error('orphaned object: the row was not committed and the object could not be removed', {
+      key,
+      ...describeError(err),
+    });
+  }
+}
+
+/** The image with this id; throws NotFoundError (404). */
+export async function getImage(id: string): Promise<Image> {
+  const [row] = await withDb(() => db().select(imageColumns).from(images).where(eq(images.id, id)));
+  if (!row) throw notFound(id);
+  return row;
+}
+
+/** A page of images, newest first, and the cursor of the next page when more remain. */
+export async function listImages(limit: number, after?: Cursor): Promise<ImagePage> {
+  const where: SQL | undefined = after
+    ? sql`(${images.createdAt}, ${images.id}) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`
+    : undefined;
+  const rows = await withDb(() =>
+    db()
+      .select(imageColumns)
+      .from(images)
+      .where(and(where))
+      .orderBy(desc(images.createdAt), desc(images.id))
+      .limit(limit + 1),
+  );
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  const next = rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : undefined;
+  return { items, next };
+}
+
+/**
+ * Changes title and/or description; updated_at moves forward on every update, strictly, even for
+ * two updates in one microsecond. Throws NotFoundError (404) or ConflictError (409, title taken).
+ */
+export async function updateImage(id: string, patch: ImagePatch): Promise<Image> {
+  const [row] = await withDb(() =>
+    db()
+      .update(images)
+      .set({
+        ...(patch.title !== undefined ? { title: patch.title } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        updatedAt: sql`greatest(now(), ${images.updatedAt} + interval '1 microsecond')`,
+      })
+      .where(eq(images.id, id))
+      .returning(imageColumns),
+  );
+  if (!row) throw notFound(id);
+  return row;
+}
+
+/**
+ * Deletes the row and its object together: the row's deletion commits only after S3 confirmed the
+ * object's, so an S3 failure (503) leaves both in place. Throws NotFoundError (404).
+ */
+export async function deleteImage(id: string): Promise<Pick<Image, 'id' | 'title'>> {
+  return withDb(() =>
+    db().transaction(async (tx) => {
+      const [row] = await tx
+        .delete(images)
+        .where(eq(images.id, id))
+        .returning({ id: images.id, title: images.title, fileUrl: images.fileUrl });
+      if (!row) throw notFound(id);
+      await deleteObject(keyOfUrl(row.fileUrl));
+      return { id: row.id, title: row.title };
+    }),
+  );
+}
+
+const notFound = (id: string) => new NotFoundError(`No image with id ${id}.`);

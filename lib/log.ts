@@ -1,0 +1,44 @@
+import { logConfig } from './config';
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+const rank: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+let requestId: string | undefined;
+
+/** Tags every following log line with the invocation's request id (one request per container). */
+export function setRequestId(id: string | undefined): void {
+  requestId = id;
+}
+
+function write(level: Level, msg: string, fields?: Record<string, unknown>): void {
+  if (rank[level] < rank[logConfig().LOG_LEVEL]) return;
+  const line = JSON.stringify({
+    time: new Date().toISOString(),
+    level,
+    msg,
+    ...(requestId ? { requestId } : {}),
+    ...fields,
+  });
+  (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
+}
+
+/** Describes an error for a log line: name, message, code and cause, never a request body. */
+export function describeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { error: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return {
+    error: err.name,
+    message: err.message,
+    ...(code !== undefined ? { code } : {}),
+    ...(err.cause !== undefined ? { cause: describeError(err.cause) } : {}),
+    ...(err.stack ? { stack: err.stack } : {}),
+  };
+}
+
+/** Structured JSON logs, one line each, as CloudWatch shows them. */
+export const log = {
+  debug: (msg: string, fields?: Record<string, unknown>) => write('debug', msg, fields),
+  info: (msg: string, fields?: Record<string, unknown>) => write('info', msg, fields),
+  warn: (msg: string, fields?: Record<string, unknown>) => write('warn', msg, fields),
+  error: (msg: string, fields?: Record<string, unknown>) => write('error', msg, fields),
+};

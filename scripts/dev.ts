@@ -1,0 +1,106 @@
+/**
+ * `npm start`: the API on http://localhost:3000 under serverless offline, with what it needs:
+ * Postgres from DATABASE_URL or an embedded PGlite, an S3 emulator (unless S3_ENDPOINT points at
+ * one), the migrations applied. Ctrl-C stops everything it started.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedPostgres, startS3Emulator, type Running } from './local-services';
+import { runMigrations } from './migrate';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = `${root}.data`;
+if (existsSync(`${root}.env`)) process.loadEnvFile(`${root}.env`);
+
+const env = process.env;
+const port = Number(env.PORT ?? 3000);
+const started: Running[] = [];
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    for (const service of started.reverse()) await service.stop().catch(() => {});
+  }
+  process.exit(code);
+}
+
+function say(line: string): void {
+  process.stdout.write(`[start] ${line}\n`);
+}
+
+try {
+  if (!env.DATABASE_URL) {
+    const pg = await startEmbeddedPostgres({ port: Number(env.PGLITE_PORT ?? 54329), directory: `${dataDir}/pglite` });
+    started.push(pg);
+    env.DATABASE_URL = pg.url;
+    say(`database: embedded PGlite at ${pg.url} (data in .data/pglite; set DATABASE_URL to use your Postgres)`);
+  } else {
+    say(`database: ${env.DATABASE_URL.replace(/\/\/[^@/]*@/, '//***@')}`);
+  }
+
+  env.S3_BUCKET ??= 'photo-gallery';
+  if (!env.S3_ENDPOINT) {
+    const s3 = await startS3Emulator({
+      port: Number(env.S3_PORT ?? 4569),
+      directory: `${dataDir}/s3`,
+      bucket: env.S3_BUCKET,
+    });
+    started.push(s3);
+    env.S3_ENDPOINT = s3.url;
+    env.S3_FORCE_PATH_STYLE = 'true';
+    env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
+    env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
+    env.FILES_BASE_URL ??= `${s3.url}/${env.S3_BUCKET}`;
+    say(`object storage: s3rver at ${s3.url}, bucket ${env.S3_BUCKET} (data in .data/s3)`);
+  } else {
+    say(`object storage: ${env.S3_ENDPOINT}, bucket ${env.S3_BUCKET}`);
+  }
+  env.FILES_BASE_URL ??= `${env.S3_ENDPOINT}/${env.S3_BUCKET}`;
+
+  await runMigrations(env.DATABASE_URL);
+  say('migrations applied');
+} catch (err) {
+  console.error('[start] could not start:', err instanceof Error ? err.message : err);
+  await stopAll(1);
+}
+
+const offline = spawn(`${root}node_modules/.bin/serverless`, ['offline', 'start'], {
+  cwd: root,
+  env: { ...env, PORT: String(port) },
+  stdio: ['ignore', 'inherit', 'inherit'],
+  detached: true,
+});
+offline.on('exit', (code) => {
+  if (!stopping) say(`serverless offline exited (${code ?? 'signal'})`);
+  void stopAll(code ?? 0);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    say('stopping…');
+    try {
+      if (offline.pid) process.kill(-offline.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    setTimeout(() => void stopAll(0), 3000).unref();
+  });
+}
+
+// Say where everything is once the API answers.
+const api = `http://localhost:${port}`;
+for (let i = 0; i < 120 && !stopping; i++) {
+  const ok = await fetch(`http://127.0.0.1:${port}/api/v1/images/?limit=1`)
+    .then((r) => r.status < 500)
+    .catch(() => false);
+  if (ok) {
+    say(`API ready: ${api}/api/v1/images/`);
+    say(`files served from ${env.FILES_BASE_URL}/images/…`);
+    say('Ctrl-C stops the API and everything started with it');
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 500));
+}

@@ -1,0 +1,54 @@
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import S3rver from 's3rver';
+
+/** A running local service and how to stop it. */
+export interface Running {
+  url: string;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts the s3rver S3 emulator on 127.0.0.1 with `bucket` created. Objects are served to anonymous
+ * GETs at `<url>/<bucket>/<key>`, which is what makes file_url work locally.
+ */
+export async function startS3Emulator(options: { port: number; directory: string; bucket: string }): Promise<Running> {
+  await mkdir(options.directory, { recursive: true });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port,
+    directory: options.directory,
+    silent: true,
+    configureBuckets: [{ name: options.bucket }],
+  });
+  const address = (await server.run()) as AddressInfo;
+  const http = (server as unknown as { httpServer: Server }).httpServer;
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    stop: async () => {
+      http.closeAllConnections();
+      await server.close();
+    },
+  };
+}
+
+/**
+ * Starts PGlite (Postgres in wasm, data kept in `directory`) served over the wire on 127.0.0.1, for
+ * running the API on a machine without Postgres. One query at a time: never for tests or benchmarks.
+ */
+export async function startEmbeddedPostgres(options: { port: number; directory: string }): Promise<Running> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  await mkdir(options.directory, { recursive: true });
+  const db = await PGlite.create(options.directory);
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port, maxConnections: 16 });
+  await server.start();
+  return {
+    url: `postgres://postgres@127.0.0.1:${options.port}/postgres`,
+    stop: async () => {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
