@@ -17,6 +17,7 @@ const env = process.env;
 const port = Number(env.PORT ?? 3000);
 const started: Running[] = [];
 let stopping = false;
+let signalled = false;
 
 async function stopAll(code: number): Promise<never> {
   if (!stopping) {
@@ -78,8 +79,9 @@ offline.on('exit', (code) => {
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    if (stopping) return;
+  process.on(signal, () => {
+    if (signalled) return;
+    signalled = true;
     say('stopping…');
     try {
       if (offline.pid) process.kill(-offline.pid, 'SIGTERM');
