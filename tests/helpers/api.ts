@@ -1,0 +1,82 @@
+import { handler as createHandler } from '../../functions/images-create';
+import { handler as deleteHandler } from '../../functions/images-delete';
+import { handler as getHandler } from '../../functions/images-get';
+import { handler as listHandler } from '../../functions/images-list';
+import { handler as updateHandler } from '../../functions/images-update';
+import { makeJpeg } from './images';
+import { invoke, multipart, type FileSpec, type Reply } from './lambda';
+
+export type Handlers = {
+  create: typeof createHandler;
+  get: typeof getHandler;
+  list: typeof listHandler;
+  update: typeof updateHandler;
+  remove: typeof deleteHandler;
+};
+
+const BASE = '/api/v1/images';
+
+/** The five endpoints called through their real handlers, as API Gateway would call them. */
+export function apiOf(h: Handlers) {
+  return {
+    /** POST with raw multipart parts. */
+    async uploadParts(parts: [string, string | FileSpec][], path = `${BASE}/`): Promise<Reply> {
+      const { body, contentType } = await multipart(parts);
+      return invoke(h.create, {
+        method: 'POST',
+        path,
+        route: 'POST /api/v1/images',
+        headers: { 'content-type': contentType },
+        body,
+      });
+    },
+    /** POST title, description and a file (a small JPEG unless given). */
+    upload(fields: { title: string; description?: string; file?: FileSpec }): Promise<Reply> {
+      return this.uploadParts([
+        ['title', fields.title],
+        ['description', fields.description ?? 'Short desc'],
+        ['file', fields.file ?? { bytes: makeJpeg(), filename: 'cat.jpg', type: 'image/jpeg' }],
+      ]);
+    },
+    get(id: string): Promise<Reply> {
+      return invoke(h.get, { method: 'GET', path: `${BASE}/${id}`, route: 'GET /api/v1/images/{id}', pathParameters: { id } });
+    },
+    list(query?: Record<string, string>, path = `${BASE}/`): Promise<Reply> {
+      return invoke(h.list, { method: 'GET', path, route: 'GET /api/v1/images', ...(query ? { query } : {}) });
+    },
+    patch(id: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Reply> {
+      return invoke(h.update, {
+        method: 'PATCH',
+        path: `${BASE}/${id}`,
+        route: 'PATCH /api/v1/images/{id}',
+        pathParameters: { id },
+        headers,
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    },
+    remove(id: string): Promise<Reply> {
+      return invoke(h.remove, { method: 'DELETE', path: `${BASE}/${id}`, route: 'DELETE /api/v1/images/{id}', pathParameters: { id } });
+    },
+  };
+}
+
+/** The API over this worker's handler modules. */
+export const api = apiOf({
+  create: createHandler,
+  get: getHandler,
+  list: listHandler,
+  update: updateHandler,
+  remove: deleteHandler,
+});
+
+/** Fresh handler modules reading the environment as it is now (for faults such as a wrong port). */
+export async function freshApi(): Promise<ReturnType<typeof apiOf>> {
+  const [c, g, l, u, d] = await Promise.all([
+    import('../../functions/images-create'),
+    import('../../functions/images-get'),
+    import('../../functions/images-list'),
+    import('../../functions/images-update'),
+    import('../../functions/images-delete'),
+  ]);
+  return apiOf({ create: c.handler, get: g.handler, list: l.handler, update: u.handler, remove: d.handler });
+}

@@ -1,0 +1,66 @@
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import postgres from 'postgres';
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests with vitest (tests/helpers/global-setup.ts)`);
+  return value;
+};
+
+/** A direct connection to the test database, to look behind the API. */
+export const sql = postgres(env('DATABASE_URL'), { max: 2, onnotice: () => {} });
+
+const s3 = new S3Client({
+  region: 'us-east-1',
+  endpoint: env('S3_ENDPOINT'),
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
+const Bucket = env('S3_BUCKET');
+
+/** Every key in the test bucket. */
+export async function objectKeys(): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket }));
+  return (out.Contents ?? []).map((o) => o.Key ?? '').sort();
+}
+
+/** An object's bytes and Content-Type as stored. */
+export async function getObject(key: string): Promise<{ bytes: Buffer; contentType: string | undefined; disposition: string | undefined }> {
+  const out = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
+  return {
+    bytes: Buffer.from(await out.Body!.transformToByteArray()),
+    contentType: out.ContentType,
+    disposition: out.ContentDisposition,
+  };
+}
+
+/** The rows of the images table, by id. */
+export async function rowIds(): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`select id from images order by id`;
+  return rows.map((r) => r.id);
+}
+
+/** True when every row has its object and every object its row. */
+export async function assertNoOrphans(): Promise<{ rows: string[]; keys: string[] }> {
+  const rows = await sql<{ id: string; file_url: string }[]>`select id, file_url from images order by id`;
+  const keys = await objectKeys();
+  const expected = rows.map((r) => r.file_url.slice(r.file_url.lastIndexOf('/images/') + 1)).sort();
+  if (JSON.stringify(expected) !== JSON.stringify(keys)) {
+    throw new Error(`rows and objects differ:\nrows → ${expected.join(', ')}\nobjects → ${keys.join(', ')}`);
+  }
+  return { rows: rows.map((r) => r.id), keys };
+}
+
+/** Empties the table and the bucket. */
+export async function resetState(): Promise<void> {
+  await sql`truncate images`;
+  const keys = await objectKeys();
+  if (keys.length > 0) {
+    await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+  }
+}
+
+export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
