@@ -51,13 +51,16 @@ const uploadSchema = z.object({
 });
 
 const logSchema = z.object({
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
 function parseSection<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): Readonly<z.infer<T>> {
   const result = schema.safeParse(env);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(env)'} ${i.message}`);
+    const problems = result.error.issues.map((i) => {
+      const message = /received undefined/.test(i.message) ? 'is required (see env.example)' : i.message;
+      return `${i.path.join('.') || '(env)'} ${message}`;
+    });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   return Object.freeze(result.data);

@@ -1,7 +1,7 @@
 import { logConfig } from './config';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
-const rank: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const rank: Record<Level | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 let requestId: string | undefined;
 
@@ -28,10 +28,11 @@ export function describeError(err: unknown): Record<string, unknown> {
   const code = (err as { code?: unknown }).code;
   return {
     error: err.name,
-    message: err.message,
+    // Drizzle appends the query's parameters (user data) to its message; the SQL is enough.
+    message: err.message.replace(/\nparams: [\s\S]*$/, ''),
     ...(code !== undefined ? { code } : {}),
     ...(err.cause !== undefined ? { cause: describeError(err.cause) } : {}),
-    ...(err.stack ? { stack: err.stack } : {}),
+    ...(err.stack ? { stack: err.stack.replace(/\nparams: [\s\S]*?(?=\n    at )/, '') } : {}),
   };
 }
 

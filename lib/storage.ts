@@ -2,6 +2,9 @@ import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { storageConfig } from './config';
 import { ServiceUnavailableError } from './errors';
 
+// Checked at import: a bad bucket or base URL fails the cold start, not the first upload.
+storageConfig();
+
 let client: S3Client | undefined;
 
 /** The container's one S3 client, created on first use and reused across invocations. */

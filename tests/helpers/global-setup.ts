@@ -36,7 +36,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_REGION: 'us-east-1',
     FILES_BASE_URL: `${s3.url}/${TEST_BUCKET}`,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
   });
 
   return async () => {

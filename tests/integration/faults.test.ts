@@ -1,0 +1,145 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startS3Emulator } from '../../scripts/local-services';
+import { api, freshApi } from '../helpers/api';
+import { assertNoOrphans, objectKeys, resetState, rowIds, sql } from '../helpers/state';
+
+const saved = { ...process.env };
+
+/** Handlers in fresh modules, with the given environment changes (a wrong port, a stopped emulator). */
+async function apiWith(env: Record<string, string>) {
+  vi.resetModules();
+  Object.assign(process.env, env);
+  return freshApi();
+}
+
+/** An S3 endpoint where an emulator ran and has been stopped. */
+async function stoppedEmulator(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gallery-s3-stopped-'));
+  const s3 = await startS3Emulator({ port: 0, directory: dir, bucket: 'gone' });
+  await s3.stop();
+  await rm(dir, { recursive: true, force: true });
+  return s3.url;
+}
+
+const unavailable = (what: string) => ({
+  type: 'about:blank',
+  title: 'Service Unavailable',
+  status: 503,
+  detail: `The ${what} is unavailable; try again later.`,
+});
+
+beforeEach(resetState);
+afterEach(() => {
+  process.env = { ...saved };
+  vi.resetModules();
+});
+
+describe('Postgres unreachable (a port nothing listens on)', () => {
+  const wrongPort = () => {
+    const url = new URL(process.env.DATABASE_URL ?? '');
+    url.port = '1';
+    return url.toString();
+  };
+
+  it('answers 503 to every endpoint and leaves no object in S3', async () => {
+    const down = await apiWith({ DATABASE_URL: wrongPort() });
+    const id = '00000000-0000-4000-8000-000000000001';
+    const upload = await down.upload({ title: 'db down' });
+    expect(upload.status).toBe(503);
+    expect(upload.json).toEqual(unavailable('database'));
+    expect(await objectKeys()).toEqual([]);
+    for (const res of [await down.get(id), await down.list(), await down.patch(id, { title: 'x' }), await down.remove(id)]) {
+      expect(res.status).toBe(503);
+      expect(res.json).toEqual(unavailable('database'));
+    }
+  });
+});
+
+describe('S3 unreachable (a stopped emulator)', () => {
+  it('answers 503 to an upload and writes no row', async () => {
+    const down = await apiWith({ S3_ENDPOINT: await stoppedEmulator() });
+    const res = await down.upload({ title: 's3 down' });
+    expect(res.status).toBe(503);
+    expect(res.json).toEqual(unavailable('object storage'));
+    expect(await rowIds()).toEqual([]);
+  });
+
+  it('answers 503 to a DELETE and keeps both the row and the file', async () => {
+    const image = (await api.upload({ title: 'survivor' })).json as { id: string };
+    const down = await apiWith({ S3_ENDPOINT: await stoppedEmulator() });
+    const res = await down.remove(image.id);
+    expect(res.status).toBe(503);
+    expect(res.json).toEqual(unavailable('object storage'));
+    expect(await rowIds()).toEqual([image.id]);
+    await assertNoOrphans();
+    expect((await api.get(image.id)).status).toBe(200);
+  });
+
+  it('still serves reads, which do not touch S3', async () => {
+    const image = (await api.upload({ title: 'readable' })).json;
+    const down = await apiWith({ S3_ENDPOINT: await stoppedEmulator() });
+    expect((await down.get((image as { id: string }).id)).json).toEqual(image);
+    expect((await down.list()).json).toEqual([image]);
+  });
+});
+
+describe('the row cannot be committed after the object was written', () => {
+  beforeEach(async () => {
+    // A deferred constraint trigger fires at COMMIT, after the handler has stored the object.
+    await sql`create or replace function refuse_commit() returns trigger language plpgsql as $$
+      begin raise exception 'refused at commit'; end $$`;
+    await sql`create constraint trigger refuse_commit after insert on images
+      deferrable initially deferred for each row when (new.title = 'refused at commit')
+      execute function refuse_commit()`;
+  });
+  afterEach(async () => {
+    await sql`drop trigger if exists refuse_commit on images`;
+    await sql`drop function if exists refuse_commit()`;
+  });
+
+  it('removes the object again and answers 500 with nothing internal', async () => {
+    const res = await api.upload({ title: 'refused at commit' });
+    expect(res.status).toBe(500);
+    expect(res.json).toEqual({
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'An unexpected error occurred.',
+    });
+    expect(await rowIds()).toEqual([]);
+    expect(await objectKeys()).toEqual([]);
+  });
+
+  it('does not disturb other uploads', async () => {
+    expect((await api.upload({ title: 'committed fine' })).status).toBe(201);
+    await assertNoOrphans();
+  });
+});
+
+describe('configuration', () => {
+  it('fails the cold start, naming the variable, when DATABASE_URL is missing', async () => {
+    vi.resetModules();
+    delete process.env.DATABASE_URL;
+    const { handler } = await import('../../functions/images-get');
+    const { invoke } = await import('../helpers/lambda');
+    const res = await invoke(handler, {
+      method: 'GET',
+      path: '/api/v1/images/00000000-0000-4000-8000-000000000001',
+      route: 'GET /api/v1/images/{id}',
+      pathParameters: { id: '00000000-0000-4000-8000-000000000001' },
+    });
+    expect(res.status).toBe(500);
+    const { databaseConfig } = await import('../../lib/config');
+    expect(() => databaseConfig()).toThrow(/DATABASE_URL/);
+  });
+
+  it('refuses to start with a FILES_BASE_URL that would make file_url longer than 128 characters', async () => {
+    await expect(apiWith({ FILES_BASE_URL: `http://example.com/${'x'.repeat(70)}` })).rejects.toThrow(
+      /FILES_BASE_URL is too long: file_url \(base \+ "\/" \+ a 48-character key\) must fit in 128 characters/,
+    );
+    await expect(apiWith({ FILES_BASE_URL: `http://example.com/${'x'.repeat(42)}` })).resolves.toBeDefined();
+  });
+});
