@@ -10,10 +10,10 @@ import { startEmbeddedPostgres, startS3Emulator, type Running } from './local-se
 import { runMigrations } from './migrate';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dataDir = `${root}.data`;
 if (existsSync(`${root}.env`)) process.loadEnvFile(`${root}.env`);
 
 const env = process.env;
+const dataDir = env.DATA_DIR ?? `${root}.data`;
 const port = Number(env.PORT ?? 3000);
 const started: Running[] = [];
 let stopping = false;
@@ -36,7 +36,7 @@ try {
     const pg = await startEmbeddedPostgres({ port: Number(env.PGLITE_PORT ?? 54329), directory: `${dataDir}/pglite` });
     started.push(pg);
     env.DATABASE_URL = pg.url;
-    say(`database: embedded PGlite at ${pg.url} (data in .data/pglite; set DATABASE_URL to use your Postgres)`);
+    say(`database: embedded PGlite at ${pg.url} (data in ${dataDir}/pglite; set DATABASE_URL to use your Postgres)`);
   } else {
     say(`database: ${env.DATABASE_URL.replace(/\/\/[^@/]*@/, '//***@')}`);
   }
@@ -54,7 +54,7 @@ try {
     env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
     env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
     env.FILES_BASE_URL ??= `${s3.url}/${env.S3_BUCKET}`;
-    say(`object storage: s3rver at ${s3.url}, bucket ${env.S3_BUCKET} (data in .data/s3)`);
+    say(`object storage: s3rver at ${s3.url}, bucket ${env.S3_BUCKET} (data in ${dataDir}/s3)`);
   } else {
     say(`object storage: ${env.S3_ENDPOINT}, bucket ${env.S3_BUCKET}`);
   }

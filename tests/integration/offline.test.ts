@@ -1,0 +1,137 @@
+/**
+ * The seed README's curl and httpie examples, run unchanged but for the port, against the service as
+ * `npm start` runs it: serverless offline, the embedded S3 emulator, migrations, over real HTTP.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeJpeg } from '../helpers/images';
+import { resetState, sha256 } from '../helpers/state';
+
+const run = promisify(execFile);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const hasHttpie = await run('http', ['--version']).then(
+  () => true,
+  () => false,
+);
+
+let child: ChildProcess;
+let output = '';
+let port = 0;
+let dir = '';
+let imagePath = '';
+
+beforeAll(async () => {
+  await resetState();
+  dir = await mkdtemp(join(tmpdir(), 'gallery-e2e-'));
+  imagePath = join(dir, 'image.jpg');
+  await writeFile(imagePath, makeJpeg(120, 80));
+  port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    OFFLINE_LAMBDA_PORT: String(await freePort()),
+    OFFLINE_WEBSOCKET_PORT: String(await freePort()),
+    S3_PORT: String(await freePort()),
+    S3_BUCKET: 'gallery-e2e',
+    DATA_DIR: dir,
+    LOG_LEVEL: 'warn',
+  };
+  // npm start's own emulator, not the one the other tests use.
+  delete env.S3_ENDPOINT;
+  delete env.FILES_BASE_URL;
+  child = spawn('node_modules/.bin/tsx', ['scripts/dev.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d) => (output += String(d)));
+  child.stderr?.on('data', (d) => (output += String(d)));
+  const deadline = Date.now() + 90_000;
+  while (!output.includes('API ready')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}, 120_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    await exited;
+  }
+  await rm(dir, { recursive: true, force: true });
+  await resetState();
+});
+
+/** Runs a shell command line as a person would paste it. */
+async function shell(line: string): Promise<string> {
+  const { stdout } = await run('bash', ['-c', line]);
+  return stdout;
+}
+
+describe('the seed README examples against npm start', () => {
+  it('curl: upload, get, list, patch, delete', async () => {
+    const created = JSON.parse(
+      await shell(`curl -sS -X POST "http://localhost:${port}/api/v1/images/" \\
+  -F "title=My title" \\
+  -F "description=Short desc" \\
+  -F "file=@${imagePath};type=image/jpeg"`),
+    );
+    expect(created).toMatchObject({ title: 'My title', description: 'Short desc', filename: 'image.jpg' });
+    const file = await fetch(created.file_url);
+    expect(file.status).toBe(200);
+    expect(sha256(Buffer.from(await file.arrayBuffer()))).toBe(sha256(makeJpeg(120, 80)));
+
+    expect(JSON.parse(await shell(`curl -sS http://localhost:${port}/api/v1/images/${created.id}`))).toEqual(created);
+    expect(JSON.parse(await shell(`curl -sS http://localhost:${port}/api/v1/images/`))).toEqual([created]);
+
+    const patched = JSON.parse(
+      await shell(`curl -sS -X PATCH "http://localhost:${port}/api/v1/images/${created.id}" \\
+  -H "Content-Type: application/json" \\
+  -d '{"title":"New title","description":"New desc"}'`),
+    );
+    expect(patched).toMatchObject({ id: created.id, title: 'New title', description: 'New desc' });
+
+    const status = await shell(`curl -sS -o /dev/null -w '%{http_code}' -X DELETE http://localhost:${port}/api/v1/images/${created.id}`);
+    expect(status).toBe('204');
+    expect((await fetch(created.file_url)).status).toBe(404);
+  });
+
+  it('answers a bad request with problem+json through API Gateway emulation', async () => {
+    const res = await fetch(`http://localhost:${port}/api/v1/images/not-a-uuid`);
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const big = await shell(
+      `head -c 5000000 /dev/zero > ${dir}/big.jpg && curl -sS -F title=big -F description= -F "file=@${dir}/big.jpg" http://localhost:${port}/api/v1/images`,
+    );
+    expect(JSON.parse(big)).toMatchObject({ status: 413, detail: 'The file is larger than the limit of 4194304 bytes (4 MiB).' });
+  });
+
+  // httpie is a Debian package (.ci/run installs it); on a machine without it only CI insists.
+  it.runIf(hasHttpie || process.env.CI)('httpie: upload, get, list, patch, delete', async () => {
+    const created = JSON.parse(
+      await shell(`http --ignore-stdin --body -f POST :${port}/api/v1/images/ \\
+  title="My title" description="Short desc" \\
+  file@${imagePath}`),
+    );
+    expect(created).toMatchObject({ title: 'My title', description: 'Short desc', filename: 'image.jpg' });
+    expect(JSON.parse(await shell(`http --ignore-stdin --body :${port}/api/v1/images/${created.id}`))).toEqual(created);
+    expect(JSON.parse(await shell(`http --ignore-stdin --body :${port}/api/v1/images/`))).toEqual([created]);
+    const patched = JSON.parse(
+      await shell(`http --ignore-stdin --body PATCH :${port}/api/v1/images/${created.id} title="New title" description="New desc"`),
+    );
+    expect(patched).toMatchObject({ title: 'New title', description: 'New desc' });
+    const deleted = await shell(`http --ignore-stdin --print=h DELETE :${port}/api/v1/images/${created.id}`);
+    expect(deleted).toMatch(/^HTTP\/1\.1 204/);
+  });
+});
