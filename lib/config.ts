@@ -17,7 +17,7 @@ const bool = (fallback: boolean) =>
     .enum(['true', 'false', '1', '0'])
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1');
-const optionalUrl = z.url().optional().or(z.literal('').transform(() => undefined));
+const optionalUrl = z.url().optional();
 
 const databaseSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
@@ -55,7 +55,9 @@ const logSchema = z.object({
 });
 
 function parseSection<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): Readonly<z.infer<T>> {
-  const result = schema.safeParse(env);
+  // An empty value (`FOO=` in .env, `${env:FOO, ''}` in serverless.yml) means unset.
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(set);
   if (!result.success) {
     const problems = result.error.issues.map((i) => {
       const message = /received undefined/.test(i.message) ? 'is required (see env.example)' : i.message;

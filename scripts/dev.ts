@@ -41,7 +41,7 @@ try {
     say(`database: ${env.DATABASE_URL.replace(/\/\/[^@/]*@/, '//***@')}`);
   }
 
-  env.S3_BUCKET ??= 'photo-gallery';
+  env.S3_BUCKET ||= 'photo-gallery';
   if (!env.S3_ENDPOINT) {
     const s3 = await startS3Emulator({
       port: Number(env.S3_PORT ?? 4569),
@@ -51,14 +51,14 @@ try {
     started.push(s3);
     env.S3_ENDPOINT = s3.url;
     env.S3_FORCE_PATH_STYLE = 'true';
-    env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
-    env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
-    env.FILES_BASE_URL ??= `${s3.url}/${env.S3_BUCKET}`;
+    env.AWS_ACCESS_KEY_ID = 'S3RVER'; // s3rver checks signatures against its own fixed key
+    env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+    env.FILES_BASE_URL ||= `${s3.url}/${env.S3_BUCKET}`;
     say(`object storage: s3rver at ${s3.url}, bucket ${env.S3_BUCKET} (data in ${dataDir}/s3)`);
   } else {
     say(`object storage: ${env.S3_ENDPOINT}, bucket ${env.S3_BUCKET}`);
   }
-  env.FILES_BASE_URL ??= `${env.S3_ENDPOINT}/${env.S3_BUCKET}`;
+  env.FILES_BASE_URL ||= `${env.S3_ENDPOINT}/${env.S3_BUCKET}`;
 
   await runMigrations(env.DATABASE_URL);
   say('migrations applied');
