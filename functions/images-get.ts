@@ -1,9 +1,10 @@
-import { getImage } from '../lib/images';
-import { httpHandler, json } from '../lib/http';
+import { readImage } from '../lib/images';
+import { httpHandler, rawJson } from '../lib/http';
 import { imageIdParamsSchema, parse } from '../lib/validation';
 
-/** GET /api/v1/images/{id}: one image. */
+/** GET /api/v1/images/{id}: one image, cache-aside in Redis; `X-Cache: HIT` or `MISS`. */
 export const handler = httpHandler(async (event) => {
   const { id } = parse(imageIdParamsSchema, event.pathParameters ?? {});
-  return json(200, await getImage(id));
+  const { json, cache } = await readImage(id);
+  return rawJson(200, json, { 'x-cache': cache });
 });

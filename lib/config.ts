@@ -50,8 +50,26 @@ const uploadSchema = z.object({
   MAX_UPLOAD_BYTES: int(4 * 1024 * 1024, 1, 100 * 1024 * 1024),
 });
 
+const redisSchema = z
+  .object({
+    UPSTASH_REDIS_REST_URL: z.url().optional(),
+    UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .default('redis://127.0.0.1:6379'),
+    REDIS_TIMEOUT_MS: int(250, 10, 10_000),
+    CACHE_TTL_SECONDS: int(60, 1, 86_400),
+  })
+  .refine((c) => (c.UPSTASH_REDIS_REST_URL === undefined) === (c.UPSTASH_REDIS_REST_TOKEN === undefined), {
+    path: ['UPSTASH_REDIS_REST_TOKEN'],
+    message: 'and UPSTASH_REDIS_REST_URL go together: set both (Upstash) or neither (REDIS_URL)',
+  });
+
 const logSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** The listener's output: CloudWatch-like text lines, or one JSON object a line. */
+  LOG_FORMAT: z.enum(['text', 'json']).default('text'),
 });
 
 function parseSection<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): Readonly<z.infer<T>> {
@@ -80,5 +98,7 @@ export const databaseConfig = section(databaseSchema);
 export const storageConfig = section(storageSchema);
 /** Upload limits. */
 export const uploadConfig = section(uploadSchema);
+/** Redis: Upstash over REST when both UPSTASH_* are set, else REDIS_URL over TCP. */
+export const redisConfig = section(redisSchema);
 /** Logging settings. */
 export const logConfig = section(logSchema);

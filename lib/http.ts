@@ -18,11 +18,12 @@ const SECURITY_HEADERS = {
 
 /** A JSON response. */
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
-  return {
-    statusCode,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  };
+  return rawJson(statusCode, JSON.stringify(body), headers);
+}
+
+/** A response whose body is JSON text already. */
+export function rawJson(statusCode: number, body: string, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body };
 }
 
 /** A response with no body (204). */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { afterCreate, afterWrite, cacheImage, readCachedImage } from './cache';
 import { db, dbErrorCode, isDbUnavailable } from './db';
 import { ConflictError, HttpError, NotFoundError, ServiceUnavailableError } from './errors';
 import { encodeCursor, type Cursor } from './cursor';
@@ -79,8 +80,9 @@ export async function createImage(input: NewImage): Promise<Image> {
   const id = randomUUID();
   const key = `images/${id}.${input.type.ext}`;
   let stored = false;
+  let image: Image;
   try {
-    return await withDb(() =>
+    image = await withDb(() =>
       db().transaction(async (tx) => {
         const [row] = await tx
           .insert(images)
@@ -102,6 +104,8 @@ export async function createImage(input: NewImage): Promise<Image> {
     if (stored) await removeOrphan(key, err);
     throw err;
   }
+  await afterCreate(image);
+  return image;
 }
 
 async function removeOrphan(key: string, cause: unknown): Promise<void> {
@@ -116,11 +120,25 @@ async function removeOrphan(key: string, cause: unknown): Promise<void> {
   }
 }
 
-/** The image with this id; throws NotFoundError (404). */
+/** The image with this id from the database; throws NotFoundError (404). */
 export async function getImage(id: string): Promise<Image> {
   const [row] = await withDb(() => db().select(imageColumns).from(images).where(eq(images.id, id)));
   if (!row) throw notFound(id);
   return row;
+}
+
+/**
+ * The image's JSON, from the cache when it is there (HIT) or from the database, then cached (MISS).
+ * When Redis fails the database answers and nothing is cached. Throws NotFoundError (404).
+ */
+export async function readImage(id: string): Promise<{ json: string; cache: 'HIT' | 'MISS' }> {
+  const cached = await readCachedImage(id);
+  if (typeof cached === 'string') return { json: cached, cache: 'HIT' };
+  const image = await getImage(id);
+  const json = JSON.stringify(image);
+  // undefined: Redis just failed or timed out; do not spend a second timeout on the fill.
+  if (cached === null) await cacheImage(image, json);
+  return { json, cache: 'MISS' };
 }
 
 /** A page of images, newest first, and the cursor of the next page when more remain. */
@@ -159,6 +177,7 @@ export async function updateImage(id: string, patch: ImagePatch): Promise<Image>
       .returning(imageColumns),
   );
   if (!row) throw notFound(id);
+  await afterWrite('image_updated', row, row.updated_at);
   return row;
 }
 
@@ -166,8 +185,8 @@ export async function updateImage(id: string, patch: ImagePatch): Promise<Image>
  * Deletes the row and its object together: the row's deletion commits only after S3 confirmed the
  * object's, so an S3 failure (503) leaves both in place. Throws NotFoundError (404).
  */
-export async function deleteImage(id: string): Promise<Pick<Image, 'id' | 'title'>> {
-  return withDb(() =>
+export async function deleteImage(id: string): Promise<void> {
+  const deleted = await withDb(() =>
     db().transaction(async (tx) => {
       const [row] = await tx
         .delete(images)
@@ -178,6 +197,7 @@ export async function deleteImage(id: string): Promise<Pick<Image, 'id' | 'title
       return { id: row.id, title: row.title };
     }),
   );
+  await afterWrite('image_deleted', deleted, undefined);
 }
 
 const notFound = (id: string) => new NotFoundError(`No image with id ${id}.`);

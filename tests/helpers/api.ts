@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import { handler as createHandler } from '../../functions/images-create';
 import { handler as deleteHandler } from '../../functions/images-delete';
 import { handler as getHandler } from '../../functions/images-get';
@@ -79,4 +80,14 @@ export async function freshApi(): Promise<ReturnType<typeof apiOf>> {
     import('../../functions/images-delete'),
   ]);
   return apiOf({ create: c.handler, get: g.handler, list: l.handler, update: u.handler, remove: d.handler });
+}
+
+/** Handlers in fresh modules after applying `env` (a wrong port, a stopped emulator, another Redis). */
+export async function apiWith(env: Record<string, string | undefined>): Promise<ReturnType<typeof apiOf>> {
+  vi.resetModules();
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  return freshApi();
 }

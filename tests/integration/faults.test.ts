@@ -3,17 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startS3Emulator } from '../../scripts/local-services';
-import { api, freshApi } from '../helpers/api';
+import { api, apiWith } from '../helpers/api';
 import { assertNoOrphans, objectKeys, resetState, rowIds, sql } from '../helpers/state';
 
 const saved = { ...process.env };
-
-/** Handlers in fresh modules, with the given environment changes (a wrong port, a stopped emulator). */
-async function apiWith(env: Record<string, string>) {
-  vi.resetModules();
-  Object.assign(process.env, env);
-  return freshApi();
-}
 
 /** An S3 endpoint where an emulator ran and has been stopped. */
 async function stoppedEmulator(): Promise<string> {

@@ -1,0 +1,70 @@
+import { redisConfig } from './config';
+import { encodeEvent, IMAGE_CHANNEL, type ImageEventName } from './events';
+import type { Image } from './images';
+import { bounded } from './redis';
+
+/** The cache key of an image, as the contract names it. */
+export const imageKey = (id: string): string => `image:${id}`;
+/** The fence: the newest version a write has committed (or "deleted"); older reads may not be cached. */
+export const fenceKey = (id: string): string => `image:${id}:fence`;
+
+/** Sorts after every ISO timestamp: a deleted image has no version a read could still cache. */
+const DELETED = '~deleted';
+
+/**
+ * Stores a read in the cache unless a write has fenced it off: a GET that read the row before a
+ * PATCH or DELETE committed carries an older updated_at than the fence that write left, so its
+ * late SET is refused, atomically, inside Redis.
+ */
+const FILL = `
+local fence = redis.call('GET', KEYS[2])
+if fence and fence > ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[3]))
+return 1`;
+
+/** Raises the fence (never lowers it) and drops the cached entry. */
+const INVALIDATE = `
+local fence = redis.call('GET', KEYS[2])
+if not fence or fence < ARGV[1] then
+  redis.call('SET', KEYS[2], ARGV[1], 'EX', tonumber(ARGV[2]))
+end
+redis.call('DEL', KEYS[1])
+return 1`;
+
+/** The cached JSON of an image: a string on a hit, null on a miss, undefined when Redis failed. */
+export function readCachedImage(id: string): Promise<string | null | undefined> {
+  return bounded('cache read', (r) => r.get(imageKey(id)));
+}
+
+/** Caches an image read from the database, unless a newer write has fenced it off. */
+export async function cacheImage(image: Image, json: string): Promise<void> {
+  const ttl = redisConfig().CACHE_TTL_SECONDS;
+  await bounded('cache fill', (r) =>
+    r.eval(FILL, [imageKey(image.id), fenceKey(image.id)], [json, image.updated_at, String(ttl)]),
+  );
+}
+
+/**
+ * After a commit: fences off older reads, drops the cached entry and publishes the event, in one
+ * round trip. `version` is the committed updated_at, or undefined for a deletion.
+ */
+export async function afterWrite(
+  event: ImageEventName,
+  image: { id: string; title: string },
+  version: string | undefined,
+): Promise<void> {
+  // Longer than any request can take between its database read and its cache fill.
+  const fenceTtl = String(redisConfig().CACHE_TTL_SECONDS * 2);
+  const message = encodeEvent(event, image);
+  await bounded(`invalidate and publish ${event}`, (r) =>
+    Promise.all([
+      r.eval(INVALIDATE, [imageKey(image.id), fenceKey(image.id)], [version ?? DELETED, fenceTtl]),
+      r.publish(IMAGE_CHANNEL, message),
+    ]),
+  );
+}
+
+/** Publishes the event of a new image (nothing cached to invalidate yet). */
+export async function afterCreate(image: { id: string; title: string }): Promise<void> {
+  await bounded('publish image_uploaded', (r) => r.publish(IMAGE_CHANNEL, encodeEvent('image_uploaded', image)));
+}

@@ -1,0 +1,133 @@
+import { Redis as Upstash } from '@upstash/redis';
+import { createClient } from 'redis';
+import { redisConfig } from './config';
+import { describeError, log } from './log';
+
+/**
+ * What the service needs of Redis, whichever one runs. Commands issued in the same tick go out in
+ * one round trip (node-redis and @upstash/redis both pipeline them).
+ */
+export interface RedisBackend {
+  readonly kind: 'upstash' | 'tcp';
+  get(key: string): Promise<string | null>;
+  eval(script: string, keys: string[], args: string[]): Promise<unknown>;
+  publish(channel: string, message: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Upstash over its REST API: nothing to keep open, right for Lambda. */
+function upstashBackend(url: string, token: string): RedisBackend {
+  const client = new Upstash({
+    url,
+    token,
+    automaticDeserialization: false,
+    enableTelemetry: false,
+    // The caller bounds each call; the client's own retries would only make a slow Redis slower.
+    retry: false,
+  });
+  return {
+    kind: 'upstash',
+    get: (key) => client.get<string>(key),
+    eval: (script, keys, args) => client.eval(script, keys, args),
+    publish: (channel, message) => client.publish(channel, message),
+    close: async () => {},
+  };
+}
+
+/**
+ * A local Redis over TCP (node-redis). One connection per container, made on first use; when it
+ * fails or drops, the next call makes a new one, so a Redis that comes back is used again.
+ */
+const newTcpClient = (url: string, timeoutMs: number) =>
+  createClient({
+    url,
+    socket: { connectTimeout: timeoutMs, reconnectStrategy: false },
+    // Fail at once while not connected instead of queueing behind a dead socket.
+    disableOfflineQueue: true,
+  });
+type TcpClient = ReturnType<typeof newTcpClient>;
+
+function tcpBackend(url: string, timeoutMs: number): RedisBackend {
+  let client: TcpClient | undefined;
+  let connecting: Promise<TcpClient> | undefined;
+
+  const ready = (): Promise<TcpClient> => {
+    if (client?.isReady) return Promise.resolve(client);
+    if (!connecting) {
+      client?.destroy();
+      const fresh = newTcpClient(url, timeoutMs);
+      client = fresh;
+      fresh.on('error', (err: unknown) => log.warn('redis connection error', describeError(err)));
+      // A server that accepts but never answers the handshake: give the connection up, try anew later.
+      const abandon = setTimeout(() => fresh.destroy(), timeoutMs);
+      connecting = fresh
+        .connect()
+        .then((): TcpClient => fresh)
+        .catch((err: unknown) => {
+          fresh.destroy();
+          throw err;
+        })
+        .finally(() => {
+          clearTimeout(abandon);
+          connecting = undefined;
+        });
+    }
+    return connecting;
+  };
+
+  return {
+    kind: 'tcp',
+    get: async (key) => (await ready()).get(key),
+    eval: async (script, keys, args) => (await ready()).eval(script, { keys, arguments: args }),
+    publish: async (channel, message) => (await ready()).publish(channel, message),
+    close: async () => {
+      const c = client;
+      client = undefined;
+      if (c?.isReady) await c.close();
+      else c?.destroy();
+    },
+  };
+}
+
+let backend: RedisBackend | undefined;
+
+/** The container's Redis, chosen by config in this one place. */
+export function redis(): RedisBackend {
+  if (!backend) {
+    const c = redisConfig();
+    backend =
+      c.UPSTASH_REDIS_REST_URL && c.UPSTASH_REDIS_REST_TOKEN
+        ? upstashBackend(c.UPSTASH_REDIS_REST_URL, c.UPSTASH_REDIS_REST_TOKEN)
+        : tcpBackend(c.REDIS_URL, c.REDIS_TIMEOUT_MS);
+  }
+  return backend;
+}
+
+/** Closes the Redis client (tests, the listener on shutdown). */
+export async function closeRedis(): Promise<void> {
+  const b = backend;
+  backend = undefined;
+  await b?.close();
+}
+
+/**
+ * Runs Redis work bounded by REDIS_TIMEOUT_MS. Redis is never in the critical path: a failure or a
+ * timeout is logged as a warning and answered with `undefined`, never thrown.
+ */
+export async function bounded<T>(operation: string, work: (r: RedisBackend) => Promise<T>): Promise<T | undefined> {
+  const ms = redisConfig().REDIS_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+  });
+  const attempt = Promise.resolve().then(() => work(redis()));
+  attempt.catch(() => {}); // a late failure after the timeout is already accounted for
+  try {
+    return await Promise.race([attempt, timeout]);
+  } catch (err) {
+    log.warn(`redis ${operation} skipped`, describeError(err));
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
