@@ -4,10 +4,30 @@
  * one), the migrations applied. Ctrl-C stops everything it started.
  */
 import { spawn } from 'node:child_process';
+import { createClient } from 'redis';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres, startS3Emulator, type Running } from './local-services';
 import { runMigrations } from './migrate';
+
+/** Where cache and events go, and whether that Redis answers (the API works without it). */
+async function describeRedis(): Promise<string> {
+  if (env.UPSTASH_REDIS_REST_URL && env.UPSTASH_REDIS_REST_TOKEN) return `Upstash at ${env.UPSTASH_REDIS_REST_URL}`;
+  const url = env.REDIS_URL || 'redis://127.0.0.1:6379';
+  const client = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
+  client.on('error', () => {});
+  const up = await client
+    .connect()
+    .then(() => client.ping())
+    .then(
+      () => true,
+      () => false,
+    );
+  client.destroy();
+  return up
+    ? `${url} (npm run listener prints the events)`
+    : `${url} does not answer: the API works without cache and events until it does`;
+}
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 if (existsSync(`${root}.env`)) process.loadEnvFile(`${root}.env`);
@@ -62,6 +82,7 @@ try {
 
   await runMigrations(env.DATABASE_URL);
   say('migrations applied');
+  say(`cache and events: ${await describeRedis()}`);
 } catch (err) {
   console.error('[start] could not start:', err instanceof Error ? err.message : err);
   await stopAll(1);
