@@ -8,18 +8,9 @@ import { log, describeError } from './log';
 import { images } from './schema';
 import { deleteObject, keyOfUrl, publicUrl, putObject } from './storage';
 import type { ImageType } from './upload';
-import type { ImagePatch } from './validation';
+import type { Image, ImagePatch } from './validation';
 
-/** The image resource as the API returns it, keys in the contract's order. */
-export interface Image {
-  id: string;
-  title: string;
-  description: string;
-  filename: string;
-  file_url: string;
-  created_at: string;
-  updated_at: string;
-}
+export type { Image };
 
 export interface NewImage {
   title: string;

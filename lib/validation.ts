@@ -12,7 +12,10 @@ const required = (what: string) => ({
   error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`),
 });
 
-/** A text field Postgres can store as it is: well-formed Unicode, no NUL, at most `max` code points. */
+/**
+ * A text field Postgres can store as it is: well-formed Unicode, no NUL, at most `max` code points.
+ * JSON Schema's maxLength counts code points too, so the documented limit is the enforced one.
+ */
 const text = (max: number) =>
   z
     .string(required('a string'))
@@ -22,8 +25,19 @@ const text = (max: number) =>
 
 export const titleSchema = text(32)
   .refine((s) => s.length > 0, 'must not be empty')
-  .refine((s) => s.length === 0 || s.trim().length > 0, 'must not be blank');
-export const descriptionSchema = text(32);
+  .refine((s) => s.length === 0 || s.trim().length > 0, 'must not be blank')
+  .meta({
+    minLength: 1,
+    maxLength: 32,
+    pattern: '\\S',
+    description: '1 to 32 characters (code points), not blank, unique',
+    examples: ['My title'],
+  });
+export const descriptionSchema = text(32).meta({
+  maxLength: 32,
+  description: '0 to 32 characters (code points); an empty string is a value',
+  examples: ['Short desc'],
+});
 
 /** A file part as @middy/http-multipart-body-parser gives it. */
 export interface FilePart {
@@ -36,7 +50,9 @@ const isFilePart = (v: unknown): v is FilePart =>
   typeof v === 'object' && v !== null && Buffer.isBuffer((v as { content?: unknown }).content);
 
 /** Exactly one non-empty file part. */
-export const filePartSchema = z.unknown().transform((value, ctx): FilePart => {
+export const filePartSchema = z
+  .unknown()
+  .transform((value, ctx): FilePart => {
   const fail = (message: string) => {
     ctx.addIssue({ code: 'custom', message });
     return z.NEVER;
@@ -46,14 +62,22 @@ export const filePartSchema = z.unknown().transform((value, ctx): FilePart => {
   if (!isFilePart(value)) return fail('must be a file part (with a filename), not a text field');
   if (value.content.byteLength === 0) return fail('must not be empty');
   return value;
-});
+  })
+  .meta({
+    type: 'string',
+    format: 'binary',
+    contentMediaType: 'application/octet-stream',
+    description: 'A JPEG, PNG, WebP, GIF or AVIF image, judged by its bytes; at most MAX_UPLOAD_BYTES (4 MiB by default)',
+  });
 
 /** The parts of a multipart upload: title, description and file, nothing else. */
-export const uploadSchema = z.strictObject({
-  title: titleSchema,
-  description: descriptionSchema,
-  file: filePartSchema,
-});
+export const uploadSchema = z
+  .strictObject({
+    title: titleSchema,
+    description: descriptionSchema,
+    file: filePartSchema,
+  })
+  .meta({ id: 'ImageUpload', description: 'The multipart/form-data parts of an upload' });
 
 /** The JSON body of PATCH: title and/or description, nothing else. */
 export const imagePatchSchema = z
@@ -63,6 +87,12 @@ export const imagePatchSchema = z
   )
   .refine((p) => p.title !== undefined || p.description !== undefined, {
     message: 'at least one of title and description is required',
+  })
+  .meta({
+    id: 'ImagePatch',
+    minProperties: 1,
+    description: 'The fields to change: title and/or description',
+    examples: [{ title: 'New title', description: 'New desc' }],
   });
 export type ImagePatch = z.infer<typeof imagePatchSchema>;
 
@@ -71,7 +101,8 @@ export const imageIdParamsSchema = z.object({
   id: z
     .string(required('a UUID'))
     .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID')
-    .transform((s) => s.toLowerCase()),
+    .transform((s) => s.toLowerCase())
+    .meta({ format: 'uuid', description: 'The image id', examples: ['530918e4-2d9a-49a7-931e-fb5e18228cc1'] }),
 });
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -79,14 +110,63 @@ export const MAX_PAGE_SIZE = 100;
 
 /** The list endpoint's query: `limit` (1–100, default 50) and an opaque `cursor`. */
 export const listQuerySchema = z.object({
-  limit: z
+  limit: z.coerce
+    .number({ error: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` })
+    .int(`must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
+    .min(1, 'must be at least 1')
+    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
+    .default(DEFAULT_PAGE_SIZE)
+    .meta({ description: 'How many images a page holds' }),
+  cursor: z
     .string()
-    .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
-    .transform(Number)
-    .pipe(z.number().min(1, `must be at least 1`).max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
-    .default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().min(1, 'must not be empty').max(200, 'is not a valid cursor').optional(),
+    .min(1, 'must not be empty')
+    .max(200, 'is not a valid cursor')
+    .optional()
+    .meta({ description: "Where the page starts: copy it from the previous page's Link header; opaque" }),
 });
+
+const ISO_TIMESTAMP = z.iso.datetime({ offset: true, precision: 6 });
+
+/** The image resource as the API returns it. */
+export const imageSchema = z
+  .strictObject({
+    id: z.uuid(),
+    title: z.string().meta({ minLength: 1, maxLength: 32 }),
+    description: z.string().meta({ maxLength: 32 }),
+    filename: z.string().meta({ maxLength: 128, description: "The client's file name, cut to its last path segment" }),
+    file_url: z.url().meta({ maxLength: 128, description: 'Where the file is fetched from' }),
+    created_at: ISO_TIMESTAMP,
+    updated_at: ISO_TIMESTAMP.meta({ description: 'Moves forward on every update' }),
+  })
+  .meta({
+    id: 'Image',
+    examples: [
+      {
+        id: '530918e4-2d9a-49a7-931e-fb5e18228cc1',
+        title: 'My title',
+        description: 'Short desc',
+        filename: 'cat.jpg',
+        file_url: 'http://127.0.0.1:4569/photo-gallery/images/530918e4-2d9a-49a7-931e-fb5e18228cc1.jpg',
+        created_at: '2026-11-26T18:34:11.098123+00:00',
+        updated_at: '2026-11-26T18:34:11.098123+00:00',
+      },
+    ],
+  });
+export type Image = z.infer<typeof imageSchema>;
+
+/** An error as every endpoint answers it: application/problem+json (RFC 9457). */
+export const problemSchema = z
+  .strictObject({
+    type: z.string().meta({ examples: ['about:blank'] }),
+    title: z.string().meta({ examples: ['Not Found'] }),
+    status: z.number().int().min(400).max(599),
+    detail: z.string(),
+    errors: z
+      .array(z.strictObject({ field: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'On a 422: every field that is wrong, and why' }),
+  })
+  .meta({ id: 'Problem' });
 
 /** The 422 field list for a zod error; unknown keys get one entry each. */
 export function fieldErrors(error: z.ZodError): FieldError[] {

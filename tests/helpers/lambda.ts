@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { assertDocumented } from './contract';
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
@@ -79,14 +80,17 @@ export async function invoke(handler: LambdaHandler, call: Call): Promise<Reply>
   const headers = Object.fromEntries(
     Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
   );
-  const text = result.body ?? '';
+  const text = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64').toString('latin1') : (result.body ?? '');
   const type = headers['content-type'] ?? '';
-  return {
+  const reply = {
     status: result.statusCode ?? 200,
     headers,
     text,
     json: /json/.test(type) && text ? JSON.parse(text) : undefined,
   };
+  // Every response a test receives must be one the OpenAPI document describes.
+  assertDocumented(call.route, reply);
+  return reply;
 }
 
 /** A file part of a multipart body. */

@@ -117,7 +117,8 @@ describe('GET /api/v1/images/', () => {
     [{ limit: '0' }, 'limit', 'must be at least 1'],
     [{ limit: '101' }, 'limit', 'must be at most 100'],
     [{ limit: 'ten' }, 'limit', 'must be a whole number from 1 to 100'],
-    [{ limit: '-1' }, 'limit', 'must be a whole number from 1 to 100'],
+    [{ limit: '-1' }, 'limit', 'must be at least 1'],
+    [{ limit: '2.5' }, 'limit', 'must be a whole number from 1 to 100'],
     [{ cursor: 'garbage!' }, 'cursor', 'is not a valid cursor'],
     [{ cursor: Buffer.from('2026-01-01|nope').toString('base64url') }, 'cursor', 'is not a valid cursor'],
   ])('answers 422 for %j', async (query, field, message) => {

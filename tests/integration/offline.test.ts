@@ -3,11 +3,13 @@
  * `npm start` runs it: serverless offline, the embedded S3 emulator, migrations, over real HTTP.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeJpeg } from '../helpers/images';
 import { resetState, sha256 } from '../helpers/state';
@@ -27,6 +29,8 @@ const hasHttpie = await run('http', ['--version']).then(
   () => true,
   () => false,
 );
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
 
 let child: ChildProcess;
 let output = '';
@@ -133,5 +137,71 @@ describe('the seed README examples against npm start', () => {
     expect(patched).toMatchObject({ title: 'New title', description: 'New desc' });
     const deleted = await shell(`http --ignore-stdin --print=h DELETE :${port}/api/v1/images/${created.id}`);
     expect(deleted).toMatch(/^HTTP\/1\.1 204/);
+  });
+});
+
+// Debian's chromium (.ci/run installs it); on a machine without it only CI insists.
+describe.runIf(hasChromium || process.env.CI)('Swagger UI at /docs in headless Chromium', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows the five image operations and runs "Try it out" on the list', async () => {
+    const page = await browser.newPage();
+    const external: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(`http://localhost:${port}/`)) external.push(r.url());
+    });
+    await page.goto(`http://localhost:${port}/docs`);
+    await page.locator('.opblock').first().waitFor();
+    const images = page.locator('#operations-tag-images').locator('xpath=..').locator('.opblock');
+    const summaries = await images.evaluateAll((els) =>
+      els.map((el) => `${el.querySelector('.opblock-summary-method')?.textContent} ${el.querySelector('.opblock-summary-path')?.textContent}`),
+    );
+    expect(summaries).toEqual([
+      'POST /api/v1/images/',
+      'GET /api/v1/images/',
+      'GET /api/v1/images/{id}',
+      'PATCH /api/v1/images/{id}',
+      'DELETE /api/v1/images/{id}',
+    ]);
+
+    const list = page.locator('#operations-images-listImages');
+    await list.locator('.opblock-summary').click();
+    await list.locator('.try-out__btn').click();
+    await list.locator('.execute').click();
+    const status = list.locator('.live-responses-table tbody .response-col_status');
+    await status.waitFor();
+    expect((await status.textContent())?.trim()).toBe('200');
+    expect(JSON.parse((await list.locator('.live-responses-table tbody .microlight').first().textContent()) ?? '')).toBeInstanceOf(Array);
+    expect(external).toEqual([]);
+    await page.close();
+  });
+
+  it('uploads a file through "Try it out"', async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://localhost:${port}/docs`);
+    const upload = page.locator('#operations-images-uploadImage');
+    await upload.locator('.opblock-summary').click();
+    await upload.locator('.try-out__btn').click();
+    await upload.locator('tr[data-property-name="title"] input').fill('from Swagger UI');
+    await upload.locator('tr[data-property-name="description"] input').fill('in Chromium');
+    await upload.locator('input[type="file"]').setInputFiles(imagePath);
+    await upload.locator('.execute').click();
+    const status = upload.locator('.live-responses-table tbody .response-col_status');
+    await status.waitFor();
+    expect((await status.textContent())?.trim()).toBe('201');
+    const created = JSON.parse((await upload.locator('.live-responses-table tbody .microlight').first().textContent()) ?? '');
+    expect(created).toMatchObject({ title: 'from Swagger UI', description: 'in Chromium', filename: 'image.jpg' });
+    const file = await fetch(created.file_url);
+    expect(sha256(Buffer.from(await file.arrayBuffer()))).toBe(sha256(makeJpeg(120, 80)));
+    await page.close();
   });
 });

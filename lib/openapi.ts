@@ -1,0 +1,258 @@
+import { z } from 'zod';
+import { uploadConfig } from './config';
+import {
+  DEFAULT_PAGE_SIZE,
+  imageIdParamsSchema,
+  imagePatchSchema,
+  imageSchema,
+  listQuerySchema,
+  MAX_PAGE_SIZE,
+  problemSchema,
+  uploadSchema,
+} from './validation';
+
+type JsonSchema = Record<string, unknown>;
+
+/** A zod schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect), without its `$schema` and `id`. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _, id: __, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
+  return rest;
+}
+
+/** The named schemas (zod `.meta({ id })`): Image, ImageUpload, ImagePatch, Problem. */
+const NAMED = { Image: imageSchema, ImageUpload: uploadSchema, ImagePatch: imagePatchSchema, Problem: problemSchema };
+type SchemaName = keyof typeof NAMED;
+
+const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
+
+function componentSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(NAMED)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+    uri: (id) => `#/components/schemas/${id}`,
+  });
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, schema]) => {
+      const { $schema: _, $id: __, id: ___, ...rest } = schema as JsonSchema;
+      return [id, rest];
+    }),
+  );
+}
+
+/** A problem+json response. */
+function problem(description: string, example: Record<string, unknown>) {
+  return {
+    description,
+    content: { 'application/problem+json': { schema: ref('Problem'), example: { type: 'about:blank', ...example } } },
+  };
+}
+
+const problems = {
+  400: problem('The body cannot be parsed', {
+    title: 'Bad Request',
+    status: 400,
+    detail: 'The body is not valid JSON.',
+  }),
+  404: problem('No image with that id', {
+    title: 'Not Found',
+    status: 404,
+    detail: 'No image with id 530918e4-2d9a-49a7-931e-fb5e18228cc1.',
+  }),
+  409: problem('The title is already taken', {
+    title: 'Conflict',
+    status: 409,
+    detail: 'An image with this title already exists.',
+  }),
+  413: problem('The file is larger than the configured limit', {
+    title: 'Payload Too Large',
+    status: 413,
+    detail: 'The file is larger than the limit of 4194304 bytes (4 MiB).',
+  }),
+  415: problem("The file's bytes are not an accepted image type, whatever it claims", {
+    title: 'Unsupported Media Type',
+    status: 415,
+    detail: 'The file is not a JPEG, PNG, WebP, GIF or AVIF image.',
+  }),
+  422: problem('A field is missing, too long, blank, of the wrong type or unknown, or the id is not a UUID', {
+    title: 'Unprocessable Entity',
+    status: 422,
+    detail: 'The request is not valid.',
+    errors: [{ field: 'title', message: 'must be at most 32 characters' }],
+  }),
+  500: problem('Anything unexpected (logged with the request id)', {
+    title: 'Internal Server Error',
+    status: 500,
+    detail: 'An unexpected error occurred.',
+  }),
+  503: problem('The database or the object storage is unreachable', {
+    title: 'Service Unavailable',
+    status: 503,
+    detail: 'The database is unavailable; try again later.',
+  }),
+} as const;
+
+type Status = keyof typeof problems;
+const errors = (...statuses: Status[]) => Object.fromEntries(statuses.map((s) => [s, problems[s]]));
+
+const imageResponse = (description: string, headers: Record<string, unknown> = {}) => ({
+  description,
+  headers,
+  content: { 'application/json': { schema: ref('Image') } },
+});
+
+const idParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  ...pick(jsonSchema(imageIdParamsSchema, 'input'), 'id'),
+};
+
+/** The property `name` of an object schema as a parameter's schema and description. */
+function pick(objectSchema: JsonSchema, name: string): { schema: JsonSchema; description?: string } {
+  const properties = objectSchema.properties as Record<string, JsonSchema>;
+  const { description, examples, ...schema } = properties[name] ?? {};
+  return {
+    schema,
+    ...(typeof description === 'string' ? { description } : {}),
+    ...(Array.isArray(examples) ? { example: examples[0] } : {}),
+  };
+}
+
+function buildDocument(): Record<string, unknown> {
+  const listQuery = jsonSchema(listQuerySchema, 'input');
+  const maxUpload = uploadConfig().MAX_UPLOAD_BYTES;
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Photo gallery API',
+      version: '1.0.0',
+      description:
+        'Upload images with a title and a description, browse, edit and delete them. Files live in S3, ' +
+        'metadata in Postgres; reads by id are cached in Redis and every change is published on the ' +
+        'Redis channel `image_channel`. Errors are `application/problem+json` (RFC 9457). The collection ' +
+        'answers with and without its trailing slash.',
+    },
+    servers: [{ url: '/', description: 'This service' }],
+    tags: [{ name: 'images' }, { name: 'documentation' }],
+    paths: {
+      '/api/v1/images/': {
+        post: {
+          operationId: 'uploadImage',
+          tags: ['images'],
+          summary: 'Upload an image',
+          description: `The file's type is judged from its bytes; it is stored under a key the server makes. At most ${maxUpload} bytes.`,
+          requestBody: {
+            required: true,
+            content: { 'multipart/form-data': { schema: ref('ImageUpload') } },
+          },
+          responses: {
+            201: imageResponse('The stored image', {
+              Location: {
+                description: 'Where the new image is',
+                required: true,
+                schema: { type: 'string', examples: ['/api/v1/images/530918e4-2d9a-49a7-931e-fb5e18228cc1'] },
+              },
+            }),
+            ...errors(400, 409, 413, 415, 422, 500, 503),
+          },
+        },
+        get: {
+          operationId: 'listImages',
+          tags: ['images'],
+          summary: 'List images, newest first',
+          parameters: [
+            { name: 'limit', in: 'query', required: false, ...pick(listQuery, 'limit') },
+            { name: 'cursor', in: 'query', required: false, ...pick(listQuery, 'cursor') },
+          ],
+          responses: {
+            200: {
+              description: `A page of at most \`limit\` images (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`,
+              headers: {
+                Link: {
+                  description: 'The next page, while more remain: `<…?limit=…&cursor=…>; rel="next"`',
+                  required: false,
+                  schema: { type: 'string', pattern: '^<[^>]+>; rel="next"$' },
+                },
+              },
+              content: { 'application/json': { schema: { type: 'array', items: ref('Image') } } },
+            },
+            ...errors(422, 500, 503),
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'getOpenApiDocument',
+          tags: ['documentation'],
+          summary: 'This document',
+          responses: { 200: { description: 'The OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
+      '/docs': {
+        get: {
+          operationId: 'getDocs',
+          tags: ['documentation'],
+          summary: 'This page: Swagger UI',
+          responses: { 200: { description: 'Swagger UI', content: { 'text/html': { schema: { type: 'string' } } } } },
+        },
+      },
+      '/docs/{file}': {
+        get: {
+          operationId: 'getDocsFile',
+          tags: ['documentation'],
+          summary: "Swagger UI's script and style sheet",
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', enum: ['swagger-ui-bundle.js', 'swagger-ui.css'] } }],
+          responses: {
+            200: {
+              description: 'The file, gzipped when the client accepts it',
+              content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } },
+            },
+            ...errors(404),
+          },
+        },
+      },
+      '/api/v1/images/{id}': {
+        parameters: [idParameter],
+        get: {
+          operationId: 'getImage',
+          tags: ['images'],
+          summary: 'Get an image',
+          responses: {
+            200: imageResponse('The image', {
+              'X-Cache': {
+                description: 'Whether Redis answered (HIT) or the database did (MISS)',
+                required: true,
+                schema: { type: 'string', enum: ['HIT', 'MISS'] },
+              },
+            }),
+            ...errors(404, 422, 500, 503),
+          },
+        },
+        patch: {
+          operationId: 'updateImage',
+          tags: ['images'],
+          summary: "Change an image's title and/or description",
+          requestBody: { required: true, content: { 'application/json': { schema: ref('ImagePatch') } } },
+          responses: { 200: imageResponse('The updated image'), ...errors(400, 404, 409, 422, 500, 503) },
+        },
+        delete: {
+          operationId: 'deleteImage',
+          tags: ['images'],
+          summary: 'Delete an image and its file',
+          responses: { 204: { description: 'Deleted, the file too' }, ...errors(404, 422, 500, 503) },
+        },
+      },
+    },
+    components: { schemas: componentSchemas() },
+  };
+}
+
+let document: Record<string, unknown> | undefined;
+
+/** The OpenAPI 3.1 document, generated from the zod schemas the handlers validate with. */
+export function openApiDocument(): Record<string, unknown> {
+  return (document ??= buildDocument());
+}

@@ -1,0 +1,85 @@
+/**
+ * Checks a response against the OpenAPI document: the status must be documented for the operation,
+ * the body must match the documented schema of its content type, and the headers the document names
+ * (Location, Link, X-Cache) must be there when required and match their schemas. A response the
+ * document does not describe is an error.
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { openApiDocument } from '../../lib/openapi';
+
+type JsonSchema = Record<string, unknown>;
+interface MediaType {
+  schema?: JsonSchema;
+}
+interface Header {
+  required?: boolean;
+  schema?: JsonSchema;
+}
+interface Response {
+  headers?: Record<string, Header>;
+  content?: Record<string, MediaType>;
+}
+type Operation = { responses: Record<string, Response> };
+
+const document = openApiDocument() as {
+  paths: Record<string, Record<string, Operation>>;
+};
+const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
+ajv.addSchema({ ...openApiDocument(), $id: 'openapi.json' });
+
+/** Headers the document speaks of; any other header is not part of the contract. */
+const CONTRACT_HEADERS = ['location', 'link', 'x-cache'];
+
+/** The document's path for an API Gateway route (`POST /api/v1/images` → `/api/v1/images/`). */
+function documentPath(routePath: string): string {
+  return routePath in document.paths ? routePath : `${routePath.replace(/\/+$/, '')}/`;
+}
+
+const validators = new Map<string, ReturnType<Ajv2020['compile']>>();
+function validate(schema: JsonSchema, value: unknown): string | undefined {
+  const key = JSON.stringify(schema);
+  let check = validators.get(key);
+  if (!check) {
+    // Refs inside the operation point into the document registered above.
+    const rebased = JSON.parse(key.replaceAll('"#/components/', '"openapi.json#/components/')) as JsonSchema;
+    check = ajv.compile(rebased);
+    validators.set(key, check);
+  }
+  return check(value) ? undefined : ajv.errorsText(check.errors);
+}
+
+/** Throws when the response is not one the document describes for `METHOD /path`. */
+export function assertDocumented(
+  route: string,
+  reply: { status: number; headers: Record<string, string>; text: string },
+): void {
+  const [method = '', routePath = ''] = route.split(' ');
+  const where = `${route} → ${reply.status}`;
+  const operation = document.paths[documentPath(routePath)]?.[method.toLowerCase()];
+  if (!operation) throw new Error(`${where}: the document has no operation ${route}`);
+  const response = operation.responses[String(reply.status)];
+  if (!response) throw new Error(`${where}: status ${reply.status} is not documented`);
+
+  for (const name of CONTRACT_HEADERS) {
+    const documented = Object.entries(response.headers ?? {}).find(([h]) => h.toLowerCase() === name)?.[1];
+    const value = reply.headers[name];
+    if (value !== undefined && !documented) throw new Error(`${where}: header ${name} is not documented`);
+    if (documented?.required && value === undefined) throw new Error(`${where}: required header ${name} is missing`);
+    if (value !== undefined && documented?.schema) {
+      const problem = validate(documented.schema, value);
+      if (problem) throw new Error(`${where}: header ${name}: ${problem}`);
+    }
+  }
+
+  if (!response.content) {
+    if (reply.text !== '') throw new Error(`${where}: a body where the document says there is none`);
+    return;
+  }
+  const type = (reply.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+  const media = response.content[type];
+  if (!media) throw new Error(`${where}: content type ${type || '(none)'} is not documented`);
+  if (media.schema && /json$/.test(type)) {
+    const problem = validate(media.schema, JSON.parse(reply.text));
+    if (problem) throw new Error(`${where}: body does not match the document: ${problem}\n${reply.text}`);
+  }
+}

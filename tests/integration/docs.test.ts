@@ -1,0 +1,97 @@
+import { gunzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { handler as docs } from '../../functions/docs';
+import { handler as openapi } from '../../functions/openapi';
+import { invoke } from '../helpers/lambda';
+
+type Operation = {
+  operationId: string;
+  responses: Record<string, { headers?: Record<string, unknown>; content?: Record<string, { example?: unknown }> }>;
+  requestBody?: { content: Record<string, unknown> };
+};
+type Doc = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> } };
+
+const getDoc = async () => (await invoke(openapi, { method: 'GET', path: '/openapi.json', route: 'GET /openapi.json' })).json as Doc;
+
+describe('GET /openapi.json', () => {
+  it('describes the five image operations with the contract’s statuses, headers and examples', async () => {
+    const doc = await getDoc();
+    expect(doc.openapi).toBe('3.1.0');
+    const images = doc.paths['/api/v1/images/'] ?? {};
+    const image = doc.paths['/api/v1/images/{id}'] ?? {};
+    const ops = { post: images.post, list: images.get, get: image.get, patch: image.patch, delete: image.delete };
+    expect(Object.values(ops).map((o) => o?.operationId)).toEqual([
+      'uploadImage',
+      'listImages',
+      'getImage',
+      'updateImage',
+      'deleteImage',
+    ]);
+    const statuses = (o: Operation | undefined) => Object.keys(o?.responses ?? {});
+    expect(statuses(ops.post)).toEqual(['201', '400', '409', '413', '415', '422', '500', '503']);
+    expect(statuses(ops.list)).toEqual(['200', '422', '500', '503']);
+    expect(statuses(ops.get)).toEqual(['200', '404', '422', '500', '503']);
+    expect(statuses(ops.patch)).toEqual(['200', '400', '404', '409', '422', '500', '503']);
+    expect(statuses(ops.delete)).toEqual(['204', '404', '422', '500', '503']);
+    expect(Object.keys(ops.post?.responses['201']?.headers ?? {})).toEqual(['Location']);
+    expect(Object.keys(ops.list?.responses['200']?.headers ?? {})).toEqual(['Link']);
+    expect(Object.keys(ops.get?.responses['200']?.headers ?? {})).toEqual(['X-Cache']);
+    expect(Object.keys(ops.post?.requestBody?.content ?? {})).toEqual(['multipart/form-data']);
+    expect(Object.keys(ops.patch?.requestBody?.content ?? {})).toEqual(['application/json']);
+    for (const op of Object.values(ops)) {
+      for (const [status, response] of Object.entries(op?.responses ?? {})) {
+        if (Number(status) >= 400) {
+          expect(response.content?.['application/problem+json']?.example, `${op?.operationId} ${status}`).toMatchObject({
+            status: Number(status),
+          });
+        }
+      }
+    }
+    expect(Object.keys(doc.components.schemas)).toEqual(['Image', 'ImageUpload', 'ImagePatch', 'Problem']);
+  });
+
+  it('takes the field limits from the zod schemas the handlers validate with', async () => {
+    const doc = (await getDoc()) as unknown as {
+      components: { schemas: { ImageUpload: { properties: Record<string, Record<string, unknown>>; required: string[] } } };
+    };
+    const upload = doc.components.schemas.ImageUpload;
+    expect(upload.required).toEqual(['title', 'description', 'file']);
+    expect(upload.properties.title).toMatchObject({ type: 'string', minLength: 1, maxLength: 32 });
+    expect(upload.properties.description).toMatchObject({ type: 'string', maxLength: 32 });
+    expect(upload.properties.file).toMatchObject({ type: 'string', format: 'binary' });
+  });
+});
+
+describe('GET /docs', () => {
+  it('serves Swagger UI pointing at /openapi.json, with its files from the package (no CDN)', async () => {
+    const page = await invoke(docs, { method: 'GET', path: '/docs', route: 'GET /docs' });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.text).toContain('src="/docs/swagger-ui-bundle.js"');
+    expect(page.text).toContain('href="/docs/swagger-ui.css"');
+    expect(page.text).toContain('url: "/openapi.json"');
+    expect(page.text).not.toMatch(/https?:\/\//);
+  });
+
+  it('serves the script gzipped when asked, and plain otherwise', async () => {
+    const original = readFileSync('node_modules/swagger-ui-dist/swagger-ui-bundle.js');
+    const call = { method: 'GET', path: '/docs/swagger-ui-bundle.js', route: 'GET /docs/{file}', pathParameters: { file: 'swagger-ui-bundle.js' } };
+    const gz = await invoke(docs, { ...call, headers: { 'accept-encoding': 'gzip, br' } });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(Buffer.from(gz.text, 'latin1')).equals(original)).toBe(true);
+    const plain = await invoke(docs, call);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(Buffer.from(plain.text, 'latin1').equals(original)).toBe(true);
+  });
+
+  it('answers 404 for any other file', async () => {
+    const res = await invoke(docs, {
+      method: 'GET',
+      path: '/docs/package.json',
+      route: 'GET /docs/{file}',
+      pathParameters: { file: 'package.json' },
+    });
+    expect(res.status).toBe(404);
+  });
+});
