@@ -1,22 +1,22 @@
 import { createImage } from '../lib/images';
 import { httpHandler, json } from '../lib/http';
-import { cleanFilename, detectImageType } from '../lib/upload';
+import { cleanFilename, inspectImage } from '../lib/upload';
 import { parse, uploadSchema } from '../lib/validation';
 
 /** POST /api/v1/images/: multipart title, description and file; 201 with the image and its Location. */
 export const handler = httpHandler(
   async (event) => {
     const { title, description, file } = parse(uploadSchema, event.body);
-    const type = await detectImageType(file.content);
+    const type = await inspectImage(file.content);
     const image = await createImage({
       title,
       description,
       filename: cleanFilename(file.filename, type),
       bytes: file.content,
-      type,
+      type: { ext: type.ext, mime: type.mime },
     });
     const location = `${event.rawPath.replace(/\/+$/, '')}/${image.id}`;
     return json(201, image, { location });
   },
-  { multipart: true },
+  { multipart: true, write: true },
 );

@@ -7,4 +7,4 @@ export const handler = httpHandler(async (event) => {
   const { id } = parse(imageIdParamsSchema, event.pathParameters ?? {});
   await deleteImage(id);
   return noContent();
-});
+}, { write: true });

@@ -7,4 +7,4 @@ export const handler = httpHandler(async (event) => {
   const { id } = parse(imageIdParamsSchema, event.pathParameters ?? {});
   const patch = parse(imagePatchSchema, jsonBody(event));
   return json(200, await updateImage(id, patch));
-});
+}, { write: true });

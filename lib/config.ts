@@ -48,6 +48,17 @@ const storageSchema = z
 
 const uploadSchema = z.object({
   MAX_UPLOAD_BYTES: int(4 * 1024 * 1024, 1, 100 * 1024 * 1024),
+  /** Width × height above which an image is refused (a small file can decode to gigabytes). */
+  MAX_IMAGE_PIXELS: int(50_000_000, 1, 1_000_000_000),
+});
+
+/** Write protection: when keys are set, POST, PATCH and DELETE need one. */
+const authSchema = z.object({
+  API_KEYS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0))
+    .refine((keys) => keys.every((k) => k.length >= 16), 'each key must be at least 16 characters'),
 });
 
 const redisSchema = z
@@ -98,6 +109,8 @@ export const databaseConfig = section(databaseSchema);
 export const storageConfig = section(storageSchema);
 /** Upload limits. */
 export const uploadConfig = section(uploadSchema);
+/** API keys for writes; none configured means writes are open. */
+export const authConfig = section(authSchema);
 /** Redis: Upstash over REST when both UPSTASH_* are set, else REDIS_URL over TCP. */
 export const redisConfig = section(redisSchema);
 /** Logging settings. */

@@ -29,6 +29,14 @@ export class BadRequestError extends HttpError {
   }
 }
 
+/** No valid API key on a write while keys are configured. */
+export class UnauthorizedError extends HttpError {
+  override name = 'UnauthorizedError';
+  constructor() {
+    super(401, 'A valid API key is required: send Authorization: Bearer <key> or x-api-key: <key>.');
+  }
+}
+
 export class NotFoundError extends HttpError {
   override name = 'NotFoundError';
   constructor(detail: string) {
@@ -80,9 +88,14 @@ function formatBytes(n: number): string {
 }
 
 /** The problem+json body (RFC 9457) for an error; anything not an HttpError is a bare 500. */
-export function toProblem(err: unknown): { status: number; body: Record<string, unknown> } {
+export function toProblem(err: unknown): {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+} {
   if (err instanceof HttpError) {
     return {
+      ...(err instanceof UnauthorizedError ? { headers: { 'www-authenticate': 'Bearer realm="photo-gallery"' } } : {}),
       status: err.status,
       body: {
         type: 'about:blank',

@@ -1,8 +1,9 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpMultipartBodyParser from '@middy/http-multipart-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { uploadConfig } from './config';
-import { BadRequestError, NotFoundError, PayloadTooLargeError, toProblem } from './errors';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { authConfig, uploadConfig } from './config';
+import { BadRequestError, NotFoundError, PayloadTooLargeError, toProblem, UnauthorizedError } from './errors';
 import { describeError, log, setRequestId } from './log';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -74,7 +75,7 @@ const problemResponses = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   },
   onError: (request) => {
     const err = request.error;
-    const { status, body } = toProblem(err);
+    const { status, body, headers } = toProblem(err);
     if (status >= 500) {
       log.error('request failed', { status, route: request.event.routeKey, ...describeError(err) });
     } else {
@@ -82,7 +83,7 @@ const problemResponses = (): MiddlewareObj<HttpEvent, HttpResult> => ({
     }
     request.response = {
       statusCode: status,
-      headers: { 'content-type': 'application/problem+json', ...SECURITY_HEADERS },
+      headers: { 'content-type': 'application/problem+json', ...headers, ...SECURITY_HEADERS },
       body: JSON.stringify(body),
     };
   },
@@ -123,9 +124,39 @@ const multipartBody = (): MiddlewareObj<HttpEvent, HttpResult> => {
   };
 };
 
-/** Wraps a handler in the shared middy stack; `multipart` adds the upload body parser. */
-export function httpHandler(handler: Handler, options: { multipart?: boolean } = {}) {
+const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+
+/** The key a request carries: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+function presentedKey(event: HttpEvent): string | undefined {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header(event, 'authorization') ?? '')?.[1];
+  return bearer ?? header(event, 'x-api-key')?.trim();
+}
+
+/**
+ * When API_KEYS is set, a write needs one of them (401 otherwise). Keys are compared as SHA-256
+ * digests with timingSafeEqual, every key every time, so neither length nor content leaks by timing.
+ */
+const apiKeyRequired = (): MiddlewareObj<HttpEvent, HttpResult> => {
+  const keys = authConfig().API_KEYS.map(digest);
+  return {
+    before: (request) => {
+      if (keys.length === 0) return;
+      const presented = presentedKey(request.event);
+      const candidate = digest(presented ?? '');
+      let valid = false;
+      for (const key of keys) valid = timingSafeEqual(key, candidate) || valid;
+      if (!presented || !valid) throw new UnauthorizedError();
+    },
+  };
+};
+
+/**
+ * Wraps a handler in the shared middy stack: problem+json errors and security headers always;
+ * `write` adds the API key check, `multipart` the upload body parser (after the key check).
+ */
+export function httpHandler(handler: Handler, options: { multipart?: boolean; write?: boolean } = {}) {
   const stack = middy<HttpEvent, HttpResult>().use(problemResponses());
+  if (options.write) stack.use(apiKeyRequired());
   if (options.multipart) stack.use(multipartBody());
   return stack.handler(handler);
 }

@@ -56,6 +56,11 @@ const problems = {
     status: 400,
     detail: 'The body is not valid JSON.',
   }),
+  401: problem('API keys are configured and the request carries none of them', {
+    title: 'Unauthorized',
+    status: 401,
+    detail: 'A valid API key is required: send Authorization: Bearer <key> or x-api-key: <key>.',
+  }),
   404: problem('No image with that id', {
     title: 'Not Found',
     status: 404,
@@ -76,12 +81,15 @@ const problems = {
     status: 415,
     detail: 'The file is not a JPEG, PNG, WebP, GIF or AVIF image.',
   }),
-  422: problem('A field is missing, too long, blank, of the wrong type or unknown, or the id is not a UUID', {
+  422: problem(
+    "A field is missing, too long, blank, of the wrong type or unknown, the id is not a UUID, or the file's header is unreadable or its pixels exceed MAX_IMAGE_PIXELS",
+    {
     title: 'Unprocessable Entity',
     status: 422,
     detail: 'The request is not valid.',
     errors: [{ field: 'title', message: 'must be at most 32 characters' }],
-  }),
+    },
+  ),
   500: problem('Anything unexpected (logged with the request id)', {
     title: 'Internal Server Error',
     status: 500,
@@ -144,6 +152,7 @@ function buildDocument(): Record<string, unknown> {
           tags: ['images'],
           summary: 'Upload an image',
           description: `The file's type is judged from its bytes; it is stored under a key the server makes. At most ${maxUpload} bytes.`,
+          security: WRITE_SECURITY,
           requestBody: {
             required: true,
             content: { 'multipart/form-data': { schema: ref('ImageUpload') } },
@@ -156,7 +165,7 @@ function buildDocument(): Record<string, unknown> {
                 schema: { type: 'string', examples: ['/api/v1/images/530918e4-2d9a-49a7-931e-fb5e18228cc1'] },
               },
             }),
-            ...errors(400, 409, 413, 415, 422, 500, 503),
+            ...errors(400, 401, 409, 413, 415, 422, 500, 503),
           },
         },
         get: {
@@ -236,19 +245,30 @@ function buildDocument(): Record<string, unknown> {
           tags: ['images'],
           summary: "Change an image's title and/or description",
           requestBody: { required: true, content: { 'application/json': { schema: ref('ImagePatch') } } },
-          responses: { 200: imageResponse('The updated image'), ...errors(400, 404, 409, 422, 500, 503) },
+          security: WRITE_SECURITY,
+          responses: { 200: imageResponse('The updated image'), ...errors(400, 401, 404, 409, 422, 500, 503) },
         },
         delete: {
           operationId: 'deleteImage',
           tags: ['images'],
           summary: 'Delete an image and its file',
-          responses: { 204: { description: 'Deleted, the file too' }, ...errors(404, 422, 500, 503) },
+          security: WRITE_SECURITY,
+          responses: { 204: { description: 'Deleted, the file too' }, ...errors(401, 404, 422, 500, 503) },
         },
       },
     },
-    components: { schemas: componentSchemas() },
+    components: {
+      schemas: componentSchemas(),
+      securitySchemes: {
+        bearerKey: { type: 'http', scheme: 'bearer', description: 'An API key, when API_KEYS is set' },
+        apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'The same key, in x-api-key' },
+      },
+    },
   };
 }
+
+/** Writes need a key only when API_KEYS is set; `{}` says none may do. */
+const WRITE_SECURITY = [{}, { bearerKey: [] }, { apiKeyHeader: [] }];
 
 let document: Record<string, unknown> | undefined;
 

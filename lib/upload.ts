@@ -1,5 +1,7 @@
 import { fileTypeFromBuffer } from 'file-type';
-import { UnsupportedMediaTypeError } from './errors';
+import { imageSize } from 'image-size';
+import { uploadConfig } from './config';
+import { UnsupportedMediaTypeError, ValidationError } from './errors';
 
 /** An accepted image type, judged from the bytes. */
 export interface ImageType {
@@ -26,6 +28,32 @@ export async function detectImageType(bytes: Uint8Array): Promise<ImageType> {
     throw new UnsupportedMediaTypeError(`The file is not a ${ACCEPTED_TYPES_TEXT} image.`);
   }
   return type;
+}
+
+/**
+ * The image's type from its signature (415 otherwise) and its dimensions from its header: a header
+ * that cannot be read is a corrupt file, and more than MAX_IMAGE_PIXELS is a decompression bomb
+ * (both 422). The pixels themselves are not decoded: a file cut off after its header is stored as sent.
+ */
+export async function inspectImage(bytes: Uint8Array): Promise<ImageType & { width: number; height: number }> {
+  const type = await detectImageType(bytes);
+  let size: { width?: number; height?: number };
+  try {
+    size = imageSize(bytes);
+  } catch {
+    size = {};
+  }
+  const { width = 0, height = 0 } = size;
+  if (width <= 0 || height <= 0) {
+    throw new ValidationError([{ field: 'file', message: 'is not a readable image: its header is cut off or corrupt' }]);
+  }
+  const limit = uploadConfig().MAX_IMAGE_PIXELS;
+  if (width * height > limit) {
+    throw new ValidationError([
+      { field: 'file', message: `is ${width}×${height} pixels; at most ${limit} pixels are accepted` },
+    ]);
+  }
+  return { ...type, width, height };
 }
 
 const BIDI_CONTROLS = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;

@@ -29,11 +29,11 @@ describe('GET /openapi.json', () => {
       'deleteImage',
     ]);
     const statuses = (o: Operation | undefined) => Object.keys(o?.responses ?? {});
-    expect(statuses(ops.post)).toEqual(['201', '400', '409', '413', '415', '422', '500', '503']);
+    expect(statuses(ops.post)).toEqual(['201', '400', '401', '409', '413', '415', '422', '500', '503']);
     expect(statuses(ops.list)).toEqual(['200', '422', '500', '503']);
     expect(statuses(ops.get)).toEqual(['200', '404', '422', '500', '503']);
-    expect(statuses(ops.patch)).toEqual(['200', '400', '404', '409', '422', '500', '503']);
-    expect(statuses(ops.delete)).toEqual(['204', '404', '422', '500', '503']);
+    expect(statuses(ops.patch)).toEqual(['200', '400', '401', '404', '409', '422', '500', '503']);
+    expect(statuses(ops.delete)).toEqual(['204', '401', '404', '422', '500', '503']);
     expect(Object.keys(ops.post?.responses['201']?.headers ?? {})).toEqual(['Location']);
     expect(Object.keys(ops.list?.responses['200']?.headers ?? {})).toEqual(['Link']);
     expect(Object.keys(ops.get?.responses['200']?.headers ?? {})).toEqual(['X-Cache']);
