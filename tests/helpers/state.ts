@@ -64,3 +64,11 @@ export async function resetState(): Promise<void> {
 }
 
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** Everything the API could change: every row as stored, every object's key and content hash. */
+export async function snapshot(): Promise<{ rows: unknown[]; objects: Record<string, string> }> {
+  const rows = await sql`select id, title, description, filename, file_url, created_at::text, updated_at::text from images order by id`;
+  const objects: Record<string, string> = {};
+  for (const key of await objectKeys()) objects[key] = sha256((await getObject(key)).bytes);
+  return { rows: [...rows], objects };
+}
