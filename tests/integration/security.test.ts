@@ -1,0 +1,153 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { apiWith } from '../helpers/api';
+import { makeJpeg } from '../helpers/images';
+import { getObject, resetState, snapshot } from '../helpers/state';
+
+type Api = Awaited<ReturnType<typeof apiWith>>;
+const saved = { ...process.env };
+const KEY = 'k3y-0f-at-least-16-chars';
+const OTHER_KEY = 'an0ther-key-for-the-ci-bot';
+
+beforeEach(resetState);
+afterEach(() => {
+  process.env = { ...saved };
+  vi.restoreAllMocks();
+});
+
+const unauthorized = {
+  type: 'about:blank',
+  title: 'Unauthorized',
+  status: 401,
+  detail: 'A valid API key is required: send Authorization: Bearer <key> or x-api-key: <key>.',
+};
+
+describe('write protection with API_KEYS', () => {
+  let api: Api;
+  beforeEach(async () => {
+    api = await apiWith({ API_KEYS: `${KEY}, ${OTHER_KEY}`, LOG_LEVEL: 'silent' });
+  });
+
+  /** The upload handler with credentials in the headers. */
+  async function uploadWith(headers: Record<string, string>, title = 'keyed') {
+    const { multipart, invoke } = await import('../helpers/lambda');
+    const { handler } = await import('../../functions/images-create');
+    const { body, contentType } = await multipart([
+      ['title', title],
+      ['description', ''],
+      ['file', { bytes: makeJpeg(), filename: 'k.jpg' }],
+    ]);
+    return invoke(handler, {
+      method: 'POST',
+      path: '/api/v1/images/',
+      route: 'POST /api/v1/images',
+      headers: { 'content-type': contentType, ...headers },
+      body,
+    });
+  }
+
+  it.each([
+    ['no key', {}],
+    ['a wrong key', { authorization: 'Bearer not-the-key-at-all-no' }],
+    ['a key that is a prefix of a real one', { 'x-api-key': KEY.slice(0, -1) }],
+    ['a real key with another scheme', { authorization: `Basic ${KEY}` }],
+    ['an empty bearer', { authorization: 'Bearer ' }],
+  ])('refuses an upload with %s: 401 problem+json, WWW-Authenticate, nothing stored', async (_, headers) => {
+    const before = await snapshot();
+    const res = await uploadWith(headers);
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual(unauthorized);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="photo-gallery"');
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('accepts either key, as Bearer or in x-api-key; PATCH and DELETE too; GET stays public', async () => {
+    const created = await uploadWith({ authorization: `Bearer ${KEY}` });
+    expect(created.status).toBe(201);
+    const { id } = created.json as { id: string };
+    expect((await uploadWith({ 'x-api-key': OTHER_KEY }, 'second')).status).toBe(201);
+
+    expect((await api.get(id)).status).toBe(200);
+    expect((await api.list()).status).toBe(200);
+
+    const denied = await api.patch(id, { title: 'x' });
+    expect(denied.status).toBe(401);
+    const patched = await api.patch(id, { title: 'x' }, { 'content-type': 'application/json', 'x-api-key': KEY });
+    expect(patched.status).toBe(200);
+
+    const { invoke } = await import('../helpers/lambda');
+    const { handler } = await import('../../functions/images-delete');
+    const call = { method: 'DELETE', path: `/api/v1/images/${id}`, route: 'DELETE /api/v1/images/{id}', pathParameters: { id } };
+    expect((await invoke(handler, call)).status).toBe(401);
+    expect((await invoke(handler, { ...call, headers: { authorization: `bearer ${OTHER_KEY}` } })).status).toBe(204);
+  });
+
+  it('refuses to start with a key shorter than 16 characters', async () => {
+    vi.resetModules();
+    process.env.API_KEYS = 'short';
+    await expect(import('../../functions/images-create')).rejects.toThrow(/API_KEYS each key must be at least 16 characters/);
+  });
+});
+
+describe('responses and stored objects', () => {
+  it('sends the security headers on every response, errors included', async () => {
+    const api = await apiWith({ LOG_LEVEL: 'silent' });
+    const created = await api.upload({ title: 'headers' });
+    const replies = [created, await api.get((created.json as { id: string }).id), await api.get('nope'), await api.list({ limit: '0' })];
+    for (const res of replies) {
+      expect(res.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'x-frame-options': 'DENY',
+      });
+    }
+  });
+
+  it('stores objects with the detected type and an inline Content-Disposition that cannot inject headers', async () => {
+    const api = await apiWith({ LOG_LEVEL: 'silent' });
+    const res = await api.upload({ title: 'disposition', file: { bytes: makeJpeg(), filename: 'чай "zero".jpg', type: 'text/html' } });
+    const stored = await getObject(`images/${(res.json as { id: string }).id}.jpg`);
+    expect(stored.contentType).toBe('image/jpeg');
+    // Browsers and undici send a quote in a file name as %22 (HTML's multipart rules).
+    expect(stored.disposition).toBe(`inline; filename="___ %22zero%22.jpg"; filename*=UTF-8''%D1%87%D0%B0%D0%B9%20%2522zero%2522.jpg`);
+  });
+});
+
+describe('logs', () => {
+  it('carry no API key and no file contents, even when a request fails', async () => {
+    const lines: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      });
+    }
+    const marker = 'PIXELS-THAT-MUST-NOT-BE-LOGGED';
+    const bytes = Buffer.concat([makeJpeg(), Buffer.from(marker)]);
+    const url = new URL(saved.DATABASE_URL ?? '');
+    url.port = '1';
+    const api = await apiWith({ API_KEYS: KEY, LOG_LEVEL: 'debug', DATABASE_URL: url.toString() });
+    const { multipart, invoke } = await import('../helpers/lambda');
+    const { handler } = await import('../../functions/images-create');
+    const form = await multipart([
+      ['title', 'logged?'],
+      ['description', ''],
+      ['file', { bytes, filename: 'm.jpg' }],
+    ]);
+    const res = await invoke(handler, {
+      method: 'POST',
+      path: '/api/v1/images/',
+      route: 'POST /api/v1/images',
+      headers: { 'content-type': form.contentType, authorization: `Bearer ${KEY}` },
+      body: form.body,
+    });
+    expect(res.status).toBe(503);
+    await api.patch('00000000-0000-4000-8000-000000000000', { title: 'x' }, { 'content-type': 'application/json', 'x-api-key': 'wrong-key-wrong-key' });
+    vi.restoreAllMocks();
+    const log = lines.join('');
+    expect(log).toContain('"level":"error"');
+    expect(log).not.toContain(KEY);
+    expect(log).not.toContain('wrong-key-wrong-key');
+    expect(log).not.toContain(marker);
+    expect(log).not.toContain(bytes.toString('base64').slice(0, 40));
+  });
+});
