@@ -53,6 +53,7 @@ beforeAll(async () => {
     S3_BUCKET: 'gallery-e2e',
     DATA_DIR: dir,
     LOG_LEVEL: 'warn',
+    CORS_ALLOWED_ORIGINS: 'https://gallery.example',
   };
   // npm start's own emulator, not the one the other tests use.
   delete env.S3_ENDPOINT;
@@ -119,6 +120,23 @@ describe('the seed README examples against npm start', () => {
       `head -c 5000000 /dev/zero > ${dir}/big.jpg && curl -sS -F title=big -F description= -F "file=@${dir}/big.jpg" http://localhost:${port}/api/v1/images`,
     );
     expect(JSON.parse(big)).toMatchObject({ status: 413, detail: 'The file is larger than the limit of 4194304 bytes (4 MiB).' });
+  });
+
+  it('answers CORS preflights for the configured origin only', async () => {
+    const preflight = (origin: string) =>
+      fetch(`http://localhost:${port}/api/v1/images/`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+      });
+    const allowed = await preflight('https://gallery.example');
+    expect(allowed.status).toBeLessThan(300);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://gallery.example');
+    expect(allowed.headers.get('access-control-allow-methods')).toContain('POST');
+    const other = await preflight('https://evil.example');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const get = await fetch(`http://localhost:${port}/api/v1/images/`, { headers: { origin: 'https://gallery.example' } });
+    expect(get.headers.get('access-control-allow-origin')).toBe('https://gallery.example');
+    expect(get.headers.get('access-control-expose-headers')?.toLowerCase()).toContain('link');
   });
 
   // httpie is a Debian package (.ci/run installs it); on a machine without it only CI insists.
