@@ -70,6 +70,7 @@ const redisSchema = z
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
       .default('redis://127.0.0.1:6379'),
     REDIS_TIMEOUT_MS: int(250, 10, 10_000),
+    REDIS_CONNECT_TIMEOUT_MS: int(2000, 10, 30_000),
     CACHE_TTL_SECONDS: int(60, 1, 86_400),
   })
   .refine((c) => (c.UPSTASH_REDIS_REST_URL === undefined) === (c.UPSTASH_REDIS_REST_TOKEN === undefined), {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { afterCreate, afterWrite, cacheImage, readCachedImage } from './cache';
+import { warmRedis } from './redis';
 import { db, dbErrorCode, isDbUnavailable } from './db';
 import { ConflictError, HttpError, NotFoundError, ServiceUnavailableError } from './errors';
 import { encodeCursor, type Cursor } from './cursor';
@@ -70,6 +71,7 @@ function isTitleConflict(err: unknown): boolean {
 export async function createImage(input: NewImage): Promise<Image> {
   const id = randomUUID();
   const key = `images/${id}.${input.type.ext}`;
+  warmRedis();
   let stored = false;
   let image: Image;
   try {
@@ -156,6 +158,7 @@ export async function listImages(limit: number, after?: Cursor): Promise<ImagePa
  * two updates in one microsecond. Throws NotFoundError (404) or ConflictError (409, title taken).
  */
 export async function updateImage(id: string, patch: ImagePatch): Promise<Image> {
+  warmRedis();
   const [row] = await withDb(() =>
     db()
       .update(images)
@@ -177,6 +180,7 @@ export async function updateImage(id: string, patch: ImagePatch): Promise<Image>
  * object's, so an S3 failure (503) leaves both in place. Throws NotFoundError (404).
  */
 export async function deleteImage(id: string): Promise<void> {
+  warmRedis();
   const deleted = await withDb(() =>
     db().transaction(async (tx) => {
       const [row] = await tx

@@ -12,6 +12,8 @@ export interface RedisBackend {
   get(key: string): Promise<string | null>;
   eval(script: string, keys: string[], args: string[]): Promise<unknown>;
   publish(channel: string, message: string): Promise<number>;
+  /** Starts connecting, if there is a connection to make, without waiting for it. */
+  warm(): void;
   close(): Promise<void>;
 }
 
@@ -30,13 +32,16 @@ function upstashBackend(url: string, token: string): RedisBackend {
     get: (key) => client.get<string>(key),
     eval: (script, keys, args) => client.eval(script, keys, args),
     publish: (channel, message) => client.publish(channel, message),
+    warm: () => {},
     close: async () => {},
   };
 }
 
 /**
  * A local Redis over TCP (node-redis). One connection per container, made on first use; when it
- * fails or drops, the next call makes a new one, so a Redis that comes back is used again.
+ * fails or drops, the next call makes a new one, so a Redis that comes back is used again. A
+ * connection attempt may outlive the call that started it (up to REDIS_CONNECT_TIMEOUT_MS): a slow
+ * first connect then serves the next calls instead of being thrown away and started again.
  */
 const newTcpClient = (url: string, timeoutMs: number) =>
   createClient({
@@ -47,7 +52,7 @@ const newTcpClient = (url: string, timeoutMs: number) =>
   });
 type TcpClient = ReturnType<typeof newTcpClient>;
 
-function tcpBackend(url: string, timeoutMs: number): RedisBackend {
+function tcpBackend(url: string, connectTimeoutMs: number): RedisBackend {
   let client: TcpClient | undefined;
   let connecting: Promise<TcpClient> | undefined;
 
@@ -55,11 +60,11 @@ function tcpBackend(url: string, timeoutMs: number): RedisBackend {
     if (client?.isReady) return Promise.resolve(client);
     if (!connecting) {
       client?.destroy();
-      const fresh = newTcpClient(url, timeoutMs);
+      const fresh = newTcpClient(url, connectTimeoutMs);
       client = fresh;
       fresh.on('error', (err: unknown) => log.warn('redis connection error', describeError(err)));
       // A server that accepts but never answers the handshake: give the connection up, try anew later.
-      const abandon = setTimeout(() => fresh.destroy(), timeoutMs);
+      const abandon = setTimeout(() => fresh.destroy(), connectTimeoutMs);
       connecting = fresh
         .connect()
         .then((): TcpClient => fresh)
@@ -80,6 +85,9 @@ function tcpBackend(url: string, timeoutMs: number): RedisBackend {
     get: async (key) => (await ready()).get(key),
     eval: async (script, keys, args) => (await ready()).eval(script, { keys, arguments: args }),
     publish: async (channel, message) => (await ready()).publish(channel, message),
+    warm: () => {
+      ready().catch(() => {});
+    },
     close: async () => {
       const c = client;
       client = undefined;
@@ -98,9 +106,21 @@ export function redis(): RedisBackend {
     backend =
       c.UPSTASH_REDIS_REST_URL && c.UPSTASH_REDIS_REST_TOKEN
         ? upstashBackend(c.UPSTASH_REDIS_REST_URL, c.UPSTASH_REDIS_REST_TOKEN)
-        : tcpBackend(c.REDIS_URL, c.REDIS_TIMEOUT_MS);
+        : tcpBackend(c.REDIS_URL, c.REDIS_CONNECT_TIMEOUT_MS);
   }
   return backend;
+}
+
+/**
+ * Starts connecting to Redis ahead of need: a write calls it before its database work, so that the
+ * connection is up by the time the write invalidates and publishes.
+ */
+export function warmRedis(): void {
+  try {
+    redis().warm();
+  } catch (err) {
+    log.warn('redis not warmed', describeError(err));
+  }
 }
 
 /** Closes the Redis client (tests, the listener on shutdown). */
