@@ -1,5 +1,6 @@
-import { createImage } from '../lib/images';
+import { createImage } from '../lib/image-files';
 import { httpHandler, json } from '../lib/http';
+import { multipartBody } from '../lib/multipart';
 import { cleanFilename, inspectImage } from '../lib/upload';
 import { parse, uploadSchema } from '../lib/validation';
 
@@ -18,5 +19,5 @@ export const handler = httpHandler(
     const location = `${event.rawPath.replace(/\/+$/, '')}/${image.id}`;
     return json(201, image, { location });
   },
-  { multipart: true, write: true },
+  { write: true, use: [multipartBody()] },
 );

@@ -1,4 +1,4 @@
-import { deleteImage } from '../lib/images';
+import { deleteImage } from '../lib/image-files';
 import { httpHandler, noContent } from '../lib/http';
 import { imageIdParamsSchema, parse } from '../lib/validation';
 

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { coerce, enum as zEnum, object, string, url } from 'zod';
+import type { ZodType, output } from 'zod';
 
 /** Thrown when an environment variable is missing or malformed; fails the cold start loudly. */
 export class ConfigError extends Error {
@@ -11,33 +12,30 @@ export const MAX_OBJECT_KEY_LENGTH = 'images/'.length + 36 + '.webp'.length;
 export const MAX_FILE_URL_LENGTH = 128;
 
 const int = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+  coerce.number().int().min(min).max(max).default(fallback);
 const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'])
+  zEnum(['true', 'false', '1', '0'])
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1');
-const optionalUrl = z.url().optional();
+const optionalUrl = url().optional();
 
-const databaseSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+const databaseSchema = object({
+  DATABASE_URL: string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   DB_MAX_CONNECTIONS: int(1, 1, 100),
   DB_IDLE_TIMEOUT_SECONDS: int(20, 0, 3600),
   DB_CONNECT_TIMEOUT_SECONDS: int(5, 1, 60),
   DB_PREPARE: bool(true),
 });
 
-const storageSchema = z
-  .object({
-    S3_BUCKET: z.string().min(3).max(63),
-    S3_REGION: z.string().min(1).optional(),
-    AWS_REGION: z.string().min(1).default('us-east-1'),
+const storageSchema = object({
+    S3_BUCKET: string().min(3).max(63),
+    S3_REGION: string().min(1).optional(),
+    AWS_REGION: string().min(1).default('us-east-1'),
     S3_ENDPOINT: optionalUrl,
     S3_FORCE_PATH_STYLE: bool(false),
     S3_TIMEOUT_MS: int(5000, 100, 60_000),
     S3_MAX_ATTEMPTS: int(3, 1, 10),
-    FILES_BASE_URL: z
-      .url()
+    FILES_BASE_URL: url()
       .regex(/^https?:\/\//, 'must be an http(s) URL')
       .transform((u) => u.replace(/\/+$/, '')),
   })
@@ -46,27 +44,24 @@ const storageSchema = z
     message: `is too long: file_url (base + "/" + a ${MAX_OBJECT_KEY_LENGTH}-character key) must fit in ${MAX_FILE_URL_LENGTH} characters`,
   });
 
-const uploadSchema = z.object({
+const uploadSchema = object({
   MAX_UPLOAD_BYTES: int(4 * 1024 * 1024, 1, 100 * 1024 * 1024),
   /** Width × height above which an image is refused (a small file can decode to gigabytes). */
   MAX_IMAGE_PIXELS: int(50_000_000, 1, 1_000_000_000),
 });
 
 /** Write protection: when keys are set, POST, PATCH and DELETE need one. */
-const authSchema = z.object({
-  API_KEYS: z
-    .string()
+const authSchema = object({
+  API_KEYS: string()
     .optional()
     .transform((v) => (v ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0))
     .refine((keys) => keys.every((k) => k.length >= 16), 'each key must be at least 16 characters'),
 });
 
-const redisSchema = z
-  .object({
-    UPSTASH_REDIS_REST_URL: z.url().optional(),
-    UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
-    REDIS_URL: z
-      .string()
+const redisSchema = object({
+    UPSTASH_REDIS_REST_URL: url().optional(),
+    UPSTASH_REDIS_REST_TOKEN: string().min(1).optional(),
+    REDIS_URL: string()
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
       .default('redis://127.0.0.1:6379'),
     REDIS_TIMEOUT_MS: int(250, 10, 10_000),
@@ -78,13 +73,13 @@ const redisSchema = z
     message: 'and UPSTASH_REDIS_REST_URL go together: set both (Upstash) or neither (REDIS_URL)',
   });
 
-const logSchema = z.object({
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+const logSchema = object({
+  LOG_LEVEL: zEnum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** The listener's output: CloudWatch-like text lines, or one JSON object a line. */
-  LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  LOG_FORMAT: zEnum(['text', 'json']).default('text'),
 });
 
-function parseSection<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): Readonly<z.infer<T>> {
+function parseSection<T extends ZodType>(schema: T, env: NodeJS.ProcessEnv): Readonly<output<T>> {
   // An empty value (`FOO=` in .env, `${env:FOO, ''}` in serverless.yml) means unset.
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(set);
@@ -99,8 +94,8 @@ function parseSection<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): R
 }
 
 /** A section parsed from process.env on first use and cached for the life of the container. */
-function section<T extends z.ZodType>(schema: T): () => Readonly<z.infer<T>> {
-  let value: Readonly<z.infer<T>> | undefined;
+function section<T extends ZodType>(schema: T): () => Readonly<output<T>> {
+  let value: Readonly<output<T>> | undefined;
   return () => (value ??= parseSection(schema, process.env));
 }
 

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliDecompressSync, gzipSync } from 'node:zlib';
 import { NotFoundError } from './errors';
 import type { HttpResult } from './http';
 
@@ -11,35 +11,61 @@ const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
 };
 
-const cache = new Map<string, { plain: Buffer; gzipped: Buffer }>();
+/** Where `npm run package` puts the Brotli-compressed files (scripts/build-docs-assets.ts). */
+export const PACKAGED_ASSETS_DIR = 'docs-assets';
 
-function load(name: string): { plain: Buffer; gzipped: Buffer } {
-  let entry = cache.get(name);
-  if (!entry) {
-    // Resolved at run time: in the deployed zip these files are packaged beside the bundle (serverless.yml).
-    const root = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
-    const plain = readFileSync(join(root, name));
-    entry = { plain, gzipped: gzipSync(plain) };
-    cache.set(name, entry);
-  }
-  return entry;
+interface Asset {
+  br?: Buffer;
+  gzip: () => Buffer;
+  plain: () => Buffer;
 }
 
-/** A Swagger UI file, gzipped when the client accepts it; throws NotFoundError for anything else. */
+const once = <T>(make: () => T): (() => T) => {
+  let value: T | undefined;
+  return () => (value ??= make());
+};
+
+const cache = new Map<string, Asset>();
+
+/**
+ * Deployed, the files come Brotli-compressed in the zip (a third smaller than deflate, which keeps
+ * the function under 500 KB); locally, straight from node_modules.
+ */
+function load(name: string): Asset {
+  let asset = cache.get(name);
+  if (!asset) {
+    const packaged = join(process.cwd(), PACKAGED_ASSETS_DIR, `${name}.br`);
+    if (existsSync(packaged)) {
+      const br = readFileSync(packaged);
+      const plain = once(() => brotliDecompressSync(br));
+      asset = { br, plain, gzip: once(() => gzipSync(plain())) };
+    } else {
+      const root = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+      const plain = once(() => readFileSync(join(root, name)));
+      asset = { plain, gzip: once(() => gzipSync(plain())) };
+    }
+    cache.set(name, asset);
+  }
+  return asset;
+}
+
+/** A Swagger UI file, Brotli- or gzip-compressed as the client accepts; NotFoundError for anything else. */
 export function docsAsset(name: string, acceptEncoding: string | undefined): HttpResult {
   const type = ASSETS[name];
   if (!type) throw new NotFoundError('No such file.');
-  const { plain, gzipped } = load(name);
-  const gzip = /\bgzip\b/.test(acceptEncoding ?? '');
+  const asset = load(name);
+  const accepts = (coding: string) => new RegExp(`\\b${coding}\\b`).test(acceptEncoding ?? '');
+  const [encoding, body] =
+    asset.br && accepts('br') ? ['br', asset.br] : accepts('gzip') ? ['gzip', asset.gzip()] : [undefined, asset.plain()];
   return {
     statusCode: 200,
     headers: {
       'content-type': type,
       'cache-control': 'public, max-age=86400',
       vary: 'accept-encoding',
-      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      ...(encoding ? { 'content-encoding': encoding } : {}),
     },
-    body: (gzip ? gzipped : plain).toString('base64'),
+    body: body.toString('base64'),
     isBase64Encoded: true,
   };
 }

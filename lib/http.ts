@@ -1,9 +1,8 @@
 import middy, { type MiddlewareObj } from '@middy/core';
-import httpMultipartBodyParser from '@middy/http-multipart-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { authConfig, uploadConfig } from './config';
-import { BadRequestError, NotFoundError, PayloadTooLargeError, toProblem, UnauthorizedError } from './errors';
+import { authConfig } from './config';
+import { BadRequestError, NotFoundError, toProblem, UnauthorizedError } from './errors';
 import { describeError, log, setRequestId } from './log';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -89,41 +88,6 @@ const problemResponses = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   },
 });
 
-/**
- * Parses multipart/form-data with @middy/http-multipart-body-parser under the upload limit.
- * A body that is not multipart is a 400, an oversized file a 413 with the limit in the detail.
- */
-const multipartBody = (): MiddlewareObj<HttpEvent, HttpResult> => {
-  const limit = uploadConfig().MAX_UPLOAD_BYTES;
-  const parser = httpMultipartBodyParser({
-    // Its own Content-Type check refuses quoted boundaries that browsers and curl may send; ours is below.
-    disableContentTypeCheck: true,
-    // Two files allowed through so that a second file part is seen and refused, not silently dropped.
-    busboy: { limits: { fileSize: limit, files: 2, fields: 10, parts: 12, fieldSize: 64 * 1024 } },
-  });
-  // A body far beyond the limit is refused before it is decoded and parsed.
-  const maxBodyLength = Math.ceil(((limit + 64 * 1024) * 4) / 3);
-  return {
-    before: async (request) => {
-      const type = header(request.event, 'content-type') ?? '';
-      if (!/^multipart\/form-data\s*;(.*;)?\s*boundary=/i.test(type)) {
-        throw new BadRequestError(
-          'The body must be multipart/form-data with the fields title, description and file.',
-        );
-      }
-      if (!request.event.body) throw new BadRequestError('The multipart body is empty.');
-      if (request.event.body.length > maxBodyLength) throw new PayloadTooLargeError(limit);
-      try {
-        await parser.before?.(request as never);
-      } catch (err) {
-        const status = (err as { statusCode?: unknown }).statusCode;
-        if (status === 413) throw new PayloadTooLargeError(limit);
-        throw new BadRequestError('The multipart body could not be parsed.');
-      }
-    },
-  };
-};
-
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
 /** The key a request carries: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
@@ -150,13 +114,15 @@ const apiKeyRequired = (): MiddlewareObj<HttpEvent, HttpResult> => {
   };
 };
 
+export type HttpMiddleware = MiddlewareObj<HttpEvent, HttpResult>;
+
 /**
  * Wraps a handler in the shared middy stack: problem+json errors and security headers always;
- * `write` adds the API key check, `multipart` the upload body parser (after the key check).
+ * `write` adds the API key check, `use` more middlewares after it (the upload's body parser).
  */
-export function httpHandler(handler: Handler, options: { multipart?: boolean; write?: boolean } = {}) {
+export function httpHandler(handler: Handler, options: { write?: boolean; use?: HttpMiddleware[] } = {}) {
   const stack = middy<HttpEvent, HttpResult>().use(problemResponses());
   if (options.write) stack.use(apiKeyRequired());
-  if (options.multipart) stack.use(multipartBody());
+  for (const middleware of options.use ?? []) stack.use(middleware);
   return stack.handler(handler);
 }

@@ -1,25 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
-import { afterCreate, afterWrite, cacheImage, readCachedImage } from './cache';
+import { afterWrite, cacheImage, readCachedImage } from './cache';
 import { warmRedis } from './redis';
 import { db, dbErrorCode, isDbUnavailable } from './db';
 import { ConflictError, HttpError, NotFoundError, ServiceUnavailableError } from './errors';
 import { encodeCursor, type Cursor } from './cursor';
-import { log, describeError } from './log';
 import { images } from './schema';
-import { deleteObject, keyOfUrl, publicUrl, putObject } from './storage';
-import type { ImageType } from './upload';
 import type { Image, ImagePatch } from './validation';
 
 export type { Image };
-
-export interface NewImage {
-  title: string;
-  description: string;
-  filename: string;
-  bytes: Uint8Array;
-  type: ImageType;
-}
 
 export interface ImagePage {
   items: Image[];
@@ -30,7 +18,8 @@ export interface ImagePage {
 const isoTimestamp = (column: typeof images.createdAt | typeof images.updatedAt) =>
   sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')`;
 
-const imageColumns = {
+/** The columns of the image resource, timestamps exact to the microsecond. */
+export const imageColumns = {
   id: images.id,
   title: images.title,
   description: images.description,
@@ -43,7 +32,7 @@ const imageColumns = {
 const TITLE_TAKEN = 'images_title_key';
 
 /** Runs database work, turning an unreachable database into ServiceUnavailableError (503). */
-async function withDb<T>(work: () => Promise<T>): Promise<T> {
+export async function withDb<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
@@ -61,56 +50,6 @@ function isTitleConflict(err: unknown): boolean {
     if ((e as { constraint_name?: unknown }).constraint_name === TITLE_TAKEN) return true;
   }
   return false;
-}
-
-/**
- * Stores the file and its row together: the row is inserted in a transaction that commits only after
- * the object is written, so a taken title (409) or a down database (503) never touches S3, and a
- * failed S3 write (503) leaves no row. Should the commit itself fail, the object is removed again.
- */
-export async function createImage(input: NewImage): Promise<Image> {
-  const id = randomUUID();
-  const key = `images/${id}.${input.type.ext}`;
-  warmRedis();
-  let stored = false;
-  let image: Image;
-  try {
-    image = await withDb(() =>
-      db().transaction(async (tx) => {
-        const [row] = await tx
-          .insert(images)
-          .values({
-            id,
-            title: input.title,
-            description: input.description,
-            filename: input.filename,
-            fileUrl: publicUrl(key),
-          })
-          .returning(imageColumns);
-        if (!row) throw new Error('INSERT returned no row');
-        await putObject(key, input.bytes, input.type.mime, input.filename);
-        stored = true;
-        return row;
-      }),
-    );
-  } catch (err) {
-    if (stored) await removeOrphan(key, err);
-    throw err;
-  }
-  await afterCreate(image);
-  return image;
-}
-
-async function removeOrphan(key: string, cause: unknown): Promise<void> {
-  try {
-    await deleteObject(key);
-    log.warn('upload rolled back after its object was stored; object removed', { key, ...describeError(cause) });
-  } catch (err) {
-    log.error('orphaned object: the row was not committed and the object could not be removed', {
-      key,
-      ...describeError(err),
-    });
-  }
 }
 
 /** The image with this id from the database; throws NotFoundError (404). */
@@ -175,24 +114,5 @@ export async function updateImage(id: string, patch: ImagePatch): Promise<Image>
   return row;
 }
 
-/**
- * Deletes the row and its object together: the row's deletion commits only after S3 confirmed the
- * object's, so an S3 failure (503) leaves both in place. Throws NotFoundError (404).
- */
-export async function deleteImage(id: string): Promise<void> {
-  warmRedis();
-  const deleted = await withDb(() =>
-    db().transaction(async (tx) => {
-      const [row] = await tx
-        .delete(images)
-        .where(eq(images.id, id))
-        .returning({ id: images.id, title: images.title, fileUrl: images.fileUrl });
-      if (!row) throw notFound(id);
-      await deleteObject(keyOfUrl(row.fileUrl));
-      return { id: row.id, title: row.title };
-    }),
-  );
-  await afterWrite('image_deleted', deleted, undefined);
-}
-
-const notFound = (id: string) => new NotFoundError(`No image with id ${id}.`);
+/** The 404 for an id. */
+export const notFound = (id: string) => new NotFoundError(`No image with id ${id}.`);

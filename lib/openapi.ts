@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { registry, toJSONSchema } from 'zod';
+import type { ZodType } from 'zod';
 import { uploadConfig } from './config';
 import {
   DEFAULT_PAGE_SIZE,
@@ -14,8 +15,8 @@ import {
 type JsonSchema = Record<string, unknown>;
 
 /** A zod schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect), without its `$schema` and `id`. */
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _, id: __, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
+function jsonSchema(schema: ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _, id: __, ...rest } = toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
   return rest;
 }
 
@@ -26,9 +27,9 @@ type SchemaName = keyof typeof NAMED;
 const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
 
 function componentSchemas(): Record<string, JsonSchema> {
-  const registry = z.registry<{ id: string }>();
-  for (const [id, schema] of Object.entries(NAMED)) registry.add(schema, { id });
-  const { schemas } = z.toJSONSchema(registry, {
+  const named = registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(NAMED)) named.add(schema, { id });
+  const { schemas } = toJSONSchema(named, {
     io: 'input',
     unrepresentable: 'any',
     target: 'draft-2020-12',

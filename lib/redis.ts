@@ -1,5 +1,4 @@
-import { Redis as Upstash } from '@upstash/redis';
-import { createClient } from 'redis';
+import type { createClient } from '@redis/client';
 import { redisConfig } from './config';
 import { describeError, log } from './log';
 
@@ -17,22 +16,32 @@ export interface RedisBackend {
   close(): Promise<void>;
 }
 
+// Each backend's client library is imported when that backend is first used: a function carries
+// both, but a cold start evaluates neither until a request needs Redis, and then only one.
+
 /** Upstash over its REST API: nothing to keep open, right for Lambda. */
 function upstashBackend(url: string, token: string): RedisBackend {
-  const client = new Upstash({
-    url,
-    token,
-    automaticDeserialization: false,
-    enableTelemetry: false,
-    // The caller bounds each call; the client's own retries would only make a slow Redis slower.
-    retry: false,
-  });
+  let client: Promise<import('@upstash/redis').Redis> | undefined;
+  const upstash = () =>
+    (client ??= import('@upstash/redis').then(
+      ({ Redis }) =>
+        new Redis({
+          url,
+          token,
+          automaticDeserialization: false,
+          enableTelemetry: false,
+          // The caller bounds each call; the client's own retries would only make a slow Redis slower.
+          retry: false,
+        }),
+    ));
   return {
     kind: 'upstash',
-    get: (key) => client.get<string>(key),
-    eval: (script, keys, args) => client.eval(script, keys, args),
-    publish: (channel, message) => client.publish(channel, message),
-    warm: () => {},
+    get: async (key) => (await upstash()).get<string>(key),
+    eval: async (script, keys, args) => (await upstash()).eval(script, keys, args),
+    publish: async (channel, message) => (await upstash()).publish(channel, message),
+    warm: () => {
+      upstash().catch(() => {});
+    },
     close: async () => {},
   };
 }
@@ -43,40 +52,41 @@ function upstashBackend(url: string, token: string): RedisBackend {
  * connection attempt may outlive the call that started it (up to REDIS_CONNECT_TIMEOUT_MS): a slow
  * first connect then serves the next calls instead of being thrown away and started again.
  */
-const newTcpClient = (url: string, timeoutMs: number) =>
-  createClient({
-    url,
-    socket: { connectTimeout: timeoutMs, reconnectStrategy: false },
-    // Fail at once while not connected instead of queueing behind a dead socket.
-    disableOfflineQueue: true,
-  });
-type TcpClient = ReturnType<typeof newTcpClient>;
+const tcpOptions = (url: string, timeoutMs: number) => ({
+  url,
+  socket: { connectTimeout: timeoutMs, reconnectStrategy: false as const },
+  // Fail at once while not connected instead of queueing behind a dead socket.
+  disableOfflineQueue: true,
+});
+type TcpClient = ReturnType<typeof createClient<{}, {}, {}, 2 | 3, {}>>;
+const newTcpClient = async (url: string, timeoutMs: number): Promise<TcpClient> =>
+  (await import('@redis/client')).createClient(tcpOptions(url, timeoutMs)) as TcpClient;
 
 function tcpBackend(url: string, connectTimeoutMs: number): RedisBackend {
   let client: TcpClient | undefined;
   let connecting: Promise<TcpClient> | undefined;
 
+  const connect = async (): Promise<TcpClient> => {
+    client?.destroy();
+    const fresh = await newTcpClient(url, connectTimeoutMs);
+    client = fresh;
+    fresh.on('error', (err: unknown) => log.warn('redis connection error', describeError(err)));
+    // A server that accepts but never answers the handshake: give the connection up, try anew later.
+    const abandon = setTimeout(() => fresh.destroy(), connectTimeoutMs);
+    try {
+      await fresh.connect();
+      return fresh;
+    } catch (err) {
+      fresh.destroy();
+      throw err;
+    } finally {
+      clearTimeout(abandon);
+    }
+  };
+
   const ready = (): Promise<TcpClient> => {
     if (client?.isReady) return Promise.resolve(client);
-    if (!connecting) {
-      client?.destroy();
-      const fresh = newTcpClient(url, connectTimeoutMs);
-      client = fresh;
-      fresh.on('error', (err: unknown) => log.warn('redis connection error', describeError(err)));
-      // A server that accepts but never answers the handshake: give the connection up, try anew later.
-      const abandon = setTimeout(() => fresh.destroy(), connectTimeoutMs);
-      connecting = fresh
-        .connect()
-        .then((): TcpClient => fresh)
-        .catch((err: unknown) => {
-          fresh.destroy();
-          throw err;
-        })
-        .finally(() => {
-          clearTimeout(abandon);
-          connecting = undefined;
-        });
-    }
+    connecting ??= connect().finally(() => (connecting = undefined));
     return connecting;
   };
 

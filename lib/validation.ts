@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { NEVER, array, coerce, iso, number, object, strictObject, string, unknown, url, uuid } from 'zod';
+import type { ZodError, ZodType, output } from 'zod';
 import { ValidationError, type FieldError } from './errors';
 
 /** Length in Unicode code points, the way Postgres VARCHAR(n) counts. */
@@ -17,8 +18,7 @@ const required = (what: string) => ({
  * JSON Schema's maxLength counts code points too, so the documented limit is the enforced one.
  */
 const text = (max: number) =>
-  z
-    .string(required('a string'))
+  string(required('a string'))
     .refine((s) => s.isWellFormed(), 'must be valid Unicode text')
     .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
     .refine((s) => codePoints(s) <= max, `must be at most ${max} characters`);
@@ -50,12 +50,11 @@ const isFilePart = (v: unknown): v is FilePart =>
   typeof v === 'object' && v !== null && Buffer.isBuffer((v as { content?: unknown }).content);
 
 /** Exactly one non-empty file part. */
-export const filePartSchema = z
-  .unknown()
+export const filePartSchema = unknown()
   .transform((value, ctx): FilePart => {
   const fail = (message: string) => {
     ctx.addIssue({ code: 'custom', message });
-    return z.NEVER;
+    return NEVER;
   };
   if (value === undefined) return fail('is required');
   if (Array.isArray(value)) return fail('must be a single file');
@@ -71,8 +70,7 @@ export const filePartSchema = z
   });
 
 /** The parts of a multipart upload: title, description and file, nothing else. */
-export const uploadSchema = z
-  .strictObject({
+export const uploadSchema = strictObject({
     title: titleSchema,
     description: descriptionSchema,
     file: filePartSchema,
@@ -80,8 +78,7 @@ export const uploadSchema = z
   .meta({ id: 'ImageUpload', description: 'The multipart/form-data parts of an upload' });
 
 /** The JSON body of PATCH: title and/or description, nothing else. */
-export const imagePatchSchema = z
-  .strictObject(
+export const imagePatchSchema = strictObject(
     { title: titleSchema.optional(), description: descriptionSchema.optional() },
     { error: 'must be a JSON object' },
   )
@@ -94,12 +91,11 @@ export const imagePatchSchema = z
     description: 'The fields to change: title and/or description',
     examples: [{ title: 'New title', description: 'New desc' }],
   });
-export type ImagePatch = z.infer<typeof imagePatchSchema>;
+export type ImagePatch = output<typeof imagePatchSchema>;
 
 /** An image id in a path: a UUID, compared in its canonical lower-case form. */
-export const imageIdParamsSchema = z.object({
-  id: z
-    .string(required('a UUID'))
+export const imageIdParamsSchema = object({
+  id: string(required('a UUID'))
     .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID')
     .transform((s) => s.toLowerCase())
     .meta({ format: 'uuid', description: 'The image id', examples: ['530918e4-2d9a-49a7-931e-fb5e18228cc1'] }),
@@ -109,32 +105,30 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
 
 /** The list endpoint's query: `limit` (1–100, default 50) and an opaque `cursor`. */
-export const listQuerySchema = z.object({
-  limit: z.coerce
+export const listQuerySchema = object({
+  limit: coerce
     .number({ error: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` })
     .int(`must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
     .min(1, 'must be at least 1')
     .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
     .default(DEFAULT_PAGE_SIZE)
     .meta({ description: 'How many images a page holds' }),
-  cursor: z
-    .string()
+  cursor: string()
     .min(1, 'must not be empty')
     .max(200, 'is not a valid cursor')
     .optional()
     .meta({ description: "Where the page starts: copy it from the previous page's Link header; opaque" }),
 });
 
-const ISO_TIMESTAMP = z.iso.datetime({ offset: true, precision: 6 });
+const ISO_TIMESTAMP = iso.datetime({ offset: true, precision: 6 });
 
 /** The image resource as the API returns it. */
-export const imageSchema = z
-  .strictObject({
-    id: z.uuid(),
-    title: z.string().meta({ minLength: 1, maxLength: 32 }),
-    description: z.string().meta({ maxLength: 32 }),
-    filename: z.string().meta({ maxLength: 128, description: "The client's file name, cut to its last path segment" }),
-    file_url: z.url().meta({ maxLength: 128, description: 'Where the file is fetched from' }),
+export const imageSchema = strictObject({
+    id: uuid(),
+    title: string().meta({ minLength: 1, maxLength: 32 }),
+    description: string().meta({ maxLength: 32 }),
+    filename: string().meta({ maxLength: 128, description: "The client's file name, cut to its last path segment" }),
+    file_url: url().meta({ maxLength: 128, description: 'Where the file is fetched from' }),
     created_at: ISO_TIMESTAMP,
     updated_at: ISO_TIMESTAMP.meta({ description: 'Moves forward on every update' }),
   })
@@ -152,24 +146,22 @@ export const imageSchema = z
       },
     ],
   });
-export type Image = z.infer<typeof imageSchema>;
+export type Image = output<typeof imageSchema>;
 
 /** An error as every endpoint answers it: application/problem+json (RFC 9457). */
-export const problemSchema = z
-  .strictObject({
-    type: z.string().meta({ examples: ['about:blank'] }),
-    title: z.string().meta({ examples: ['Not Found'] }),
-    status: z.number().int().min(400).max(599),
-    detail: z.string(),
-    errors: z
-      .array(z.strictObject({ field: z.string(), message: z.string() }))
+export const problemSchema = strictObject({
+    type: string().meta({ examples: ['about:blank'] }),
+    title: string().meta({ examples: ['Not Found'] }),
+    status: number().int().min(400).max(599),
+    detail: string(),
+    errors: array(strictObject({ field: string(), message: string() }))
       .optional()
       .meta({ description: 'On a 422: every field that is wrong, and why' }),
   })
   .meta({ id: 'Problem' });
 
 /** The 422 field list for a zod error; unknown keys get one entry each. */
-export function fieldErrors(error: z.ZodError): FieldError[] {
+export function fieldErrors(error: ZodError): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
     const at = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
@@ -180,7 +172,7 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
 }
 
 /** Validates `value` against `schema`; throws ValidationError (422) listing every bad field. */
-export function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+export function parse<T extends ZodType>(schema: T, value: unknown): output<T> {
   const result = schema.safeParse(value);
   if (!result.success) throw new ValidationError(fieldErrors(result.error));
   return result.data;

@@ -4,7 +4,7 @@
  * CloudWatch shows Lambda logs, or JSON with LOG_FORMAT=json. It resubscribes by itself after its
  * connection drops, and exits cleanly on SIGTERM and SIGINT.
  */
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { fileURLToPath } from 'node:url';
 import { logConfig, redisConfig } from '../lib/config';
 import { IMAGE_CHANNEL } from '../lib/events';

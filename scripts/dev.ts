@@ -4,7 +4,7 @@
  * one), the migrations applied. Ctrl-C stops everything it started.
  */
 import { spawn } from 'node:child_process';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres, startS3Emulator, type Running } from './local-services';

@@ -77,7 +77,7 @@ describe('GET /docs', () => {
   it('serves the script gzipped when asked, and plain otherwise', async () => {
     const original = readFileSync('node_modules/swagger-ui-dist/swagger-ui-bundle.js');
     const call = { method: 'GET', path: '/docs/swagger-ui-bundle.js', route: 'GET /docs/{file}', pathParameters: { file: 'swagger-ui-bundle.js' } };
-    const gz = await invoke(docs, { ...call, headers: { 'accept-encoding': 'gzip, br' } });
+    const gz = await invoke(docs, { ...call, headers: { 'accept-encoding': 'gzip, deflate' } });
     expect(gz.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(Buffer.from(gz.text, 'latin1')).equals(original)).toBe(true);
     const plain = await invoke(docs, call);
@@ -93,5 +93,36 @@ describe('GET /docs', () => {
       pathParameters: { file: 'package.json' },
     });
     expect(res.status).toBe(404);
+  });
+});
+
+describe('the packaged Swagger UI files (as in the deployed zip)', () => {
+  it('serves the Brotli files npm run package writes, and plain or gzip to clients without br', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { brotliDecompressSync } = await import('node:zlib');
+    const dir = mkdtempSync(join(tmpdir(), 'docs-assets-'));
+    const cwd = process.cwd();
+    try {
+      execFileSync(join(cwd, 'node_modules/.bin/tsx'), [join(cwd, 'scripts/build-docs-assets.ts')], { cwd: dir });
+      process.chdir(dir);
+      const { vi } = await import('vitest');
+      vi.resetModules();
+      const { handler } = await import('../../functions/docs');
+      const original = readFileSync(join(cwd, 'node_modules/swagger-ui-dist/swagger-ui.css'));
+      const call = { method: 'GET', path: '/docs/swagger-ui.css', route: 'GET /docs/{file}', pathParameters: { file: 'swagger-ui.css' } };
+      const br = await invoke(handler, { ...call, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+      expect(br.headers['content-encoding']).toBe('br');
+      expect(brotliDecompressSync(Buffer.from(br.text, 'latin1')).equals(original)).toBe(true);
+      const gz = await invoke(handler, { ...call, headers: { 'accept-encoding': 'gzip' } });
+      expect(gunzipSync(Buffer.from(gz.text, 'latin1')).equals(original)).toBe(true);
+      const plain = await invoke(handler, call);
+      expect(Buffer.from(plain.text, 'latin1').equals(original)).toBe(true);
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

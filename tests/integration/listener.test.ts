@@ -3,7 +3,7 @@
  * protocol (the fixture), printing the events of real uploads, edits and deletes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiWith } from '../helpers/api';
 import { resetState } from '../helpers/state';
