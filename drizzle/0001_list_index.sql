@@ -1,1 +1,1 @@
-CREATE INDEX "images_created_at_id_idx" ON "images" USING btree ("created_at" DESC NULLS LAST,"id" DESC NULLS LAST);
+CREATE INDEX "images_created_at_id_idx" ON "images" USING btree ("created_at","id");

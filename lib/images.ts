@@ -1,11 +1,12 @@
-import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import { afterWrite, cacheImage, readCachedImage } from './cache';
 import { warmRedis } from './redis';
 import { db, dbErrorCode, isDbUnavailable } from './db';
 import { ConflictError, HttpError, NotFoundError, ServiceUnavailableError } from './errors';
 import { encodeCursor, type Cursor } from './cursor';
 import { images } from './schema';
-import type { Image, ImagePatch } from './validation';
+import type { Image } from './resource-schemas';
+import type { ImagePatch } from './validation';
 
 export type { Image };
 
@@ -52,9 +53,40 @@ function isTitleConflict(err: unknown): boolean {
   return false;
 }
 
+/**
+ * The read queries, built once per container (Drizzle then only binds the values). Their
+ * statements are named on the server unless DB_PREPARE=false.
+ */
+const queries = once(() => {
+  const newestFirst = [desc(images.createdAt), desc(images.id)];
+  return {
+    byId: db().select(imageColumns).from(images).where(eq(images.id, sql.placeholder('id'))).prepare('image_by_id'),
+    firstPage: db()
+      .select(imageColumns)
+      .from(images)
+      .orderBy(...newestFirst)
+      .limit(sql.placeholder('limit'))
+      .prepare('images_first_page'),
+    pageAfter: db()
+      .select(imageColumns)
+      .from(images)
+      .where(
+        sql`(${images.createdAt}, ${images.id}) < (${sql.placeholder('createdAt')}::timestamptz, ${sql.placeholder('id')}::uuid)`,
+      )
+      .orderBy(...newestFirst)
+      .limit(sql.placeholder('limit'))
+      .prepare('images_page_after'),
+  };
+});
+
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
 /** The image with this id from the database; throws NotFoundError (404). */
 export async function getImage(id: string): Promise<Image> {
-  const [row] = await withDb(() => db().select(imageColumns).from(images).where(eq(images.id, id)));
+  const [row] = await withDb(() => queries().byId.execute({ id }));
   if (!row) throw notFound(id);
   return row;
 }
@@ -75,16 +107,11 @@ export async function readImage(id: string): Promise<{ json: string; cache: 'HIT
 
 /** A page of images, newest first, and the cursor of the next page when more remain. */
 export async function listImages(limit: number, after?: Cursor): Promise<ImagePage> {
-  const where: SQL | undefined = after
-    ? sql`(${images.createdAt}, ${images.id}) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`
-    : undefined;
+  // One row more than asked tells whether another page follows.
   const rows = await withDb(() =>
-    db()
-      .select(imageColumns)
-      .from(images)
-      .where(and(where))
-      .orderBy(desc(images.createdAt), desc(images.id))
-      .limit(limit + 1),
+    after
+      ? queries().pageAfter.execute({ createdAt: after.createdAt, id: after.id, limit: limit + 1 })
+      : queries().firstPage.execute({ limit: limit + 1 }),
   );
   const items = rows.slice(0, limit);
   const last = items.at(-1);

@@ -1,16 +1,8 @@
 import { registry, toJSONSchema } from 'zod';
 import type { ZodType } from 'zod';
 import { uploadConfig } from './config';
-import {
-  DEFAULT_PAGE_SIZE,
-  imageIdParamsSchema,
-  imagePatchSchema,
-  imageSchema,
-  listQuerySchema,
-  MAX_PAGE_SIZE,
-  problemSchema,
-  uploadSchema,
-} from './validation';
+import { imageSchema, problemSchema } from './resource-schemas';
+import { DEFAULT_PAGE_SIZE, imageIdParamsSchema, imagePatchSchema, listQuerySchema, MAX_PAGE_SIZE, uploadSchema } from './validation';
 
 type JsonSchema = Record<string, unknown>;
 

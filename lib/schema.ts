@@ -12,6 +12,7 @@ export const images = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
     fileUrl: varchar('file_url', { length: 128 }).notNull(),
   },
-  // Keyset pagination walks (created_at, id) newest first.
-  (t) => [index('images_created_at_id_idx').on(t.createdAt.desc(), t.id.desc())],
+  // Keyset pagination walks (created_at, id) newest first: a backward scan of this index. (Not
+  // `DESC NULLS LAST`, which is what drizzle's .desc() writes and ORDER BY … DESC cannot use.)
+  (t) => [index('images_created_at_id_idx').on(t.createdAt, t.id)],
 );

@@ -1,4 +1,4 @@
-import { NEVER, array, coerce, iso, number, object, strictObject, string, unknown, url, uuid } from 'zod';
+import { NEVER, coerce, object, strictObject, string, unknown } from 'zod';
 import type { ZodError, ZodType, output } from 'zod';
 import { ValidationError, type FieldError } from './errors';
 
@@ -119,46 +119,6 @@ export const listQuerySchema = object({
     .optional()
     .meta({ description: "Where the page starts: copy it from the previous page's Link header; opaque" }),
 });
-
-const ISO_TIMESTAMP = iso.datetime({ offset: true, precision: 6 });
-
-/** The image resource as the API returns it. */
-export const imageSchema = strictObject({
-    id: uuid(),
-    title: string().meta({ minLength: 1, maxLength: 32 }),
-    description: string().meta({ maxLength: 32 }),
-    filename: string().meta({ maxLength: 128, description: "The client's file name, cut to its last path segment" }),
-    file_url: url().meta({ maxLength: 128, description: 'Where the file is fetched from' }),
-    created_at: ISO_TIMESTAMP,
-    updated_at: ISO_TIMESTAMP.meta({ description: 'Moves forward on every update' }),
-  })
-  .meta({
-    id: 'Image',
-    examples: [
-      {
-        id: '530918e4-2d9a-49a7-931e-fb5e18228cc1',
-        title: 'My title',
-        description: 'Short desc',
-        filename: 'cat.jpg',
-        file_url: 'http://127.0.0.1:4569/photo-gallery/images/530918e4-2d9a-49a7-931e-fb5e18228cc1.jpg',
-        created_at: '2026-11-26T18:34:11.098123+00:00',
-        updated_at: '2026-11-26T18:34:11.098123+00:00',
-      },
-    ],
-  });
-export type Image = output<typeof imageSchema>;
-
-/** An error as every endpoint answers it: application/problem+json (RFC 9457). */
-export const problemSchema = strictObject({
-    type: string().meta({ examples: ['about:blank'] }),
-    title: string().meta({ examples: ['Not Found'] }),
-    status: number().int().min(400).max(599),
-    detail: string(),
-    errors: array(strictObject({ field: string(), message: string() }))
-      .optional()
-      .meta({ description: 'On a 422: every field that is wrong, and why' }),
-  })
-  .meta({ id: 'Problem' });
 
 /** The 422 field list for a zod error; unknown keys get one entry each. */
 export function fieldErrors(error: ZodError): FieldError[] {

@@ -103,6 +103,23 @@ describe('GET /api/v1/images/', () => {
     expect(third.headers.link).toBeUndefined();
   });
 
+  it('walks the list index, first page and after a cursor, with no sort and no sequential scan', async () => {
+    await sql`
+      insert into images (id, title, description, filename, file_url, created_at)
+      select gen_random_uuid(), 'indexed ' || n, '', 'f.jpg', 'http://x/images/' || n || '.jpg', now() - n * interval '1 ms'
+      from generate_series(1, 20000) as n`;
+    await sql`analyze images`;
+    const plans = [
+      await sql`explain select id from images order by created_at desc, id desc limit 51`,
+      await sql`explain select id from images where (created_at, id) < (now() - interval '10 s', gen_random_uuid())
+                order by created_at desc, id desc limit 51`,
+    ].map((rows) => rows.map((r) => String(r['QUERY PLAN'])).join('\n'));
+    for (const plan of plans) {
+      expect(plan).toMatch(/Index (Only )?Scan Backward using images_created_at_id_idx/);
+      expect(plan).not.toMatch(/Seq Scan|Sort/);
+    }
+  });
+
   it('uses 50 as the default page size', async () => {
     await sql`
       insert into images (id, title, description, filename, file_url)

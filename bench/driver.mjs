@@ -1,0 +1,36 @@
+// Run by bench/bench.ts in a fresh Node process: imports one bundled handler, serves one request (or
+// more), and prints what it measured as one JSON line. Arguments: bundle path, event file, mode.
+//   mode "cold":   import, then one request.
+//   mode "memory": import, one warm-up request (a small upload), then the measured request; prints
+//                  the resident set before it and the process's peak resident set after it.
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const [bundle, eventFile, mode = 'cold'] = process.argv.slice(2);
+const events = JSON.parse(readFileSync(eventFile, 'utf8'));
+const context = {
+  awsRequestId: 'bench',
+  functionName: 'bench',
+  getRemainingTimeInMillis: () => 10_000,
+  callbackWaitsForEmptyEventLoop: false,
+};
+
+const started = performance.now();
+const { handler } = await import(pathToFileURL(bundle).href);
+const imported = performance.now();
+
+if (mode === 'cold') {
+  const res = await handler(events[0], context);
+  const done = performance.now();
+  process.stdout.write(
+    `${JSON.stringify({ status: res.statusCode, importMs: imported - started, firstRequestMs: done - imported, sinceProcessStartMs: done })}\n`,
+  );
+} else {
+  const warm = await handler(events[0], context);
+  globalThis.gc?.();
+  const baseline = process.memoryUsage().rss;
+  const res = await handler(events[1], context);
+  const peak = process.resourceUsage().maxRSS * 1024;
+  process.stdout.write(`${JSON.stringify({ warmStatus: warm.statusCode, status: res.statusCode, baseline, peak })}\n`);
+}
+process.exit(0);
