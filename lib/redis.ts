@@ -1,4 +1,5 @@
 import type { createClient } from '@redis/client';
+import { createHash } from 'node:crypto';
 import { redisConfig } from './config';
 import { describeError, log } from './log';
 
@@ -14,6 +15,27 @@ export interface RedisBackend {
   /** Starts connecting, if there is a connection to make, without waiting for it. */
   warm(): void;
   close(): Promise<void>;
+}
+
+const shas = new Map<string, string>();
+const sha1 = (script: string): string => {
+  let sha = shas.get(script);
+  if (!sha) shas.set(script, (sha = createHash('sha1').update(script).digest('hex')));
+  return sha;
+};
+
+/** Runs a script by its SHA (no script text on the wire), loading it with EVAL the first time. */
+async function evalCached(
+  script: string,
+  bySha: (sha: string) => Promise<unknown>,
+  byText: () => Promise<unknown>,
+): Promise<unknown> {
+  try {
+    return await bySha(sha1(script));
+  } catch (err) {
+    if (!/NOSCRIPT/.test(String((err as Error)?.message))) throw err;
+    return byText();
+  }
 }
 
 // Each backend's client library is imported when that backend is first used: a function carries
@@ -37,7 +59,10 @@ function upstashBackend(url: string, token: string): RedisBackend {
   return {
     kind: 'upstash',
     get: async (key) => (await upstash()).get<string>(key),
-    eval: async (script, keys, args) => (await upstash()).eval(script, keys, args),
+    eval: async (script, keys, args) => {
+      const client = await upstash();
+      return evalCached(script, (sha) => client.evalsha(sha, keys, args), () => client.eval(script, keys, args));
+    },
     publish: async (channel, message) => (await upstash()).publish(channel, message),
     warm: () => {
       upstash().catch(() => {});
@@ -93,7 +118,14 @@ function tcpBackend(url: string, connectTimeoutMs: number): RedisBackend {
   return {
     kind: 'tcp',
     get: async (key) => (await ready()).get(key),
-    eval: async (script, keys, args) => (await ready()).eval(script, { keys, arguments: args }),
+    eval: async (script, keys, args) => {
+      const client = await ready();
+      return evalCached(
+        script,
+        (sha) => client.evalSha(sha, { keys, arguments: args }),
+        () => client.eval(script, { keys, arguments: args }),
+      );
+    },
     publish: async (channel, message) => (await ready()).publish(channel, message),
     warm: () => {
       ready().catch(() => {});

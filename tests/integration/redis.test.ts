@@ -59,6 +59,8 @@ const backends = [
 describe.each(backends)('%s', (name, env) => {
   let api: Api;
   beforeEach(async () => {
+    // Scripts run by SHA; a Redis that lost them (restart, SCRIPT FLUSH) gets them again by EVAL.
+    await direct.sendCommand(['SCRIPT', 'FLUSH']);
     api = await apiWith({ ...env(), LOG_LEVEL: 'silent' });
   });
 
