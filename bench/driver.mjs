@@ -33,15 +33,24 @@ if (mode === 'cold') {
   // The process's lifetime peak (maxRSS) is set by reading the events file, so the request's own
   // peak is sampled instead: at every turn of the event loop (Buffers are freed only by a GC, so
   // what the request held at its fullest is still there at the next sample).
+  const live = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+  };
   const baseline = process.memoryUsage.rss();
+  const liveBaseline = live();
   let peak = baseline;
+  let livePeak = liveBaseline;
   const sample = () => {
     peak = Math.max(peak, process.memoryUsage.rss());
+    livePeak = Math.max(livePeak, live());
   };
   const sampler = setInterval(sample, 1);
   const res = await handler(events[1], context);
   sample();
   clearInterval(sampler);
-  process.stdout.write(`${JSON.stringify({ warmStatus: warm.statusCode, status: res.statusCode, baseline, peak })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ warmStatus: warm.statusCode, status: res.statusCode, baseline, peak, liveBaseline, livePeak })}\n`,
+  );
 }
 process.exit(0);
