@@ -60,7 +60,7 @@ export function jsonBody(event: HttpEvent): unknown {
   }
 }
 
-/** Logs every request's outcome and turns every error into a problem+json response. */
+/** Tags logs with the request id, adds the security headers, turns every error into problem+json (logging 5xx in full). */
 const problemResponses = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   before: (request) => {
     setRequestId(request.context.awsRequestId);
