@@ -7,20 +7,9 @@ import { api } from '../helpers/api';
 import { makeJpeg, makePng, pngBomb } from '../helpers/images';
 import type { FileSpec } from '../helpers/lambda';
 import { getObject, resetState, sha256, snapshot, sql } from '../helpers/state';
+import { invalid, problem } from '../helpers/problems';
 
-const invalid = (errors: { field: string; message: string }[]) => ({
-  type: 'about:blank',
-  title: 'Unprocessable Entity',
-  status: 422,
-  detail: 'The request is not valid.',
-  errors,
-});
-const unsupported = {
-  type: 'about:blank',
-  title: 'Unsupported Media Type',
-  status: 415,
-  detail: 'The file is not a JPEG, PNG, WebP, GIF or AVIF image.',
-};
+const unsupported = problem(415, 'The file is not a JPEG, PNG, WebP, GIF or AVIF image.');
 
 const jpegPart = (): FileSpec => ({ bytes: makeJpeg(), filename: 'cat.jpg', type: 'image/jpeg' });
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startS3Emulator } from '../../scripts/local-services';
 import { api, apiWith } from '../helpers/api';
 import { assertNoOrphans, objectKeys, resetState, rowIds, sql } from '../helpers/state';
+import { problem } from '../helpers/problems';
 
 const saved = { ...process.env };
 
@@ -17,12 +18,7 @@ async function stoppedEmulator(): Promise<string> {
   return s3.url;
 }
 
-const unavailable = (what: string) => ({
-  type: 'about:blank',
-  title: 'Service Unavailable',
-  status: 503,
-  detail: `The ${what} is unavailable; try again later.`,
-});
+const unavailable = (what: string) => problem(503, `The ${what} is unavailable; try again later.`);
 
 beforeEach(resetState);
 afterEach(() => {
@@ -96,12 +92,7 @@ describe('the row cannot be committed after the object was written', () => {
   it('removes the object again and answers 500 with nothing internal', async () => {
     const res = await api.upload({ title: 'refused at commit' });
     expect(res.status).toBe(500);
-    expect(res.json).toEqual({
-      type: 'about:blank',
-      title: 'Internal Server Error',
-      status: 500,
-      detail: 'An unexpected error occurred.',
-    });
+    expect(res.json).toEqual(problem(500, 'An unexpected error occurred.'));
     expect(await rowIds()).toEqual([]);
     expect(await objectKeys()).toEqual([]);
   });

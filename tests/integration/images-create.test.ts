@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { api } from '../helpers/api';
 import { GIF, makeJpeg, makePng } from '../helpers/images';
 import { assertNoOrphans, getObject, objectKeys, resetState, rowIds, sha256 } from '../helpers/state';
+import { invalid, problem } from '../helpers/problems';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -69,13 +70,7 @@ describe('POST /api/v1/images/', () => {
     for (const title of ['😀'.repeat(33), 'Ж'.repeat(33)]) {
       const res = await api.upload({ title });
       expect(res.status).toBe(422);
-      expect(res.json).toEqual({
-        type: 'about:blank',
-        title: 'Unprocessable Entity',
-        status: 422,
-        detail: 'The request is not valid.',
-        errors: [{ field: 'title', message: 'must be at most 32 characters' }],
-      });
+      expect(res.json).toEqual(invalid([{ field: 'title', message: 'must be at most 32 characters' }]));
     }
     const longDescription = await api.upload({ title: 'desc too long', description: 'я'.repeat(33) });
     expect(longDescription.status).toBe(422);
@@ -91,12 +86,7 @@ describe('POST /api/v1/images/', () => {
     const res = await api.upload({ title: 'Taken' });
     expect(res.status).toBe(409);
     expect(res.headers['content-type']).toBe('application/problem+json');
-    expect(res.json).toEqual({
-      type: 'about:blank',
-      title: 'Conflict',
-      status: 409,
-      detail: 'An image with this title already exists.',
-    });
+    expect(res.json).toEqual(problem(409, 'An image with this title already exists.'));
     const { rows, keys } = await assertNoOrphans();
     expect(rows).toHaveLength(1);
     expect(keys).toHaveLength(1);
@@ -108,12 +98,7 @@ describe('POST /api/v1/images/', () => {
       file: { bytes: Buffer.from('just some text, not a picture\n'), filename: 'cat.jpg', type: 'image/jpeg' },
     });
     expect(res.status).toBe(415);
-    expect(res.json).toEqual({
-      type: 'about:blank',
-      title: 'Unsupported Media Type',
-      status: 415,
-      detail: 'The file is not a JPEG, PNG, WebP, GIF or AVIF image.',
-    });
+    expect(res.json).toEqual(problem(415, 'The file is not a JPEG, PNG, WebP, GIF or AVIF image.'));
     expect(await objectKeys()).toEqual([]);
     expect(await rowIds()).toEqual([]);
   });
@@ -131,12 +116,7 @@ describe('POST /api/v1/images/', () => {
     const big = Buffer.concat([makeJpeg(), Buffer.alloc(limit)]);
     const res = await api.upload({ title: 'too big', file: { bytes: big, filename: 'big.jpg', type: 'image/jpeg' } });
     expect(res.status).toBe(413);
-    expect(res.json).toEqual({
-      type: 'about:blank',
-      title: 'Payload Too Large',
-      status: 413,
-      detail: 'The file is larger than the limit of 4194304 bytes (4 MiB).',
-    });
+    expect(res.json).toEqual(problem(413, 'The file is larger than the limit of 4194304 bytes (4 MiB).'));
     expect(await objectKeys()).toEqual([]);
     expect(await rowIds()).toEqual([]);
   });
@@ -209,12 +189,7 @@ describe('POST /api/v1/images/', () => {
       body: '{"title":"t","description":"d"}',
     });
     expect(res.status).toBe(400);
-    expect(res.json).toEqual({
-      type: 'about:blank',
-      title: 'Bad Request',
-      status: 400,
-      detail: 'The body must be multipart/form-data with the fields title, description and file.',
-    });
+    expect(res.json).toEqual(problem(400, 'The body must be multipart/form-data with the fields title, description and file.'));
   });
 
   it('answers 400 for a malformed multipart body', async () => {

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { api } from '../helpers/api';
 import { assertNoOrphans, objectKeys, resetState, rowIds, sql } from '../helpers/state';
+import { invalid, problem } from '../helpers/problems';
 
 type Image = { id: string; title: string; description: string; created_at: string; updated_at: string; file_url: string };
 
@@ -12,7 +13,6 @@ async function uploaded(title: string, description = 'Short desc'): Promise<Imag
   return res.json as Image;
 }
 
-const problem = (status: number, title: string, detail: string) => ({ type: 'about:blank', title, status, detail });
 
 describe('GET /api/v1/images/{id}', () => {
   it('returns the image as it was created', async () => {
@@ -33,16 +33,13 @@ describe('GET /api/v1/images/{id}', () => {
     const res = await api.get(id);
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toBe('application/problem+json');
-    expect(res.json).toEqual(problem(404, 'Not Found', `No image with id ${id}.`));
+    expect(res.json).toEqual(problem(404, `No image with id ${id}.`));
   });
 
   it('answers 422 for an id that is not a UUID', async () => {
     const res = await api.get('not-a-uuid');
     expect(res.status).toBe(422);
-    expect(res.json).toEqual({
-      ...problem(422, 'Unprocessable Entity', 'The request is not valid.'),
-      errors: [{ field: 'id', message: 'must be a UUID' }],
-    });
+    expect(res.json).toEqual(invalid([{ field: 'id', message: 'must be a UUID' }]));
   });
 });
 
@@ -175,7 +172,7 @@ describe('PATCH /api/v1/images/{id}', () => {
     const id = '3f2a5c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b';
     const res = await api.patch(id, { title: 'x' });
     expect(res.status).toBe(404);
-    expect(res.json).toEqual(problem(404, 'Not Found', `No image with id ${id}.`));
+    expect(res.json).toEqual(problem(404, `No image with id ${id}.`));
   });
 
   it('answers 409 when the new title is taken, changing nothing', async () => {
@@ -206,11 +203,11 @@ describe('PATCH /api/v1/images/{id}', () => {
     const image = await uploaded('json only');
     const malformed = await api.patch(image.id, '{"title": ');
     expect(malformed.status).toBe(400);
-    expect(malformed.json).toEqual(problem(400, 'Bad Request', 'The body is not valid JSON.'));
+    expect(malformed.json).toEqual(problem(400, 'The body is not valid JSON.'));
     const form = await api.patch(image.id, 'title=x', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(form.status).toBe(400);
     expect(form.json).toEqual(
-      problem(400, 'Bad Request', 'The body must be JSON, sent with Content-Type: application/json.'),
+      problem(400, 'The body must be JSON, sent with Content-Type: application/json.'),
     );
   });
 
@@ -229,7 +226,7 @@ describe('DELETE /api/v1/images/{id}', () => {
     expect(first.text).toBe('');
     const second = await api.remove(image.id);
     expect(second.status).toBe(404);
-    expect(second.json).toEqual(problem(404, 'Not Found', `No image with id ${image.id}.`));
+    expect(second.json).toEqual(problem(404, `No image with id ${image.id}.`));
     expect(await rowIds()).toEqual([keep.id]);
     expect(await objectKeys()).toEqual([`images/${keep.id}.jpg`]);
     expect((await fetch(image.file_url)).status).toBe(404);

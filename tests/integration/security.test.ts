@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiWith } from '../helpers/api';
 import { makeJpeg } from '../helpers/images';
 import { getObject, resetState, snapshot } from '../helpers/state';
+import { problem } from '../helpers/problems';
 
 type Api = Awaited<ReturnType<typeof apiWith>>;
 const saved = { ...process.env };
@@ -14,12 +15,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const unauthorized = {
-  type: 'about:blank',
-  title: 'Unauthorized',
-  status: 401,
-  detail: 'A valid API key is required: send Authorization: Bearer <key> or x-api-key: <key>.',
-};
+const unauthorized = problem(401, 'A valid API key is required: send Authorization: Bearer <key> or x-api-key: <key>.');
 
 describe('write protection with API_KEYS', () => {
   let api: Api;
