@@ -121,6 +121,7 @@ for (let i = 0; i < 120 && !stopping; i++) {
     .catch(() => false);
   if (ok) {
     say(`API ready: ${api}/api/v1/images/`);
+    say(`docs: ${api}/docs (Swagger UI), ${api}/openapi.json`);
     say(`files served from ${env.FILES_BASE_URL}/images/…`);
     say('Ctrl-C stops the API and everything started with it');
     break;
