@@ -33,8 +33,8 @@ const storageSchema = object({
     AWS_REGION: string().min(1).default('us-east-1'),
     S3_ENDPOINT: optionalUrl,
     S3_FORCE_PATH_STYLE: bool(false),
-    S3_TIMEOUT_MS: int(5000, 100, 60_000),
-    S3_MAX_ATTEMPTS: int(3, 1, 10),
+    S3_TIMEOUT_MS: int(3000, 100, 60_000),
+    S3_MAX_ATTEMPTS: int(2, 1, 10),
     FILES_BASE_URL: url()
       .regex(/^https?:\/\//, 'must be an http(s) URL')
       .transform((u) => u.replace(/\/+$/, '')),

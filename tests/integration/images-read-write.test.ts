@@ -117,6 +117,15 @@ describe('GET /api/v1/images/', () => {
     }
   });
 
+  it('takes a well-formed cursor from elsewhere as a position: older images, or none', async () => {
+    const a = await uploaded('older');
+    const b = await uploaded('newer');
+    const cursor = (createdAt: string) => Buffer.from(`${createdAt}|ffffffff-ffff-4fff-bfff-ffffffffffff`).toString('base64url');
+    expect((await api.list({ cursor: cursor('2999-01-01T00:00:00.000000+00:00') })).json).toEqual([b, a]);
+    expect((await api.list({ cursor: cursor(b.created_at) })).json).toEqual([b, a]);
+    expect((await api.list({ cursor: cursor('2000-01-01T00:00:00.000000+00:00') })).json).toEqual([]);
+  });
+
   it('uses 50 as the default page size', async () => {
     await sql`
       insert into images (id, title, description, filename, file_url)

@@ -1,0 +1,47 @@
+/**
+ * The deployment template as osls resolves it, offline: the local stage takes the environment, a
+ * deployed stage needs its API keys from SSM, and the local stage refuses to be deployed.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const serverless = (args: string[], env: Record<string, string> = {}) =>
+  run('node_modules/.bin/serverless', args, {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none', ...env },
+    timeout: 60_000,
+  }).then(
+    ({ stdout }) => ({ ok: true, out: stdout }),
+    (err: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${err.stdout ?? ''}${err.stderr ?? ''}` }),
+  );
+
+describe('serverless.yml', () => {
+  it('resolves the local stage from the environment, CORS included', async () => {
+    const { ok, out } = await serverless(['print', '--format', 'json'], {
+      API_KEYS: 'printed-key-0123456789',
+      CORS_ALLOWED_ORIGINS: 'https://a.example, https://b.example',
+    });
+    expect(ok).toBe(true);
+    const config = JSON.parse(out.slice(out.indexOf('{')));
+    expect(config.provider.environment.API_KEYS).toBe('printed-key-0123456789');
+    expect(config.provider.httpApi.cors.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(config.provider.iam.role.statements[0].Action).toEqual(['s3:PutObject', 's3:DeleteObject']);
+    expect(config.resources.Resources.ImagesBucket.Properties.PublicAccessBlockConfiguration).toMatchObject({
+      BlockPublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+  });
+
+  it('will not resolve a deployed stage without its API keys in SSM', async () => {
+    const { ok, out } = await serverless(['print', '--stage', 'prod']);
+    expect(ok).toBe(false);
+    expect(out).toContain('stage "prod" needs the SSM parameter /photo-gallery/prod/api-keys (SecureString)');
+  });
+
+  it('refuses to deploy the local stage', async () => {
+    const { ok, out } = await serverless(['deploy']);
+    expect(ok).toBe(false);
+    expect(out).toContain('"dev" is the local stage; deploy a named one');
+  });
+});
