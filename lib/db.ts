@@ -5,14 +5,13 @@ import * as schema from './schema';
 
 export type Database = PostgresJsDatabase<typeof schema>;
 
-let client: postgres.Sql | undefined;
 let database: Database | undefined;
 
 /** The container's one Drizzle client, created on first use and reused across invocations. */
 export function db(): Database {
   if (!database) {
     const c = databaseConfig();
-    client = postgres(c.DATABASE_URL, {
+    const client = postgres(c.DATABASE_URL, {
       max: c.DB_MAX_CONNECTIONS,
       idle_timeout: c.DB_IDLE_TIMEOUT_SECONDS,
       connect_timeout: c.DB_CONNECT_TIMEOUT_SECONDS,
@@ -22,14 +21,6 @@ export function db(): Database {
     database = drizzle(client, { schema });
   }
   return database;
-}
-
-/** Closes the client (tests, scripts and the listener on shutdown); the next db() opens a new one. */
-export async function closeDb(): Promise<void> {
-  const c = client;
-  client = undefined;
-  database = undefined;
-  await c?.end({ timeout: 5 });
 }
 
 /** Postgres SQLSTATEs and postgres.js/Node codes that mean the database cannot be reached now. */

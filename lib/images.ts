@@ -54,8 +54,9 @@ function isTitleConflict(err: unknown): boolean {
 }
 
 /**
- * The read queries, built once per container (Drizzle then only binds the values). Their
- * statements are named on the server unless DB_PREPARE=false.
+ * The read queries, built once per container (Drizzle then only binds the values). They become
+ * server-side prepared statements only when DB_PREPARE allows it: postgres.js's client setting wins
+ * over Drizzle's per-query one.
  */
 const queries = once(() => {
   const newestFirst = [desc(images.createdAt), desc(images.id)];

@@ -127,3 +127,25 @@ describe('configuration', () => {
     await expect(apiWith({ FILES_BASE_URL: `http://example.com/${'x'.repeat(42)}` })).resolves.toBeDefined();
   });
 });
+
+describe('DB_PREPARE', () => {
+  /** Server-side prepared statements in the session of the handlers' one connection. */
+  async function preparedAfterReads(prepare: string): Promise<number> {
+    const api = await apiWith({ DB_PREPARE: prepare, DB_MAX_CONNECTIONS: '1', LOG_LEVEL: 'silent' });
+    const image = (await api.upload({ title: `prepare ${prepare}` })).json as { id: string };
+    await api.get(image.id);
+    await api.list();
+    const { db } = await import('../../lib/db');
+    const { sql: raw } = await import('drizzle-orm');
+    const rows = await db().execute(raw`select count(*)::int as n from pg_prepared_statements`);
+    return Number((rows as unknown as { n: number }[])[0]?.n);
+  }
+
+  it('false (for RDS Proxy and pgbouncer in transaction mode) leaves no prepared statement behind', async () => {
+    expect(await preparedAfterReads('false')).toBe(0);
+  });
+
+  it('true prepares the statements once per connection', async () => {
+    expect(await preparedAfterReads('true')).toBeGreaterThan(0);
+  });
+});
