@@ -20,16 +20,14 @@ const BASE = '/api/v1/images';
 /** The five endpoints called through their real handlers, as API Gateway would call them. */
 export function apiOf(h: Handlers) {
   return {
-    /** POST with raw multipart parts. */
-    async uploadParts(parts: [string, string | FileSpec][], path = `${BASE}/`): Promise<Reply> {
+    /** POST with any headers and body (a JSON body, a broken multipart one, credentials). */
+    post(headers: Record<string, string>, body: string | Buffer, path = `${BASE}/`): Promise<Reply> {
+      return invoke(h.create, { method: 'POST', path, route: 'POST /api/v1/images', headers, body });
+    },
+    /** POST with multipart parts, and more headers if given. */
+    async uploadParts(parts: [string, string | FileSpec][], path = `${BASE}/`, headers: Record<string, string> = {}): Promise<Reply> {
       const { body, contentType } = await multipart(parts);
-      return invoke(h.create, {
-        method: 'POST',
-        path,
-        route: 'POST /api/v1/images',
-        headers: { 'content-type': contentType },
-        body,
-      });
+      return this.post({ 'content-type': contentType, ...headers }, body, path);
     },
     /** POST title, description and a file (a small JPEG unless given). */
     upload(fields: { title: string; description?: string; file?: FileSpec }): Promise<Reply> {

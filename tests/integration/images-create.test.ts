@@ -46,8 +46,7 @@ describe('POST /api/v1/images/', () => {
   });
 
   it('answers the same on /api/v1/images without the trailing slash', async () => {
-    const { uploadParts } = api;
-    const res = await uploadParts.call(api, [
+    const res = await api.uploadParts([
       ['title', 'no slash'],
       ['description', ''],
       ['file', { bytes: GIF, filename: 'a.gif' }],
@@ -179,29 +178,16 @@ describe('POST /api/v1/images/', () => {
   });
 
   it('answers 400 when the body is not multipart', async () => {
-    const { invoke } = await import('../helpers/lambda');
-    const { handler } = await import('../../functions/images-create');
-    const res = await invoke(handler, {
-      method: 'POST',
-      path: '/api/v1/images/',
-      route: 'POST /api/v1/images',
-      headers: { 'content-type': 'application/json' },
-      body: '{"title":"t","description":"d"}',
-    });
+    const res = await api.post({ 'content-type': 'application/json' }, '{"title":"t","description":"d"}');
     expect(res.status).toBe(400);
     expect(res.json).toEqual(problem(400, 'The body must be multipart/form-data with the fields title, description and file.'));
   });
 
   it('answers 400 for a malformed multipart body', async () => {
-    const { invoke } = await import('../helpers/lambda');
-    const { handler } = await import('../../functions/images-create');
-    const res = await invoke(handler, {
-      method: 'POST',
-      path: '/api/v1/images/',
-      route: 'POST /api/v1/images',
-      headers: { 'content-type': 'multipart/form-data; boundary=XYZ' },
-      body: Buffer.from('--XYZ\r\nContent-Disposition: form-data; name="title"\r\n\r\nunterminated'),
-    });
+    const res = await api.post(
+      { 'content-type': 'multipart/form-data; boundary=XYZ' },
+      Buffer.from('--XYZ\r\nContent-Disposition: form-data; name="title"\r\n\r\nunterminated'),
+    );
     expect(res.status).toBe(400);
     expect((res.json as { detail: string }).detail).toBe('The multipart body could not be parsed.');
   });

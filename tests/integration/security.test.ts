@@ -23,23 +23,9 @@ describe('write protection with API_KEYS', () => {
     api = await apiWith({ API_KEYS: `${KEY}, ${OTHER_KEY}`, LOG_LEVEL: 'silent' });
   });
 
-  /** The upload handler with credentials in the headers. */
-  async function uploadWith(headers: Record<string, string>, title = 'keyed') {
-    const { multipart, invoke } = await import('../helpers/lambda');
-    const { handler } = await import('../../functions/images-create');
-    const { body, contentType } = await multipart([
-      ['title', title],
-      ['description', ''],
-      ['file', { bytes: makeJpeg(), filename: 'k.jpg' }],
-    ]);
-    return invoke(handler, {
-      method: 'POST',
-      path: '/api/v1/images/',
-      route: 'POST /api/v1/images',
-      headers: { 'content-type': contentType, ...headers },
-      body,
-    });
-  }
+  /** An upload with credentials in the headers. */
+  const uploadWith = (headers: Record<string, string>, title = 'keyed') =>
+    api.uploadParts([['title', title], ['description', ''], ['file', { bytes: makeJpeg(), filename: 'k.jpg' }]], undefined, headers);
 
   it.each([
     ['no key', {}],
@@ -122,20 +108,11 @@ describe('logs', () => {
     const url = new URL(saved.DATABASE_URL ?? '');
     url.port = '1';
     const api = await apiWith({ API_KEYS: KEY, LOG_LEVEL: 'debug', DATABASE_URL: url.toString() });
-    const { multipart, invoke } = await import('../helpers/lambda');
-    const { handler } = await import('../../functions/images-create');
-    const form = await multipart([
-      ['title', 'logged?'],
-      ['description', ''],
-      ['file', { bytes, filename: 'm.jpg' }],
-    ]);
-    const res = await invoke(handler, {
-      method: 'POST',
-      path: '/api/v1/images/',
-      route: 'POST /api/v1/images',
-      headers: { 'content-type': form.contentType, authorization: `Bearer ${KEY}` },
-      body: form.body,
-    });
+    const res = await api.uploadParts(
+      [['title', 'logged?'], ['description', ''], ['file', { bytes, filename: 'm.jpg' }]],
+      undefined,
+      { authorization: `Bearer ${KEY}` },
+    );
     expect(res.status).toBe(503);
     await api.patch('00000000-0000-4000-8000-000000000000', { title: 'x' }, { 'content-type': 'application/json', 'x-api-key': 'wrong-key-wrong-key' });
     vi.restoreAllMocks();
