@@ -375,7 +375,9 @@ try {
     writeFileSync(
       memoryEvents,
       JSON.stringify([
-        uploadEvent(`warm ${randomUUID().slice(0, 8)}`, small.body, small.contentType),
+        // The warm-up is a file at the limit too: the heap has grown to its working size and the
+        // code paths are compiled, so what is measured is what each such request costs.
+        uploadEvent(`warm ${randomUUID().slice(0, 8)}`, big.body, big.contentType),
         uploadEvent(`limit ${randomUUID().slice(0, 8)}`, big.body, big.contentType),
       ]),
     );
@@ -393,7 +395,7 @@ try {
   }
   const above = median(peaks.map((p) => p.above));
   const liveAbove = median(peaks.map((p) => p.live));
-  say('\n## Memory: the bundled upload function handling a file at the 4 MiB limit (median of 3)');
+  say('\n## Memory: the bundled upload function, warm, handling a file at the 4 MiB limit (median of 3)');
   say('| file | peak RSS above the idle baseline | ratio (goal ≤ 4x) | peak heap + external above baseline | ratio |');
   say('| ---: | ---: | ---: | ---: | ---: |');
   say(
