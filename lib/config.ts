@@ -1,5 +1,6 @@
 import { coerce, enum as zEnum, object, string, url } from 'zod';
 import type { ZodType, output } from 'zod';
+import { once } from './once';
 
 /** Thrown when an environment variable is missing or malformed; fails the cold start loudly. */
 export class ConfigError extends Error {
@@ -95,8 +96,7 @@ function parseSection<T extends ZodType>(schema: T, env: NodeJS.ProcessEnv): Rea
 
 /** A section parsed from process.env on first use and cached for the life of the container. */
 function section<T extends ZodType>(schema: T): () => Readonly<output<T>> {
-  let value: Readonly<output<T>> | undefined;
-  return () => (value ??= parseSection(schema, process.env));
+  return once(() => parseSection(schema, process.env));
 }
 
 /** Postgres settings; throws ConfigError naming the variable when DATABASE_URL is missing or bad. */

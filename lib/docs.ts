@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { brotliDecompressSync, gzipSync } from 'node:zlib';
 import { NotFoundError } from './errors';
+import { once } from './once';
 import type { HttpResult } from './http';
 
 /** The Swagger UI files served under /docs/, from the swagger-ui-dist package (no CDN). */
@@ -19,11 +20,6 @@ interface Asset {
   gzip: () => Buffer;
   plain: () => Buffer;
 }
-
-const once = <T>(make: () => T): (() => T) => {
-  let value: T | undefined;
-  return () => (value ??= make());
-};
 
 const cache = new Map<string, Asset>();
 

@@ -4,6 +4,7 @@ import { warmRedis } from './redis';
 import { db, dbErrorCode, isDbUnavailable } from './db';
 import { ConflictError, HttpError, NotFoundError, ServiceUnavailableError } from './errors';
 import { encodeCursor, type Cursor } from './cursor';
+import { once } from './once';
 import { images } from './schema';
 import type { Image } from './resource-schemas';
 import type { ImagePatch } from './validation';
@@ -79,11 +80,6 @@ const queries = once(() => {
       .prepare('images_page_after'),
   };
 });
-
-function once<T>(make: () => T): () => T {
-  let value: T | undefined;
-  return () => (value ??= make());
-}
 
 /** The image with this id from the database; throws NotFoundError (404). */
 export async function getImage(id: string): Promise<Image> {

@@ -4,6 +4,17 @@ import type { output } from 'zod';
 // What the API answers, for the OpenAPI document and the types; kept apart from the request
 // schemas so that the handlers do not build them at every cold start.
 
+/** An image as the API returns it: the document's example, and the tests' sample. */
+export const IMAGE_EXAMPLE = {
+  id: '530918e4-2d9a-49a7-931e-fb5e18228cc1',
+  title: 'My title',
+  description: 'Short desc',
+  filename: 'cat.jpg',
+  file_url: 'http://127.0.0.1:4569/photo-gallery/images/530918e4-2d9a-49a7-931e-fb5e18228cc1.jpg',
+  created_at: '2026-11-26T18:34:11.098123+00:00',
+  updated_at: '2026-11-26T18:34:11.098123+00:00',
+};
+
 const ISO_TIMESTAMP = iso.datetime({ offset: true, precision: 6 });
 
 /** The image resource as the API returns it. */
@@ -18,17 +29,7 @@ export const imageSchema = strictObject({
   })
   .meta({
     id: 'Image',
-    examples: [
-      {
-        id: '530918e4-2d9a-49a7-931e-fb5e18228cc1',
-        title: 'My title',
-        description: 'Short desc',
-        filename: 'cat.jpg',
-        file_url: 'http://127.0.0.1:4569/photo-gallery/images/530918e4-2d9a-49a7-931e-fb5e18228cc1.jpg',
-        created_at: '2026-11-26T18:34:11.098123+00:00',
-        updated_at: '2026-11-26T18:34:11.098123+00:00',
-      },
-    ],
+    examples: [IMAGE_EXAMPLE],
   });
 export type Image = output<typeof imageSchema>;
 

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { IMAGE_EXAMPLE } from '../../lib/resource-schemas';
 import { assertDocumented } from '../helpers/contract';
 
-const image = {
-  id: '530918e4-2d9a-49a7-931e-fb5e18228cc1',
-  title: 'My title',
-  description: 'Short desc',
-  filename: 'cat.jpg',
-  file_url: 'http://127.0.0.1:4569/photo-gallery/images/530918e4-2d9a-49a7-931e-fb5e18228cc1.jpg',
-  created_at: '2026-11-26T18:34:11.098123+00:00',
-  updated_at: '2026-11-26T18:34:11.098123+00:00',
-};
+const image = IMAGE_EXAMPLE;
 const json = { 'content-type': 'application/json' };
 
 describe('the contract check', () => {
