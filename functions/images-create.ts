@@ -1,13 +1,13 @@
 import { createImage } from '../lib/image-files';
 import { httpHandler, json } from '../lib/http';
-import { multipartBody } from '../lib/multipart';
+import { readMultipartForm } from '../lib/multipart';
 import { cleanFilename, inspectImage } from '../lib/upload';
 import { parse, uploadSchema } from '../lib/validation';
 
 /** POST /api/v1/images/: multipart title, description and file; 201 with the image and its Location. */
 export const handler = httpHandler(
   async (event) => {
-    const { title, description, file } = parse(uploadSchema, event.body);
+    const { title, description, file } = parse(uploadSchema, readMultipartForm(event));
     const type = await inspectImage(file.content);
     const image = await createImage({
       title,
@@ -19,5 +19,5 @@ export const handler = httpHandler(
     const location = `${event.rawPath.replace(/\/+$/, '')}/${image.id}`;
     return json(201, image, { location });
   },
-  { write: true, use: [multipartBody()] },
+  { write: true },
 );

@@ -40,19 +40,23 @@ export function header(event: HttpEvent, name: string): string | undefined {
   return undefined;
 }
 
-/** The raw body as text, base64 decoded when API Gateway encoded it. */
-function bodyText(event: HttpEvent): string {
-  if (!event.body) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-}
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** The parsed JSON body; throws BadRequestError (400) when it is not JSON. */
+/**
+ * The parsed JSON body. Throws BadRequestError (400) unless it is sent as `application/json`
+ * (UTF-8, the only charset JSON has) and is valid UTF-8 and valid JSON.
+ */
 export function jsonBody(event: HttpEvent): unknown {
-  const type = header(event, 'content-type') ?? '';
-  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
-    throw new BadRequestError('The body must be JSON, sent with Content-Type: application/json.');
+  const type = /^\s*application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i.exec(header(event, 'content-type') ?? '');
+  if (!type) throw new BadRequestError('The body must be JSON, sent with Content-Type: application/json.');
+  let text = event.body ?? '';
+  if (event.isBase64Encoded) {
+    try {
+      text = strictUtf8.decode(Buffer.from(text, 'base64'));
+    } catch {
+      throw new BadRequestError('The body is not valid UTF-8.');
+    }
   }
-  const text = bodyText(event);
   try {
     return JSON.parse(text);
   } catch {
@@ -114,15 +118,9 @@ const apiKeyRequired = (): MiddlewareObj<HttpEvent, HttpResult> => {
   };
 };
 
-export type HttpMiddleware = MiddlewareObj<HttpEvent, HttpResult>;
-
-/**
- * Wraps a handler in the shared middy stack: problem+json errors and security headers always;
- * `write` adds the API key check, `use` more middlewares after it (the upload's body parser).
- */
-export function httpHandler(handler: Handler, options: { write?: boolean; use?: HttpMiddleware[] } = {}) {
+/** Wraps a handler in the shared middy stack: problem+json errors and security headers always; `write` adds the API key check. */
+export function httpHandler(handler: Handler, options: { write?: boolean } = {}) {
   const stack = middy<HttpEvent, HttpResult>().use(problemResponses());
   if (options.write) stack.use(apiKeyRequired());
-  for (const middleware of options.use ?? []) stack.use(middleware);
   return stack.handler(handler);
 }

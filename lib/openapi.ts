@@ -212,7 +212,7 @@ function buildDocument(): Record<string, unknown> {
               description: 'The file, gzipped when the client accepts it',
               content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } },
             },
-            ...errors(404),
+            404: problem('No such file', { title: 'Not Found', status: 404, detail: 'No such file.' }),
           },
         },
       },

@@ -1,6 +1,7 @@
-import { NEVER, coerce, object, strictObject, string, unknown } from 'zod';
+import { NEVER, object, strictObject, string, unknown } from 'zod';
 import type { ZodError, ZodType, output } from 'zod';
 import { ValidationError, type FieldError } from './errors';
+import type { FilePart } from './multipart';
 
 /** Length in Unicode code points, the way Postgres VARCHAR(n) counts. */
 export const codePoints = (s: string): number => {
@@ -14,6 +15,15 @@ const required = (what: string) => ({
 });
 
 /**
+ * What a text field may hold, as the document states it (JSON Schema, ECMA-262 with the `u` flag):
+ * no NUL (Postgres refuses it), no lone surrogate (not Unicode), no U+FFFD (what a decoder puts in
+ * place of bytes that were not UTF-8: the client did not send that character).
+ */
+const STORABLE_TEXT = '^[^\\u0000\\uD800-\\uDFFF\\uFFFD]*$';
+/** The same, for a title: at least one character that is not white space. */
+const STORABLE_TITLE = '^(?=[\\s\\S]*\\S)[^\\u0000\\uD800-\\uDFFF\\uFFFD]*$';
+
+/**
  * A text field Postgres can store as it is: well-formed Unicode, no NUL, at most `max` code points.
  * JSON Schema's maxLength counts code points too, so the documented limit is the enforced one.
  */
@@ -21,6 +31,7 @@ const text = (max: number) =>
   string(required('a string'))
     .refine((s) => s.isWellFormed(), 'must be valid Unicode text')
     .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
+    .refine((s) => !s.includes('\ufffd'), 'must not contain U+FFFD, the mark of bytes that were not UTF-8')
     .refine((s) => codePoints(s) <= max, `must be at most ${max} characters`);
 
 export const titleSchema = text(32)
@@ -29,22 +40,16 @@ export const titleSchema = text(32)
   .meta({
     minLength: 1,
     maxLength: 32,
-    pattern: '\\S',
-    description: '1 to 32 characters (code points), not blank, unique',
+    pattern: STORABLE_TITLE,
+    description: '1 to 32 characters (code points), not blank, unique; no NUL, lone surrogate or U+FFFD',
     examples: ['My title'],
   });
 export const descriptionSchema = text(32).meta({
   maxLength: 32,
-  description: '0 to 32 characters (code points); an empty string is a value',
+  pattern: STORABLE_TEXT,
+  description: '0 to 32 characters (code points); an empty string is a value; no NUL, lone surrogate or U+FFFD',
   examples: ['Short desc'],
 });
-
-/** A file part as @middy/http-multipart-body-parser gives it. */
-export interface FilePart {
-  filename: string | undefined;
-  mimetype: string | undefined;
-  content: Buffer;
-}
 
 const isFilePart = (v: unknown): v is FilePart =>
   typeof v === 'object' && v !== null && Buffer.isBuffer((v as { content?: unknown }).content);
@@ -93,10 +98,10 @@ export const imagePatchSchema = strictObject(
   });
 export type ImagePatch = output<typeof imagePatchSchema>;
 
-/** An image id in a path: a UUID, compared in its canonical lower-case form. */
+/** An image id in a path: a UUID in its hyphenated form, either case, compared in lower case. */
 export const imageIdParamsSchema = object({
   id: string(required('a UUID'))
-    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID')
+    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID')
     .transform((s) => s.toLowerCase())
     .meta({ format: 'uuid', description: 'The image id', examples: ['530918e4-2d9a-49a7-931e-fb5e18228cc1'] }),
 });
@@ -104,15 +109,38 @@ export const imageIdParamsSchema = object({
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
 
-/** The list endpoint's query: `limit` (1–100, default 50) and an opaque `cursor`. */
+const WHOLE_NUMBER = `must be a whole number from 1 to ${MAX_PAGE_SIZE}`;
+const JSON_INTEGER = /^-?(0|[1-9][0-9]*)$/;
+
+/**
+ * The list endpoint's query: `limit` (1–100, default 50) and an opaque `cursor`. `limit` is an
+ * integer written as JSON writes one (no sign, leading zero, space, fraction, exponent or hex):
+ * what the document's `integer` says, and nothing a lenient number parser would also take.
+ */
 export const listQuerySchema = object({
-  limit: coerce
-    .number({ error: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` })
-    .int(`must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
-    .min(1, 'must be at least 1')
-    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
-    .default(DEFAULT_PAGE_SIZE)
-    .meta({ description: 'How many images a page holds' }),
+  limit: string({ error: WHOLE_NUMBER })
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return DEFAULT_PAGE_SIZE;
+      const n = JSON_INTEGER.test(raw) ? Number(raw) : Number.NaN;
+      const problem = Number.isNaN(n)
+        ? WHOLE_NUMBER
+        : n < 1
+          ? 'must be at least 1'
+          : n > MAX_PAGE_SIZE
+            ? `must be at most ${MAX_PAGE_SIZE}`
+            : undefined;
+      if (problem === undefined) return n;
+      ctx.addIssue({ code: 'custom', message: problem });
+      return NEVER;
+    })
+    .meta({
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_PAGE_SIZE,
+      default: DEFAULT_PAGE_SIZE,
+      description: 'How many images a page holds, in plain digits (no sign, leading zero, fraction or exponent)',
+    }),
   cursor: string()
     .min(1, 'must not be empty')
     .max(200, 'is not a valid cursor')

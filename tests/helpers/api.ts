@@ -53,6 +53,10 @@ export function apiOf(h: Handlers) {
         body: typeof body === 'string' ? body : JSON.stringify(body),
       });
     },
+    /** PATCH with any headers and a body of raw bytes (base64-encoded, as API Gateway sends binary). */
+    patchRaw(id: string, headers: Record<string, string>, body: Buffer): Promise<Reply> {
+      return invoke(h.update, { method: 'PATCH', path: `${BASE}/${id}`, route: 'PATCH /api/v1/images/{id}', pathParameters: { id }, headers, body });
+    },
     remove(id: string): Promise<Reply> {
       return invoke(h.remove, { method: 'DELETE', path: `${BASE}/${id}`, route: 'DELETE /api/v1/images/{id}', pathParameters: { id } });
     },

@@ -83,3 +83,34 @@ export function assertDocumented(
     if (problem) throw new Error(`${where}: body does not match the document: ${problem}\n${reply.text}`);
   }
 }
+
+/** Whether `value` is valid against a schema of the document (refs resolved within it). */
+export function conforms(schema: JsonSchema, value: unknown): boolean {
+  return validate(schema, value) === undefined;
+}
+
+/** The document's schema of a named component (`Image`, `ImagePatch`, …). */
+export function componentSchema(name: string): JsonSchema {
+  return { $ref: `#/components/schemas/${name}` };
+}
+
+/** The document's schema of a parameter of `METHOD /path` (path-level parameters included). */
+export function parameterSchema(route: string, name: string): JsonSchema {
+  const [method = '', routePath = ''] = route.split(' ');
+  const item = document.paths[documentPath(routePath)] as Record<string, unknown> | undefined;
+  const operation = item?.[method.toLowerCase()] as { parameters?: { name: string; schema: JsonSchema }[] } | undefined;
+  const parameters = [...((item?.parameters as { name: string; schema: JsonSchema }[] | undefined) ?? []), ...(operation?.parameters ?? [])];
+  const found = parameters.find((p) => p.name === name);
+  if (!found) throw new Error(`${route} has no parameter ${name}`);
+  return found.schema;
+}
+
+/**
+ * Whether a query or path value is what the document allows: a string parameter as it is; an
+ * integer one when the text is an integer as JSON writes it, then checked as that number.
+ */
+export function parameterConforms(route: string, name: string, raw: string): boolean {
+  const schema = parameterSchema(route, name);
+  if (schema.type === 'integer') return /^-?(0|[1-9][0-9]*)$/.test(raw) && conforms(schema, Number(raw));
+  return conforms(schema, raw);
+}

@@ -189,6 +189,6 @@ describe('POST /api/v1/images/', () => {
       Buffer.from('--XYZ\r\nContent-Disposition: form-data; name="title"\r\n\r\nunterminated'),
     );
     expect(res.status).toBe(400);
-    expect((res.json as { detail: string }).detail).toBe('The multipart body could not be parsed.');
+    expect(res.json).toEqual(problem(400, 'The multipart body is malformed: it ends inside a part, before the closing boundary.'));
   });
 });

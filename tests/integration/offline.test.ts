@@ -122,6 +122,40 @@ describe('the seed README examples against npm start', () => {
     expect(JSON.parse(big)).toMatchObject({ status: 413, detail: 'The file is larger than the limit of 4194304 bytes (4 MiB).' });
   });
 
+  it("answers issue 9's attacks with a quick 4xx each, and keeps serving", async () => {
+    const B = `http://localhost:${port}`;
+    const XX = `-H 'Content-Type: multipart/form-data; boundary=XX'`;
+    const cursor = (moment: string) => Buffer.from(`${moment}|00000000-0000-0000-0000-000000000000`).toString('base64url');
+    const attacks: [string, string][] = [
+      [`curl -sS -X POST $B/api/v1/images/ ${XX} --data-binary $'--XX\\r\\nContent-Disposition: form-data\\r\\n\\r\\nx\\r\\n--XX--\\r\\n'`, '400'],
+      [`curl -sS -X POST $B/api/v1/images/ ${XX} --data-binary $'--XX\\r\\nContent-Disposition: form-data; name="file"; filename="a.png"\\r\\n\\r\\nx'`, '400'],
+      [`curl -sS -X POST $B/api/v1/images/ -F description=a -F 'description[]=b'`, '422'],
+      [`curl -sS -X POST $B/api/v1/images/ -F 'description[]=b' -F description=a -F title=t -F "file=@${imagePath}"`, '422'],
+      [`curl -sS -X POST $B/api/v1/images/ ${XX} --data-binary $'--XX\\r\\n\\r\\n--XX--'`, '400'],
+      [`curl -sS "$B/api/v1/images/?cursor=${cursor('2026-02-31T00:00:00.000000+00:00')}"`, '422'],
+      [`curl -sS "$B/api/v1/images/?cursor=${cursor('0000-01-01T00:00:00.000000+00:00')}"`, '422'],
+      [`curl -sS -X POST $B/api/v1/images/ -F $'title=bad \\xff' -F description=d -F "file=@${imagePath}"`, '400'],
+    ];
+    for (const [line, status] of attacks) {
+      // --max-time: a hang is a failure here, not a 15 s wait for the function's timeout.
+      const out = await shell(`B=${B}; ${line.replace('curl -sS', "curl -sS --max-time 5 -w '\\n%{http_code}'")}`);
+      const code = out.slice(out.lastIndexOf('\n') + 1);
+      expect({ line, code, body: out }).toMatchObject({ code: status });
+      expect(JSON.parse(out.slice(0, out.lastIndexOf('\n')))).toMatchObject({ status: Number(status) });
+    }
+    // The PATCH of issue 9's sixth case: the gateway decodes it as UTF-8, so U+FFFD arrives.
+    const created = JSON.parse(await shell(`curl -sS -F title=survivor -F description=d -F "file=@${imagePath}" ${B}/api/v1/images/`));
+    const patch = await shell(
+      `curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -X PATCH ${B}/api/v1/images/${created.id} -H 'Content-Type: application/json' --data-binary $'{"description":"\\xff"}'`,
+    );
+    expect(patch).toBe('422');
+    // The same process still serves: nothing was stored by the attacks, the survivor is intact.
+    const list = (await (await fetch(`${B}/api/v1/images/`)).json()) as { title: string; description: string }[];
+    expect(list.map((i) => [i.title, i.description])).toEqual([['survivor', 'd']]);
+    expect(output).not.toMatch(/uncaught|TypeError|LambdaTimeoutError/i);
+    await shell(`curl -sS -o /dev/null -X DELETE ${B}/api/v1/images/${created.id}`);
+  });
+
   it('answers CORS preflights for the configured origin only', async () => {
     const preflight = (origin: string) =>
       fetch(`http://localhost:${port}/api/v1/images/`, {
