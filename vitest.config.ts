@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import ContractLastSequencer from './tests/helpers/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -9,5 +10,6 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    sequence: { sequencer: ContractLastSequencer },
   },
 });

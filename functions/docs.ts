@@ -1,5 +1,5 @@
-import { docsAsset, docsPage } from '../lib/docs';
-import { header, httpHandler } from '../lib/http';
+import { docsAsset, docsPage } from '../lib/http/docs';
+import { header, httpHandler } from '../lib/http/handler';
 
 /** GET /docs: Swagger UI, and GET /docs/{file}: its files, served from the swagger-ui-dist package. */
 export const handler = httpHandler(async (event) => {

@@ -1,8 +1,8 @@
-import { createImage } from '../lib/image-files';
-import { httpHandler, json } from '../lib/http';
-import { readMultipartForm } from '../lib/multipart';
-import { cleanFilename, inspectImage } from '../lib/upload';
-import { parse, uploadSchema } from '../lib/validation';
+import { createImage } from '../lib/images/create';
+import { httpHandler, json } from '../lib/http/handler';
+import { readMultipartForm } from '../lib/http/multipart';
+import { cleanFilename, inspectImage } from '../lib/images/inspect';
+import { parse, uploadSchema } from '../lib/http/validation';
 
 /** POST /api/v1/images/: multipart title, description and file; 201 with the image and its Location. */
 export const handler = httpHandler(

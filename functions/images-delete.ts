@@ -1,6 +1,6 @@
-import { deleteImage } from '../lib/image-files';
-import { httpHandler, noContent } from '../lib/http';
-import { imageIdParamsSchema, parse } from '../lib/validation';
+import { deleteImage } from '../lib/images/delete';
+import { httpHandler, noContent } from '../lib/http/handler';
+import { imageIdParamsSchema, parse } from '../lib/http/validation';
 
 /** DELETE /api/v1/images/{id}: the row and its file. */
 export const handler = httpHandler(async (event) => {

@@ -1,7 +1,7 @@
-import { decodeCursor } from '../lib/cursor';
-import { listImages } from '../lib/images';
-import { httpHandler, json } from '../lib/http';
-import { listQuerySchema, parse } from '../lib/validation';
+import { decodeCursor } from '../lib/images/cursor';
+import { listImages } from '../lib/images/read';
+import { httpHandler, json } from '../lib/http/handler';
+import { listQuerySchema, parse } from '../lib/http/validation';
 
 /** GET /api/v1/images/: newest first, keyset-paged; `Link: <…>; rel="next"` while more remain. */
 export const handler = httpHandler(async (event) => {

@@ -1,6 +1,6 @@
-import { updateImage } from '../lib/images';
-import { httpHandler, json, jsonBody } from '../lib/http';
-import { imageIdParamsSchema, imagePatchSchema, parse } from '../lib/validation';
+import { updateImage } from '../lib/images/update';
+import { httpHandler, json, jsonBody } from '../lib/http/handler';
+import { imageIdParamsSchema, imagePatchSchema, parse } from '../lib/http/validation';
 
 /** PATCH /api/v1/images/{id}: change title and/or description. */
 export const handler = httpHandler(async (event) => {

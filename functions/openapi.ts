@@ -1,10 +1,5 @@
-import { httpHandler, rawJson } from '../lib/http';
-import { openApiDocument } from '../lib/openapi';
-
-let body: string | undefined;
+import { httpHandler, rawJson } from '../lib/http/handler';
+import { openApiJson } from '../lib/http/openapi';
 
 /** GET /openapi.json: the OpenAPI 3.1 document, generated from the zod schemas. */
-export const handler = httpHandler(async () => {
-  body ??= JSON.stringify(openApiDocument());
-  return rawJson(200, body, { 'cache-control': 'public, max-age=300' });
-});
+export const handler = httpHandler(async () => rawJson(200, openApiJson(), { 'cache-control': 'public, max-age=300' }));

@@ -1,6 +1,7 @@
 import { coerce, enum as zEnum, object, string, url } from 'zod';
 import type { ZodType, output } from 'zod';
 import { once } from './once';
+import { FILE_URL_MAX } from './schema';
 
 /** Thrown when an environment variable is missing or malformed; fails the cold start loudly. */
 export class ConfigError extends Error {
@@ -9,8 +10,6 @@ export class ConfigError extends Error {
 
 /** The longest object key the service makes: `images/<uuid>.<ext>` with a 4-letter extension. */
 export const MAX_OBJECT_KEY_LENGTH = 'images/'.length + 36 + '.webp'.length;
-/** `file_url` is stored in a VARCHAR(128). */
-export const MAX_FILE_URL_LENGTH = 128;
 
 const int = (fallback: number, min: number, max: number) =>
   coerce.number().int().min(min).max(max).default(fallback);
@@ -40,9 +39,9 @@ const storageSchema = object({
       .regex(/^https?:\/\//, 'must be an http(s) URL')
       .transform((u) => u.replace(/\/+$/, '')),
   })
-  .refine((c) => c.FILES_BASE_URL.length + 1 + MAX_OBJECT_KEY_LENGTH <= MAX_FILE_URL_LENGTH, {
+  .refine((c) => c.FILES_BASE_URL.length + 1 + MAX_OBJECT_KEY_LENGTH <= FILE_URL_MAX, {
     path: ['FILES_BASE_URL'],
-    message: `is too long: file_url (base + "/" + a ${MAX_OBJECT_KEY_LENGTH}-character key) must fit in ${MAX_FILE_URL_LENGTH} characters`,
+    message: `is too long: file_url (base + "/" + a ${MAX_OBJECT_KEY_LENGTH}-character key) must fit in ${FILE_URL_MAX} characters`,
   });
 
 const uploadSchema = object({

@@ -1,9 +1,13 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { databaseConfig } from './config';
+import { HttpError, ServiceUnavailableError } from './errors';
 import * as schema from './schema';
 
 export type Database = PostgresJsDatabase<typeof schema>;
+
+// Checked at import: a missing or bad DATABASE_URL fails the cold start, not the first request.
+databaseConfig();
 
 let database: Database | undefined;
 
@@ -63,4 +67,31 @@ export function dbErrorCode(err: unknown): string | undefined {
 export function isDbUnavailable(err: unknown): boolean {
   const code = dbErrorCode(err);
   return code !== undefined && UNAVAILABLE.has(code);
+}
+
+/** The constraint a unique violation (23505) names, anywhere in the error's chain. */
+function violatedConstraint(err: unknown): string | undefined {
+  if (dbErrorCode(err) !== '23505') return undefined;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const name = (e as { constraint_name?: unknown }).constraint_name;
+    if (typeof name === 'string') return name;
+  }
+  return undefined;
+}
+
+/**
+ * Runs database work. An unreachable database becomes ServiceUnavailableError (503); a unique
+ * violation of a constraint named in `conflicts` becomes the error made for it (a 409).
+ */
+export async function withDb<T>(work: () => Promise<T>, conflicts: Record<string, () => HttpError> = {}): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    const constraint = violatedConstraint(err);
+    const conflict = constraint === undefined ? undefined : conflicts[constraint];
+    if (conflict) throw conflict();
+    if (isDbUnavailable(err)) throw new ServiceUnavailableError('database', { cause: err });
+    throw err;
+  }
 }

@@ -1,17 +1,23 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { logConfig } from './config';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const rank: Record<Level | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-let requestId: string | undefined;
+// Checked at import: a bad LOG_LEVEL fails the cold start.
+logConfig();
 
-/** Tags every following log line with the invocation's request id (one request per container). */
-export function setRequestId(id: string | undefined): void {
-  requestId = id;
+/** The invocation a log line belongs to: its own, even when invocations interleave in one process. */
+const invocation = new AsyncLocalStorage<{ requestId: string }>();
+
+/** Runs `work` with every log line it writes, however deep and however late, tagged with `requestId`. */
+export function withRequestId<T>(requestId: string | undefined, work: () => T): T {
+  return requestId ? invocation.run({ requestId }, work) : work();
 }
 
 function write(level: Level, msg: string, fields?: Record<string, unknown>): void {
   if (rank[level] < rank[logConfig().LOG_LEVEL]) return;
+  const requestId = invocation.getStore()?.requestId;
   const line = JSON.stringify({
     time: new Date().toISOString(),
     level,

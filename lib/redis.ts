@@ -3,6 +3,9 @@ import { createHash } from 'node:crypto';
 import { redisConfig } from './config';
 import { describeError, log } from './log';
 
+// Checked at import: a bad Redis setting fails the cold start, though Redis itself may be down.
+redisConfig();
+
 /**
  * What the service needs of Redis, whichever one runs. Commands issued in the same tick go out in
  * one round trip (node-redis and @upstash/redis both pipeline them).

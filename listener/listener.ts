@@ -7,7 +7,7 @@
 import { createClient } from '@redis/client';
 import { fileURLToPath } from 'node:url';
 import { logConfig, redisConfig } from '../lib/config';
-import { IMAGE_CHANNEL } from '../lib/events';
+import { IMAGE_CHANNEL } from '../lib/images/events';
 
 type Level = 'INFO' | 'WARN' | 'ERROR';
 type Print = (line: string) => void;

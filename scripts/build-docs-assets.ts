@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { brotliCompressSync, constants } from 'node:zlib';
-import { PACKAGED_ASSETS_DIR } from '../lib/docs';
+import { PACKAGED_ASSETS_DIR } from '../lib/http/docs';
 
 const root = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 mkdirSync(PACKAGED_ASSETS_DIR, { recursive: true });

@@ -84,12 +84,24 @@ export async function freshApi(): Promise<ReturnType<typeof apiOf>> {
   return apiOf({ create: c.handler, get: g.handler, list: l.handler, update: u.handler, remove: d.handler });
 }
 
-/** Handlers in fresh modules after applying `env` (a wrong port, a stopped emulator, another Redis). */
+/**
+ * Handlers in fresh modules that read `env` (a wrong port, a stopped emulator, another Redis) on top
+ * of the environment. Every config section is read at import, so the environment is restored as soon
+ * as the modules are loaded: nothing leaks into the next test.
+ */
 export async function apiWith(env: Record<string, string | undefined>): Promise<ReturnType<typeof apiOf>> {
   vi.resetModules();
-  for (const [key, value] of Object.entries(env)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
+  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  apply(env);
+  try {
+    return await freshApi();
+  } finally {
+    apply(saved);
   }
-  return freshApi();
 }

@@ -22,6 +22,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   await runMigrations(url.toString());
 
   const s3Dir = await mkdtemp(join(tmpdir(), 'gallery-s3-'));
+  // Where the contract check notes every (operation, status) the run produced.
+  const recordDir = await mkdtemp(join(tmpdir(), 'gallery-contract-'));
   const s3 = await startS3Emulator({ port: 0, directory: s3Dir, bucket: TEST_BUCKET });
 
   Object.assign(process.env, {
@@ -37,11 +39,13 @@ export default async function setup(): Promise<() => Promise<void>> {
     AWS_REGION: 'us-east-1',
     FILES_BASE_URL: `${s3.url}/${TEST_BUCKET}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    CONTRACT_RECORD_DIR: recordDir,
   });
 
   return async () => {
     await s3.stop();
     await rm(s3Dir, { recursive: true, force: true });
+    await rm(recordDir, { recursive: true, force: true });
     await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   };

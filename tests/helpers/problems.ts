@@ -1,9 +1,20 @@
-import { STATUS_CODES } from 'node:http';
+/** The reason phrases the API's problems carry, written out (not computed as the service does). */
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
 
 /** The problem+json body the API answers with for `status`. */
 export const problem = (status: number, detail: string, errors?: { field: string; message: string }[]) => ({
   type: 'about:blank',
-  title: STATUS_CODES[status],
+  title: TITLES[status],
   status,
   detail,
   ...(errors ? { errors } : {}),

@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import postgres from 'postgres';
 
@@ -21,10 +21,17 @@ const s3 = new S3Client({
 });
 const Bucket = env('S3_BUCKET');
 
-/** Every key in the test bucket. */
+/**
+ * Every key in the test bucket, all pages. ListObjects (v1, paged by marker): s3rver's v2
+ * continuation tokens use a cipher OpenSSL 3 refuses, so a v2 listing past 1000 keys fails there.
+ */
 export async function objectKeys(): Promise<string[]> {
-  const out = await s3.send(new ListObjectsV2Command({ Bucket }));
-  return (out.Contents ?? []).map((o) => o.Key ?? '').sort();
+  const keys: string[] = [];
+  for (;;) {
+    const out = await s3.send(new ListObjectsCommand({ Bucket, Marker: keys.at(-1) }));
+    keys.push(...(out.Contents ?? []).map((o) => o.Key ?? ''));
+    if (!out.IsTruncated) return keys.sort();
+  }
 }
 
 /** An object's bytes and Content-Type as stored. */
@@ -58,8 +65,10 @@ export async function assertNoOrphans(): Promise<{ rows: string[]; keys: string[
 export async function resetState(): Promise<void> {
   await sql`truncate images`;
   const keys = await objectKeys();
-  if (keys.length > 0) {
-    await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+  // DeleteObjects takes at most 1000 keys a call.
+  for (let i = 0; i < keys.length; i += 1000) {
+    const Objects = keys.slice(i, i + 1000).map((Key) => ({ Key }));
+    await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects } }));
   }
 }
 

@@ -2,21 +2,17 @@
  * Races, with real concurrency in Postgres: these handlers get a pool of 25 connections, so the
  * requests below run in parallel transactions as they would in parallel Lambda containers.
  */
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiWith } from '../helpers/api';
 import { assertNoOrphans, resetState } from '../helpers/state';
 
 type Api = Awaited<ReturnType<typeof apiWith>>;
-const saved = { ...process.env };
 let api: Api;
 
 beforeAll(async () => {
   api = await apiWith({ DB_MAX_CONNECTIONS: '25', LOG_LEVEL: 'silent' });
 });
 beforeEach(resetState);
-afterEach(() => {
-  process.env = { ...saved };
-});
 
 const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
 

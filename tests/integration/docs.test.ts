@@ -15,7 +15,7 @@ type Doc = { openapi: string; paths: Record<string, Record<string, Operation>>; 
 const getDoc = async () => (await invoke(openapi, { method: 'GET', path: '/openapi.json', route: 'GET /openapi.json' })).json as Doc;
 
 describe('GET /openapi.json', () => {
-  it('describes the five image operations with the contract’s statuses, headers and examples', async () => {
+  it('describes the five image operations with the contract’s headers, bodies and examples', async () => {
     const doc = await getDoc();
     expect(doc.openapi).toBe('3.1.0');
     const images = doc.paths['/api/v1/images/'] ?? {};
@@ -28,12 +28,9 @@ describe('GET /openapi.json', () => {
       'updateImage',
       'deleteImage',
     ]);
-    const statuses = (o: Operation | undefined) => Object.keys(o?.responses ?? {});
-    expect(statuses(ops.post)).toEqual(['201', '400', '401', '409', '413', '415', '422', '500', '503']);
-    expect(statuses(ops.list)).toEqual(['200', '422', '500', '503']);
-    expect(statuses(ops.get)).toEqual(['200', '404', '422', '500', '503']);
-    expect(statuses(ops.patch)).toEqual(['200', '400', '401', '404', '409', '422', '500', '503']);
-    expect(statuses(ops.delete)).toEqual(['204', '401', '404', '422', '500', '503']);
+    // Which statuses each operation documents is checked from the other side: every response of the
+    // suite must be documented (tests/helpers/contract.ts) and every documented status produced
+    // (tests/contract-coverage.test.ts).
     expect(Object.keys(ops.post?.responses['201']?.headers ?? {})).toEqual(['Location']);
     expect(Object.keys(ops.list?.responses['200']?.headers ?? {})).toEqual(['Link']);
     expect(Object.keys(ops.get?.responses['200']?.headers ?? {})).toEqual(['X-Cache']);

@@ -7,7 +7,6 @@ import { api, apiWith } from '../helpers/api';
 import { assertNoOrphans, objectKeys, resetState, rowIds, sql } from '../helpers/state';
 import { problem } from '../helpers/problems';
 
-const saved = { ...process.env };
 
 /** An S3 endpoint where an emulator ran and has been stopped. */
 async function stoppedEmulator(): Promise<string> {
@@ -22,7 +21,6 @@ const unavailable = (what: string) => problem(503, `The ${what} is unavailable; 
 
 beforeEach(resetState);
 afterEach(() => {
-  process.env = { ...saved };
   vi.resetModules();
 });
 
@@ -103,21 +101,63 @@ describe('the row cannot be committed after the object was written', () => {
   });
 });
 
-describe('configuration', () => {
-  it('fails the cold start, naming the variable, when DATABASE_URL is missing', async () => {
-    vi.resetModules();
-    delete process.env.DATABASE_URL;
-    const { handler } = await import('../../functions/images-get');
-    const { invoke } = await import('../helpers/lambda');
-    const res = await invoke(handler, {
-      method: 'GET',
-      path: '/api/v1/images/00000000-0000-4000-8000-000000000001',
-      route: 'GET /api/v1/images/{id}',
-      pathParameters: { id: '00000000-0000-4000-8000-000000000001' },
+describe('an unexpected database error (the table renamed away under the service)', () => {
+  it('is a bare 500 on every endpoint, logged with the request id, nothing internal in the body', async () => {
+    const id = '00000000-0000-4000-8000-000000000001';
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
     });
-    expect(res.status).toBe(500);
-    const { databaseConfig } = await import('../../lib/config');
-    expect(() => databaseConfig()).toThrow(/DATABASE_URL/);
+    await sql`alter table images rename to images_away`;
+    try {
+      const broken = await apiWith({ LOG_LEVEL: 'error' });
+      const replies = [
+        await broken.upload({ title: 'no table' }),
+        await broken.get(id),
+        await broken.list(),
+        await broken.patch(id, { title: 'x' }),
+        await broken.remove(id),
+      ];
+      for (const res of replies) expect(res.json).toEqual(problem(500, 'An unexpected error occurred.'));
+    } finally {
+      await sql`alter table images_away rename to images`;
+      vi.restoreAllMocks();
+    }
+    const logged = lines.map((l) => JSON.parse(l) as { level: string; msg: string; requestId?: string; cause?: { code?: string } });
+    expect(logged).toHaveLength(5);
+    for (const line of logged) {
+      expect(line).toMatchObject({ level: 'error', msg: 'request failed', cause: { code: '42P01' } });
+      expect(line.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    expect(new Set(logged.map((l) => l.requestId)).size).toBe(5);
+    expect(await objectKeys()).toEqual([]);
+  });
+});
+
+describe('configuration', () => {
+  it.each([
+    ['images-create', 'DATABASE_URL', undefined, /DATABASE_URL is required/],
+    ['images-get', 'DATABASE_URL', undefined, /DATABASE_URL is required/],
+    ['images-list', 'DATABASE_URL', 'mysql://x', /DATABASE_URL must be a postgres:\/\/ URL/],
+    ['images-update', 'DATABASE_URL', undefined, /DATABASE_URL is required/],
+    ['images-delete', 'S3_BUCKET', undefined, /S3_BUCKET is required/],
+    ['images-create', 'MAX_UPLOAD_BYTES', 'lots', /MAX_UPLOAD_BYTES/],
+    ['images-get', 'REDIS_TIMEOUT_MS', '0', /REDIS_TIMEOUT_MS/],
+    ['images-update', 'API_KEYS', 'short', /API_KEYS each key must be at least 16 characters/],
+    ['openapi', 'LOG_LEVEL', 'loud', /LOG_LEVEL/],
+    ['docs', 'LOG_LEVEL', 'loud', /LOG_LEVEL/],
+  ])('%s fails its cold start, naming the variable, when %s is %s', async (fn, name, value, message) => {
+    vi.resetModules();
+    const saved = process.env[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+    try {
+      await expect(import(`../../functions/${fn}.ts`)).rejects.toThrow(message);
+    } finally {
+      if (saved === undefined) delete process.env[name];
+      else process.env[name] = saved;
+    }
   });
 
   it('refuses to start with a FILES_BASE_URL that would make file_url longer than 128 characters', async () => {

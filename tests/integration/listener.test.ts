@@ -10,7 +10,6 @@ import { resetState } from '../helpers/state';
 import { startUpstashFixture, type UpstashFixture } from '../helpers/upstash-fixture';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
-const saved = { ...process.env };
 const direct = createClient({ url: REDIS_URL, RESP: 2 });
 let fixture: UpstashFixture;
 
@@ -76,7 +75,6 @@ afterEach(async () => {
       await r.exit();
     }
   }
-  process.env = { ...saved };
   vi.resetModules();
 });
 

@@ -11,11 +11,10 @@ import { apiWith } from '../helpers/api';
 import { resetState, sql } from '../helpers/state';
 import { startUpstashFixture, type UpstashFixture } from '../helpers/upstash-fixture';
 
-import type { Image } from '../../lib/images';
+import type { Image } from '../../lib/images/resource';
 type Api = Awaited<ReturnType<typeof apiWith>>;
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
-const saved = { ...process.env };
 const direct = createClient({ url: REDIS_URL, RESP: 2 });
 const subscriber = direct.duplicate();
 const published: string[] = [];
@@ -37,7 +36,6 @@ beforeEach(async () => {
   published.length = 0;
 });
 afterEach(() => {
-  process.env = { ...saved };
   vi.resetModules();
 });
 
@@ -119,8 +117,8 @@ describe.each(backends)('%s', (name, env) => {
 
   it('never lets a GET that read the old row re-cache it after a PATCH answered (forced interleaving)', async () => {
     const image = (await api.upload({ title: 'race' })).json as Image;
-    const { getImage } = await import('../../lib/images');
-    const { cacheImage } = await import('../../lib/cache');
+    const { getImage } = await import('../../lib/images/read');
+    const { cacheImage } = await import('../../lib/images/cache');
 
     // 1. A GET misses the cache and reads the row from the database...
     const stale = await getImage(image.id);
@@ -138,8 +136,8 @@ describe.each(backends)('%s', (name, env) => {
 
   it('never lets a GET that read the row re-cache it after a DELETE answered (forced interleaving)', async () => {
     const image = (await api.upload({ title: 'race delete' })).json as Image;
-    const { getImage } = await import('../../lib/images');
-    const { cacheImage } = await import('../../lib/cache');
+    const { getImage } = await import('../../lib/images/read');
+    const { cacheImage } = await import('../../lib/images/cache');
     const stale = await getImage(image.id);
     expect((await api.remove(image.id)).status).toBe(204);
     await cacheImage(stale, JSON.stringify(stale));
@@ -149,12 +147,12 @@ describe.each(backends)('%s', (name, env) => {
 
   it('keeps the fence monotonic when two writers invalidate out of order', async () => {
     const image = (await api.upload({ title: 'two writers' })).json as Image;
-    const { getImage } = await import('../../lib/images');
-    const { afterWrite, cacheImage } = await import('../../lib/cache');
+    const { getImage } = await import('../../lib/images/read');
+    const { invalidateImage, cacheImage } = await import('../../lib/images/cache');
     const v1 = (await api.patch(image.id, { description: 'v1' })).json as Image;
     const v2 = (await api.patch(image.id, { description: 'v2' })).json as Image;
     // The first writer's invalidation arrives late, after the second's.
-    await afterWrite('image_updated', v1, v1.updated_at);
+    await invalidateImage(v1.id, v1.updated_at);
     await cacheImage(v1, JSON.stringify(v1));
     expect((await api.get(image.id)).json).toEqual(v2);
     const current = await getImage(image.id);

@@ -1,17 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiWith } from '../helpers/api';
 import { makeJpeg } from '../helpers/images';
-import { getObject, resetState, snapshot } from '../helpers/state';
+import { getObject, resetState, snapshot, sql } from '../helpers/state';
 import { problem } from '../helpers/problems';
 
 type Api = Awaited<ReturnType<typeof apiWith>>;
-const saved = { ...process.env };
 const KEY = 'k3y-0f-at-least-16-chars';
 const OTHER_KEY = 'an0ther-key-for-the-ci-bot';
 
 beforeEach(resetState);
 afterEach(() => {
-  process.env = { ...saved };
   vi.restoreAllMocks();
 });
 
@@ -64,9 +62,7 @@ describe('write protection with API_KEYS', () => {
   });
 
   it('refuses to start with a key shorter than 16 characters', async () => {
-    vi.resetModules();
-    process.env.API_KEYS = 'short';
-    await expect(import('../../functions/images-create')).rejects.toThrow(/API_KEYS each key must be at least 16 characters/);
+    await expect(apiWith({ API_KEYS: 'short' })).rejects.toThrow(/API_KEYS each key must be at least 16 characters/);
   });
 });
 
@@ -105,7 +101,7 @@ describe('logs', () => {
     }
     const marker = 'PIXELS-THAT-MUST-NOT-BE-LOGGED';
     const bytes = Buffer.concat([makeJpeg(), Buffer.from(marker)]);
-    const url = new URL(saved.DATABASE_URL ?? '');
+    const url = new URL(process.env.DATABASE_URL ?? '');
     url.port = '1';
     const api = await apiWith({ API_KEYS: KEY, LOG_LEVEL: 'debug', DATABASE_URL: url.toString() });
     const res = await api.uploadParts(
@@ -122,5 +118,33 @@ describe('logs', () => {
     expect(log).not.toContain('wrong-key-wrong-key');
     expect(log).not.toContain(marker);
     expect(log).not.toContain(bytes.toString('base64').slice(0, 40));
+  });
+
+  it('carry the SQL of a failed query but not its parameters (the user data in it)', async () => {
+    // A trigger that refuses one title: the INSERT fails with a database error that is logged.
+    await sql`create or replace function refuse_marked() returns trigger language plpgsql as $$
+      begin if new.title like 'SECRET-%' then raise exception 'refused by a test trigger'; end if; return new; end $$`;
+    await sql`create trigger refuse_marked before insert on images for each row execute function refuse_marked()`;
+    const lines: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      });
+    }
+    try {
+      const api = await apiWith({ LOG_LEVEL: 'info' });
+      const res = await api.upload({ title: 'SECRET-TITLE-4711', description: 'SECRET-DESC-0815' });
+      expect(res.status).toBe(500);
+    } finally {
+      vi.restoreAllMocks();
+      await sql`drop trigger refuse_marked on images`;
+      await sql`drop function refuse_marked()`;
+    }
+    const log = lines.join('');
+    expect(log).toContain('refused by a test trigger');
+    expect(log).toMatch(/insert into \\"images\\"/);
+    expect(log).not.toContain('SECRET-TITLE-4711');
+    expect(log).not.toContain('SECRET-DESC-0815');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IMAGE_EXAMPLE } from '../../lib/resource-schemas';
+import { IMAGE_EXAMPLE } from '../../lib/images/resource';
 import { assertDocumented } from '../helpers/contract';
 
 const image = IMAGE_EXAMPLE;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from '../../lib/cursor';
+import { decodeCursor, encodeCursor } from '../../lib/images/cursor';
 import { ValidationError } from '../../lib/errors';
 
 describe('cursor', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codePoints, imagePatchSchema, titleSchema } from '../../lib/validation';
+import { codePoints, imagePatchSchema, titleSchema } from '../../lib/http/validation';
 
 describe('codePoints', () => {
   it('counts characters as Postgres VARCHAR does, not UTF-16 units', () => {

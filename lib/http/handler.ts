@@ -1,13 +1,18 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { authConfig } from './config';
-import { BadRequestError, NotFoundError, toProblem, UnauthorizedError } from './errors';
-import { describeError, log, setRequestId } from './log';
+import { authConfig } from '../config';
+import { BadRequestError, NotFoundError, toProblem, UnauthorizedError } from '../errors';
+import { describeError, log, withRequestId } from '../log';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+/** The 400 for a body that is not JSON (also the document's example). */
+export const notJson = () => new BadRequestError('The body is not valid JSON.');
+/** The 404 of a path no route serves (the greedy trailing-slash routes). */
+export const noSuchResource = () => new NotFoundError('No such resource.');
 
 /** Sent on every response, success or error. */
 const SECURITY_HEADERS = {
@@ -60,16 +65,15 @@ export function jsonBody(event: HttpEvent): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new BadRequestError('The body is not valid JSON.');
+    throw notJson();
   }
 }
 
 /** Tags logs with the request id, adds the security headers, turns every error into problem+json (logging 5xx in full). */
 const problemResponses = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   before: (request) => {
-    setRequestId(request.context.awsRequestId);
     // A greedy {proxy+} route exists only to accept a trailing slash (serverless.yml).
-    if (request.event.pathParameters?.proxy) throw new NotFoundError('No such resource.');
+    if (request.event.pathParameters?.proxy) throw noSuchResource();
   },
   after: (request) => {
     if (request.response) {
@@ -118,9 +122,13 @@ const apiKeyRequired = (): MiddlewareObj<HttpEvent, HttpResult> => {
   };
 };
 
-/** Wraps a handler in the shared middy stack: problem+json errors and security headers always; `write` adds the API key check. */
-export function httpHandler(handler: Handler, options: { write?: boolean } = {}) {
+/**
+ * Wraps a handler in the shared middy stack: problem+json errors and security headers always;
+ * `write` adds the API key check. Every log line of the invocation carries its request id.
+ */
+export function httpHandler(handler: Handler, options: { write?: boolean } = {}): Handler {
   const stack = middy<HttpEvent, HttpResult>().use(problemResponses());
   if (options.write) stack.use(apiKeyRequired());
-  return stack.handler(handler);
+  const run = stack.handler(handler);
+  return (event, context) => withRequestId(context.awsRequestId, () => run(event, context));
 }

@@ -2,15 +2,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { brotliDecompressSync, gzipSync } from 'node:zlib';
-import { NotFoundError } from './errors';
-import { once } from './once';
-import type { HttpResult } from './http';
+import { NotFoundError } from '../errors';
+import { once } from '../once';
+import type { HttpResult } from './handler';
 
 /** The Swagger UI files served under /docs/, from the swagger-ui-dist package (no CDN). */
 const ASSETS: Record<string, string> = {
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
   'swagger-ui.css': 'text/css; charset=utf-8',
 };
+
+/** The 404 for anything but Swagger UI's files (also the document's example). */
+export const noSuchFile = () => new NotFoundError('No such file.');
 
 /** Where `npm run package` puts the Brotli-compressed files (scripts/build-docs-assets.ts). */
 export const PACKAGED_ASSETS_DIR = 'docs-assets';
@@ -48,7 +51,7 @@ function load(name: string): Asset {
 /** A Swagger UI file, Brotli- or gzip-compressed as the client accepts; NotFoundError for anything else. */
 export function docsAsset(name: string, acceptEncoding: string | undefined): HttpResult {
   const type = ASSETS[name];
-  if (!type) throw new NotFoundError('No such file.');
+  if (!type) throw noSuchFile();
   const asset = load(name);
   const accepts = (coding: string) => new RegExp(`\\b${coding}\\b`).test(acceptEncoding ?? '');
   const [encoding, body] =

@@ -1,4 +1,4 @@
-import { ValidationError } from './errors';
+import { ValidationError } from '../errors';
 
 /** The position after the last image of a page: its exact created_at (microseconds) and its id. */
 export interface Cursor {

@@ -1,10 +1,37 @@
-import { registry, toJSONSchema } from 'zod';
+import { array, number, registry, strictObject, string, toJSONSchema } from 'zod';
 import type { ZodType } from 'zod';
-import { uploadConfig } from './config';
-import { imageSchema, problemSchema } from './resource-schemas';
-import { DEFAULT_PAGE_SIZE, imageIdParamsSchema, imagePatchSchema, listQuerySchema, MAX_PAGE_SIZE, uploadSchema } from './validation';
+import { uploadConfig } from '../config';
+import { PayloadTooLargeError, ServiceUnavailableError, toProblem, UnauthorizedError, ValidationError, type HttpError } from '../errors';
+import { imageNotFound, notAnImage, titleTaken } from '../images/errors';
+import { once } from '../once';
+import { TITLE_MAX } from '../schema';
+import { noSuchFile } from './docs';
+import { notJson } from './handler';
+import { imageSchema, IMAGE_EXAMPLE } from '../images/resource';
+import {
+  DEFAULT_PAGE_SIZE,
+  fieldErrors,
+  imageIdParamsSchema,
+  imagePatchSchema,
+  listQuerySchema,
+  MAX_PAGE_SIZE,
+  uploadSchema,
+} from './validation';
 
 type JsonSchema = Record<string, unknown>;
+
+/** An error as every endpoint answers it: application/problem+json (RFC 9457). */
+export const problemSchema = strictObject({
+    type: string().meta({ examples: ['about:blank'] }),
+    title: string().meta({ examples: ['Not Found'] }),
+    status: number().int().min(400).max(599),
+    detail: string(),
+    errors: array(strictObject({ field: string(), message: string() }))
+      .optional()
+      .meta({ description: 'On a 422: every field that is wrong, and why' }),
+  })
+  .meta({ id: 'Problem' });
+
 
 /** A zod schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect), without its `$schema` and `id`. */
 function jsonSchema(schema: ZodType, io: 'input' | 'output'): JsonSchema {
@@ -35,64 +62,33 @@ function componentSchemas(): Record<string, JsonSchema> {
   );
 }
 
-/** A problem+json response. */
-function problem(description: string, example: Record<string, unknown>) {
+/** A problem+json response whose example is what the service answers for `error`. */
+function problem(description: string, error: unknown) {
   return {
     description,
-    content: { 'application/problem+json': { schema: ref('Problem'), example: { type: 'about:blank', ...example } } },
+    content: { 'application/problem+json': { schema: ref('Problem'), example: toProblem(error).body } },
   };
 }
 
+/** The 422 the validator makes for a title one character too long. */
+function tooLongTitle(): HttpError {
+  const result = imagePatchSchema.safeParse({ title: 'x'.repeat(TITLE_MAX + 1) });
+  return new ValidationError(result.success ? [] : fieldErrors(result.error));
+}
+
 const problems = {
-  400: problem('The body cannot be parsed', {
-    title: 'Bad Request',
-    status: 400,
-    detail: 'The body is not valid JSON.',
-  }),
-  401: problem('API keys are configured and the request carries none of them', {
-    title: 'Unauthorized',
-    status: 401,
-    detail: 'A valid API key is required: send Authorization: Bearer <key> or x-api-key: <key>.',
-  }),
-  404: problem('No image with that id', {
-    title: 'Not Found',
-    status: 404,
-    detail: 'No image with id 530918e4-2d9a-49a7-931e-fb5e18228cc1.',
-  }),
-  409: problem('The title is already taken', {
-    title: 'Conflict',
-    status: 409,
-    detail: 'An image with this title already exists.',
-  }),
-  413: problem('The file is larger than the configured limit', {
-    title: 'Payload Too Large',
-    status: 413,
-    detail: 'The file is larger than the limit of 4194304 bytes (4 MiB).',
-  }),
-  415: problem("The file's bytes are not an accepted image type, whatever it claims", {
-    title: 'Unsupported Media Type',
-    status: 415,
-    detail: 'The file is not a JPEG, PNG, WebP, GIF or AVIF image.',
-  }),
+  400: problem('The body cannot be parsed', notJson()),
+  401: problem('API keys are configured and the request carries none of them', new UnauthorizedError()),
+  404: problem('No image with that id', imageNotFound(IMAGE_EXAMPLE.id)),
+  409: problem('The title is already taken', titleTaken()),
+  413: problem('The file is larger than the configured limit', new PayloadTooLargeError(uploadConfig().MAX_UPLOAD_BYTES)),
+  415: problem("The file's bytes are not an accepted image type, whatever it claims", notAnImage()),
   422: problem(
     "A field is missing, too long, blank, of the wrong type or unknown, the id is not a UUID, or the file's header is unreadable or its pixels exceed MAX_IMAGE_PIXELS",
-    {
-    title: 'Unprocessable Entity',
-    status: 422,
-    detail: 'The request is not valid.',
-    errors: [{ field: 'title', message: 'must be at most 32 characters' }],
-    },
+    tooLongTitle(),
   ),
-  500: problem('Anything unexpected (logged with the request id)', {
-    title: 'Internal Server Error',
-    status: 500,
-    detail: 'An unexpected error occurred.',
-  }),
-  503: problem('The database or the object storage is unreachable', {
-    title: 'Service Unavailable',
-    status: 503,
-    detail: 'The database is unavailable; try again later.',
-  }),
+  500: problem('Anything unexpected (logged with the request id)', new Error('an example')),
+  503: problem('The database or the object storage is unreachable', new ServiceUnavailableError('database')),
 } as const;
 
 type Status = keyof typeof problems;
@@ -212,7 +208,7 @@ function buildDocument(): Record<string, unknown> {
               description: 'The file, gzipped when the client accepts it',
               content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } },
             },
-            404: problem('No such file', { title: 'Not Found', status: 404, detail: 'No such file.' }),
+            404: problem('No such file', noSuchFile()),
           },
         },
       },
@@ -263,9 +259,8 @@ function buildDocument(): Record<string, unknown> {
 /** Writes need a key only when API_KEYS is set; `{}` says none may do. */
 const WRITE_SECURITY = [{}, { bearerKey: [] }, { apiKeyHeader: [] }];
 
-let document: Record<string, unknown> | undefined;
-
 /** The OpenAPI 3.1 document, generated from the zod schemas the handlers validate with. */
-export function openApiDocument(): Record<string, unknown> {
-  return (document ??= buildDocument());
-}
+export const openApiDocument = once(buildDocument);
+
+/** The document as the JSON text /openapi.json serves, made once per container. */
+export const openApiJson = once(() => JSON.stringify(openApiDocument()));

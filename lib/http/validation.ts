@@ -1,6 +1,7 @@
 import { NEVER, object, strictObject, string, unknown } from 'zod';
 import type { ZodError, ZodType, output } from 'zod';
-import { ValidationError, type FieldError } from './errors';
+import { ValidationError, type FieldError } from '../errors';
+import { DESCRIPTION_MAX, TITLE_MAX } from '../schema';
 import type { FilePart } from './multipart';
 
 /** Length in Unicode code points, the way Postgres VARCHAR(n) counts. */
@@ -34,20 +35,20 @@ const text = (max: number) =>
     .refine((s) => !s.includes('\ufffd'), 'must not contain U+FFFD, the mark of bytes that were not UTF-8')
     .refine((s) => codePoints(s) <= max, `must be at most ${max} characters`);
 
-export const titleSchema = text(32)
+export const titleSchema = text(TITLE_MAX)
   .refine((s) => s.length > 0, 'must not be empty')
   .refine((s) => s.length === 0 || s.trim().length > 0, 'must not be blank')
   .meta({
     minLength: 1,
-    maxLength: 32,
+    maxLength: TITLE_MAX,
     pattern: STORABLE_TITLE,
-    description: '1 to 32 characters (code points), not blank, unique; no NUL, lone surrogate or U+FFFD',
+    description: `1 to ${TITLE_MAX} characters (code points), not blank, unique; no NUL, lone surrogate or U+FFFD`,
     examples: ['My title'],
   });
-export const descriptionSchema = text(32).meta({
-  maxLength: 32,
+export const descriptionSchema = text(DESCRIPTION_MAX).meta({
+  maxLength: DESCRIPTION_MAX,
   pattern: STORABLE_TEXT,
-  description: '0 to 32 characters (code points); an empty string is a value; no NUL, lone surrogate or U+FFFD',
+  description: `0 to ${DESCRIPTION_MAX} characters (code points); an empty string is a value; no NUL, lone surrogate or U+FFFD`,
   examples: ['Short desc'],
 });
 
@@ -96,7 +97,6 @@ export const imagePatchSchema = strictObject(
     description: 'The fields to change: title and/or description',
     examples: [{ title: 'New title', description: 'New desc' }],
   });
-export type ImagePatch = output<typeof imagePatchSchema>;
 
 /** An image id in a path: a UUID in its hyphenated form, either case, compared in lower case. */
 export const imageIdParamsSchema = object({

@@ -1,3 +1,5 @@
+import { bounded } from '../redis';
+
 /** The channel every change is published on. */
 export const IMAGE_CHANNEL = 'image_channel';
 
@@ -14,4 +16,9 @@ export interface ImageEvent {
 export function encodeEvent(name: ImageEventName, image: { id: string; title: string }): string {
   const event: ImageEvent = { event: name, id: image.id, title: image.title };
   return JSON.stringify(event);
+}
+
+/** Publishes a change on IMAGE_CHANNEL after its commit; a Redis failure is logged, never thrown. */
+export async function publishEvent(name: ImageEventName, image: { id: string; title: string }): Promise<void> {
+  await bounded(`publish ${name}`, (r) => r.publish(IMAGE_CHANNEL, encodeEvent(name, image)));
 }

@@ -1,6 +1,9 @@
-import { uploadConfig } from './config';
-import { BadRequestError, PayloadTooLargeError } from './errors';
-import { header, type HttpEvent } from './http';
+import { uploadConfig } from '../config';
+import { BadRequestError, PayloadTooLargeError } from '../errors';
+import { header, type HttpEvent } from './handler';
+
+// Checked at import: a bad MAX_UPLOAD_BYTES fails the cold start.
+uploadConfig();
 
 // A multipart/form-data parser over the whole body, synchronous. API Gateway hands a Lambda the body
 // in one piece, so a streaming parser (busboy, under @middy/http-multipart-body-parser) buys nothing

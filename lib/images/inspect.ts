@@ -1,33 +1,19 @@
 import { fileTypeFromBuffer } from 'file-type';
 import { imageSize } from 'image-size';
-import { uploadConfig } from './config';
-import { UnsupportedMediaTypeError, ValidationError } from './errors';
+import { uploadConfig } from '../config';
+import { FILENAME_MAX } from '../schema';
+import { notAnImage, tooManyPixels, unreadableImage } from './errors';
+import { ACCEPTED_TYPES, type ImageType } from './types';
 
-/** An accepted image type, judged from the bytes. */
-export interface ImageType {
-  ext: string;
-  mime: string;
-}
-
-const ACCEPTED: Record<string, ImageType> = {
-  'image/jpeg': { ext: 'jpg', mime: 'image/jpeg' },
-  'image/png': { ext: 'png', mime: 'image/png' },
-  'image/apng': { ext: 'png', mime: 'image/apng' },
-  'image/webp': { ext: 'webp', mime: 'image/webp' },
-  'image/gif': { ext: 'gif', mime: 'image/gif' },
-  'image/avif': { ext: 'avif', mime: 'image/avif' },
-};
-
-export const ACCEPTED_TYPES_TEXT = 'JPEG, PNG, WebP, GIF or AVIF';
+// Checked at import: a bad limit fails the cold start.
+uploadConfig();
 
 /** The image type of `bytes` from their signature; throws UnsupportedMediaTypeError (415) otherwise. */
 export async function detectImageType(bytes: Uint8Array): Promise<ImageType> {
   const found = await fileTypeFromBuffer(bytes);
-  const type = found ? ACCEPTED[found.mime] : undefined;
-  if (!type) {
-    throw new UnsupportedMediaTypeError(`The file is not a ${ACCEPTED_TYPES_TEXT} image.`);
-  }
-  return type;
+  const type = found ? ACCEPTED_TYPES[found.mime] : undefined;
+  if (!type) throw notAnImage();
+  return { ext: type.ext, mime: type.mime };
 }
 
 /**
@@ -44,25 +30,18 @@ export async function inspectImage(bytes: Uint8Array): Promise<ImageType & { wid
     size = {};
   }
   const { width = 0, height = 0 } = size;
-  if (width <= 0 || height <= 0) {
-    throw new ValidationError([{ field: 'file', message: 'is not a readable image: its header is cut off or corrupt' }]);
-  }
+  if (width <= 0 || height <= 0) throw unreadableImage();
   const limit = uploadConfig().MAX_IMAGE_PIXELS;
-  if (width * height > limit) {
-    throw new ValidationError([
-      { field: 'file', message: `is ${width}×${height} pixels; at most ${limit} pixels are accepted` },
-    ]);
-  }
+  if (width * height > limit) throw tooManyPixels(width, height, limit);
   return { ...type, width, height };
 }
 
 const BIDI_CONTROLS = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-const MAX_FILENAME = 128;
 
-/** The client's file name cut to its last path segment, without control characters, at most 128 characters. */
+/** The client's file name cut to its last path segment, without control characters, at most FILENAME_MAX characters. */
 export function cleanFilename(raw: string | undefined, type: ImageType): string {
   const lastSegment = (raw ?? '').split(/[/\\]/).pop() ?? '';
   const cleaned = lastSegment.replace(/\p{Cc}/gu, '').replace(BIDI_CONTROLS, '').trim();
-  const cut = Array.from(cleaned).slice(0, MAX_FILENAME).join('');
+  const cut = Array.from(cleaned).slice(0, FILENAME_MAX).join('');
   return cut === '' || cut === '.' || cut === '..' ? `upload.${type.ext}` : cut;
 }

@@ -1,7 +1,6 @@
-import { redisConfig } from './config';
-import { encodeEvent, IMAGE_CHANNEL, type ImageEventName } from './events';
-import type { Image } from './images';
-import { bounded } from './redis';
+import { redisConfig } from '../config';
+import type { Image } from './resource';
+import { bounded } from '../redis';
 
 /** The cache key of an image, as the contract names it. */
 export const imageKey = (id: string): string => `image:${id}`;
@@ -45,26 +44,11 @@ export async function cacheImage(image: Image, json: string): Promise<void> {
 }
 
 /**
- * After a commit: fences off older reads, drops the cached entry and publishes the event, in one
- * round trip. `version` is the committed updated_at, or undefined for a deletion.
+ * After a commit: fences off older reads and drops the cached entry. `version` is the committed
+ * updated_at, or undefined for a deletion.
  */
-export async function afterWrite(
-  event: ImageEventName,
-  image: { id: string; title: string },
-  version: string | undefined,
-): Promise<void> {
+export async function invalidateImage(id: string, version: string | undefined): Promise<void> {
   // Longer than any request can take between its database read and its cache fill.
   const fenceTtl = String(redisConfig().CACHE_TTL_SECONDS * 2);
-  const message = encodeEvent(event, image);
-  await bounded(`invalidate and publish ${event}`, (r) =>
-    Promise.all([
-      r.eval(INVALIDATE, [imageKey(image.id), fenceKey(image.id)], [version ?? DELETED, fenceTtl]),
-      r.publish(IMAGE_CHANNEL, message),
-    ]),
-  );
-}
-
-/** Publishes the event of a new image (nothing cached to invalidate yet). */
-export async function afterCreate(image: { id: string; title: string }): Promise<void> {
-  await bounded('publish image_uploaded', (r) => r.publish(IMAGE_CHANNEL, encodeEvent('image_uploaded', image)));
+  await bounded('cache invalidation', (r) => r.eval(INVALIDATE, [imageKey(id), fenceKey(id)], [version ?? DELETED, fenceTtl]));
 }

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { db, withDb } from '../db';
+import type { Image } from './resource';
+import { describeError, log } from '../log';
+import { warmRedis } from '../redis';
+import { images } from '../schema';
+import { deleteObject, publicUrl, putObject } from '../storage';
+import { publishEvent } from './events';
+import { imageColumns, imageConflicts } from './rows';
+import type { ImageType } from './types';
+
+export interface NewImage {
+  title: string;
+  description: string;
+  filename: string;
+  bytes: Uint8Array;
+  type: ImageType;
+}
+
+/**
+ * Stores the file and its row together: the row is inserted in a transaction that commits only after
+ * the object is written, so a taken title (409) or a down database (503) never touches S3, and a
+ * failed S3 write (503) leaves no row. Should the commit itself fail, the object is removed again.
+ */
+export async function createImage(input: NewImage): Promise<Image> {
+  const id = randomUUID();
+  const key = `images/${id}.${input.type.ext}`;
+  warmRedis();
+  let stored = false;
+  let image: Image;
+  try {
+    image = await withDb(
+      () =>
+        db().transaction(async (tx) => {
+          const [row] = await tx
+            .insert(images)
+            .values({
+              id,
+              title: input.title,
+              description: input.description,
+              filename: input.filename,
+              fileUrl: publicUrl(key),
+            })
+            .returning(imageColumns);
+          if (!row) throw new Error('INSERT returned no row');
+          await putObject(key, input.bytes, input.type.mime, input.filename);
+          stored = true;
+          return row;
+        }),
+      imageConflicts,
+    );
+  } catch (err) {
+    if (stored) await removeOrphan(key, err);
+    throw err;
+  }
+  await publishEvent('image_uploaded', image);
+  return image;
+}
+
+async function removeOrphan(key: string, cause: unknown): Promise<void> {
+  try {
+    await deleteObject(key);
+    log.warn('upload rolled back after its object was stored; object removed', { key, ...describeError(cause) });
+  } catch (err) {
+    log.error('orphaned object: the row was not committed and the object could not be removed', {
+      key,
+      ...describeError(err),
+    });
+  }
+}

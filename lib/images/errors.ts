@@ -1,0 +1,19 @@
+import { ConflictError, NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../errors';
+import { ACCEPTED_TYPES_TEXT } from './types';
+
+/** No image with this id (404). */
+export const imageNotFound = (id: string) => new NotFoundError(`No image with id ${id}.`);
+
+/** The title belongs to another image (409). */
+export const titleTaken = () => new ConflictError('An image with this title already exists.');
+
+/** The bytes are not an accepted image, whatever the client declared (415). */
+export const notAnImage = () => new UnsupportedMediaTypeError(`The file is not a ${ACCEPTED_TYPES_TEXT} image.`);
+
+/** The image's header, which holds its dimensions, cannot be read (422). */
+export const unreadableImage = () =>
+  new ValidationError([{ field: 'file', message: 'is not a readable image: its header is cut off or corrupt' }]);
+
+/** More pixels than MAX_IMAGE_PIXELS: a decompression bomb's shape (422). */
+export const tooManyPixels = (width: number, height: number, limit: number) =>
+  new ValidationError([{ field: 'file', message: `is ${width}×${height} pixels; at most ${limit} pixels are accepted` }]);

@@ -1,0 +1,46 @@
+import { withDb } from '../db';
+import type { Image } from './resource';
+import { cacheImage, readCachedImage } from './cache';
+import { encodeCursor, type Cursor } from './cursor';
+import { imageNotFound } from './errors';
+import { preparedReads } from './rows';
+
+export interface ImagePage {
+  items: Image[];
+  next: string | undefined;
+}
+
+/** The image with this id from the database; throws NotFoundError (404). */
+export async function getImage(id: string): Promise<Image> {
+  const [row] = await withDb(() => preparedReads().byId.execute({ id }));
+  if (!row) throw imageNotFound(id);
+  return row;
+}
+
+/**
+ * The image's JSON, from the cache when it is there (HIT) or from the database, then cached (MISS).
+ * When Redis fails the database answers and nothing is cached. Throws NotFoundError (404).
+ */
+export async function readImage(id: string): Promise<{ json: string; cache: 'HIT' | 'MISS' }> {
+  const cached = await readCachedImage(id);
+  if (typeof cached === 'string') return { json: cached, cache: 'HIT' };
+  const image = await getImage(id);
+  const json = JSON.stringify(image);
+  // undefined: Redis just failed or timed out; do not spend a second timeout on the fill.
+  if (cached === null) await cacheImage(image, json);
+  return { json, cache: 'MISS' };
+}
+
+/** A page of images, newest first, and the cursor of the next page when more remain. */
+export async function listImages(limit: number, after?: Cursor): Promise<ImagePage> {
+  // One row more than asked tells whether another page follows.
+  const rows = await withDb(() =>
+    after
+      ? preparedReads().pageAfter.execute({ createdAt: after.createdAt, id: after.id, limit: limit + 1 })
+      : preparedReads().firstPage.execute({ limit: limit + 1 }),
+  );
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  const next = rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : undefined;
+  return { items, next };
+}

@@ -1,0 +1,40 @@
+import { eq, sql } from 'drizzle-orm';
+import { db, withDb } from '../db';
+import type { Image } from './resource';
+import { warmRedis } from '../redis';
+import { images } from '../schema';
+import { invalidateImage } from './cache';
+import { imageNotFound } from './errors';
+import { publishEvent } from './events';
+import { imageColumns, imageConflicts } from './rows';
+
+/** What an update may change. */
+export interface ImageChanges {
+  title?: string | undefined;
+  description?: string | undefined;
+}
+
+/**
+ * Changes title and/or description; updated_at moves forward on every update, strictly, even for
+ * two updates in one microsecond. Throws NotFoundError (404) or ConflictError (409, title taken).
+ */
+export async function updateImage(id: string, patch: ImageChanges): Promise<Image> {
+  warmRedis();
+  const [row] = await withDb(
+    () =>
+      db()
+        .update(images)
+        .set({
+          ...(patch.title !== undefined ? { title: patch.title } : {}),
+          ...(patch.description !== undefined ? { description: patch.description } : {}),
+          updatedAt: sql`greatest(now(), ${images.updatedAt} + interval '1 microsecond')`,
+        })
+        .where(eq(images.id, id))
+        .returning(imageColumns),
+    imageConflicts,
+  );
+  if (!row) throw imageNotFound(id);
+  // Issued in one tick: both go to Redis in one round trip.
+  await Promise.all([invalidateImage(row.id, row.updated_at), publishEvent('image_updated', row)]);
+  return row;
+}
