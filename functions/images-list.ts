@@ -1,7 +1,10 @@
+import { loadSecrets } from '../lib/config';
 import { decodeCursor } from '../lib/cursor';
 import { listImages } from '../lib/images';
 import { httpHandler, json } from '../lib/http';
 import { listQuerySchema, parse } from '../lib/validation';
+
+await loadSecrets(); // deployed: this function's secrets, from SSM, in the init phase
 
 /** GET /api/v1/images/: newest first, keyset-paged; `Link: <…>; rel="next"` while more remain. */
 export const handler = httpHandler(async (event) => {
