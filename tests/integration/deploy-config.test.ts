@@ -34,6 +34,28 @@ describe('serverless.yml', () => {
     });
   });
 
+  it('names the images bucket as the README does, keeps it, and lets CloudFront see missing files as 404s', async () => {
+    const { ok, out } = await serverless(['print', '--format', 'json']);
+    expect(ok).toBe(true);
+    const { Resources } = JSON.parse(out.slice(out.indexOf('{'))).resources;
+    // photo-gallery-<stage>-<account id>, the account left to CloudFormation (packages offline).
+    expect(Resources.ImagesBucket.Properties.BucketName).toEqual({ 'Fn::Join': ['-', ['photo-gallery', 'dev', { Ref: 'AWS::AccountId' }]] });
+    expect(Resources.ImagesBucket).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    const statements = Resources.ImagesBucketPolicy.Properties.PolicyDocument.Statement as Record<string, unknown>[];
+    const fromTheDistribution = statements.find((s) => s.Sid === 'CloudFrontReadsImages')?.Condition;
+    expect(fromTheDistribution).toBeDefined();
+    expect(statements).toContainEqual({
+      Sid: 'CloudFrontSeesMissingFiles',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudfront.amazonaws.com' },
+      Action: 's3:ListBucket',
+      Resource: { 'Fn::GetAtt': ['ImagesBucket', 'Arn'] },
+      Condition: fromTheDistribution,
+    });
+    // The root is never the bucket's listing.
+    expect(Resources.FilesDistribution.Properties.DistributionConfig.DefaultRootObject).toBe('index.html');
+  });
+
   it('will not resolve a deployed stage whose SSM parameters cannot be read, and does not call them missing', async () => {
     const { ok, out } = await serverless(['print', '--stage', 'prod']);
     expect(ok).toBe(false);
