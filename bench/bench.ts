@@ -20,6 +20,7 @@ import { runMigrations } from '../scripts/migrate';
 import { startS3Emulator } from '../scripts/local-services';
 import { makeJpeg } from '../tests/helpers/images';
 import { startUpstashFixture } from '../tests/helpers/upstash-fixture';
+import { hasCommand, startAwsStandIn } from '../tests/helpers/aws-stand-in';
 import { httpEvent, lambdaContext, multipart } from '../tests/helpers/lambda';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 1000);
@@ -88,6 +89,27 @@ Object.assign(process.env, env);
 // front of the local Redis; the zips leave node-redis out).
 const upstash = await startUpstashFixture(REDIS_URL);
 const deployedRedis = { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token };
+// Cold starts with the SSM read, as deployed: the secrets in moto's SSM (when moto_server is
+// installed), the functions given only their path; moto accepts any credentials, s3rver wants its own.
+const BENCH_API_KEY = 'bench-api-key-0123456789abcdef';
+const aws = want('cold') && hasCommand('moto_server') ? await startAwsStandIn() : undefined;
+const deployedSecrets = aws && {
+  ...aws.env,
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  SSM_PARAMETER_PATH: '/photo-gallery/bench',
+  DATABASE_URL: '',
+  UPSTASH_REDIS_REST_URL: '',
+  UPSTASH_REDIS_REST_TOKEN: '',
+};
+await aws?.putParameters({
+  '/photo-gallery/bench/database-url': env.DATABASE_URL,
+  '/photo-gallery/bench/api-keys': BENCH_API_KEY,
+  '/photo-gallery/bench/upstash-redis-rest-url': upstash.url,
+  '/photo-gallery/bench/upstash-redis-rest-token': upstash.token,
+});
+/** The functions that read secrets at cold start (the others never call loadSecrets). */
+const READS_SECRETS = new Set(['imagesCreate', 'imagesDelete', 'imagesGet', 'imagesList', 'imagesUpdate']);
 const sql = postgres(env.DATABASE_URL, { max: 1, onnotice: () => {} });
 const redis = createClient({ url: REDIS_URL });
 await redis.connect();
@@ -150,7 +172,7 @@ try {
       method: 'POST',
       path: '/api/v1/images/',
       route: 'POST /api/v1/images',
-      headers: { 'content-type': contentType },
+      headers: { 'content-type': contentType, authorization: `Bearer ${BENCH_API_KEY}` },
       body: Buffer.from(body.toString('latin1').replace('TITLE', title), 'latin1'),
     });
   const coldEvents: Record<string, (run: number) => Promise<APIGatewayProxyEventV2>> = {
@@ -165,7 +187,7 @@ try {
         path: `/api/v1/images/${fixtureId}`,
         route: 'PATCH /api/v1/images/{id}',
         pathParameters: { id: fixtureId },
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` },
         body: JSON.stringify({ description: 'cold' }),
       }),
     imagesDelete: async () => {
@@ -173,43 +195,66 @@ try {
         insert into images (id, title, description, filename, file_url)
         values (gen_random_uuid(), ${`doomed ${randomUUID()}`.slice(0, 32)}, '', 'f.jpg', ${`${s3.url}/bench/images/gone.jpg`}) returning id`;
       const id = row?.id ?? '';
-      return httpEvent({ method: 'DELETE', path: `/api/v1/images/${id}`, route: 'DELETE /api/v1/images/{id}', pathParameters: { id } });
+      return httpEvent({
+        method: 'DELETE',
+        path: `/api/v1/images/${id}`,
+        route: 'DELETE /api/v1/images/{id}',
+        pathParameters: { id },
+        headers: { authorization: `Bearer ${BENCH_API_KEY}` },
+      });
     },
     openapi: async () => httpEvent({ method: 'GET', path: '/openapi.json', route: 'GET /openapi.json' }),
     docs: async () => httpEvent({ method: 'GET', path: '/docs', route: 'GET /docs' }),
   };
-  /** One cold start of `name`: a fresh process, the import, the first request. */
-  const coldOnce = async (name: string, run: number) => {
+  /** One cold start of `name`: a fresh process, the import (with the SSM read, when asked), the first request. */
+  const coldOnce = async (name: string, run: number, ssm: boolean) => {
     const dir = join(bundles, name);
     const file = name === 'empty' ? join(dir, 'functions', 'empty.mjs') : join(dir, 'functions', `${readdirSync(join(dir, 'functions'))[0]}`);
-    const eventFile = join(work, `event-${name}-${run}.json`);
+    const eventFile = join(work, `event-${name}-${run}-${ssm}.json`);
     writeFileSync(eventFile, JSON.stringify([await coldEvents[name]!(run)]));
     const t = performance.now();
-    const out = await runNode(process.execPath, [join(root, 'bench', 'driver.mjs'), file, eventFile, 'cold'], dir, deployedRedis);
+    const out = await runNode(process.execPath, [join(root, 'bench', 'driver.mjs'), file, eventFile, 'cold'], dir, {
+      ...deployedRedis,
+      ...(ssm ? deployedSecrets : {}),
+    });
     const wall = performance.now() - t;
     const result = JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}');
     if (!result.status || result.status >= 500) throw new Error(`${name} cold start answered ${result.status}: ${out.stderr}`);
     return { wall, importMs: Number(result.importMs), firstMs: Number(result.firstRequestMs) };
   };
   if (want('cold')) {
-    // Round-robin: every function, the empty handler included, once per round, so that a noisy
-    // moment of the machine falls on all of them alike.
+    // Round-robin: every function, the empty handler included, once per round, with and without the
+    // SSM read, so that a noisy moment of the machine falls on all of them alike.
     const names = ['empty', ...zips.map((z) => z.replace('.zip', ''))];
-    const runs = new Map<string, { wall: number; importMs: number; firstMs: number }[]>(names.map((n) => [n, []]));
+    type Cold = { wall: number; importMs: number; firstMs: number };
+    const runs = new Map<string, Cold[]>();
+    const record = (key: string, cold: Cold) => runs.set(key, [...(runs.get(key) ?? []), cold]);
     for (let run = 0; run < COLD_RUNS; run++) {
-      for (const name of names) runs.get(name)?.push(await coldOnce(name, run));
+      for (const name of names) {
+        record(name, await coldOnce(name, run, false));
+        if (deployedSecrets && READS_SECRETS.has(name)) record(`${name}+ssm`, await coldOnce(name, run, true));
+      }
     }
-    const of = (name: string) => {
-      const r = runs.get(name) ?? [];
+    const of = (key: string) => {
+      const r = runs.get(key) ?? [];
       return { wall: median(r.map((x) => x.wall)), importMs: median(r.map((x) => x.importMs)), firstMs: median(r.map((x) => x.firstMs)) };
     };
     const empty = of('empty');
     say(`\n## Cold start: a fresh Node process imports the bundle and serves one request, Redis on Upstash's protocol (median of ${COLD_RUNS}, round-robin)`);
-    say('| function | process start → answer | import | first request | vs empty handler (goal ≤ 3x) |');
-    say('| --- | ---: | ---: | ---: | ---: |');
+    say(
+      deployedSecrets
+        ? 'With the SSM read: as deployed, the secrets read at import from SSM (moto_server over loopback), the environment holding only their path.'
+        : 'No SSM read measured: moto_server is not installed.',
+    );
+    say('| function | process start → answer | import | first request | vs empty handler (goal ≤ 3x) | with the SSM read | its import | vs empty handler | the read costs |');
+    say('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const name of names) {
       const cold = of(name);
-      say(`| ${name === 'empty' ? 'empty handler' : name} | ${ms(cold.wall)} | ${ms(cold.importMs)} | ${ms(cold.firstMs)} | ${ratio(cold.wall, empty.wall)} |`);
+      const ssm = runs.has(`${name}+ssm`) ? of(`${name}+ssm`) : undefined;
+      const withSsm = ssm
+        ? `${ms(ssm.wall)} | ${ms(ssm.importMs)} | ${ratio(ssm.wall, empty.wall)} | ${ms(ssm.wall - cold.wall)}`
+        : 'no read | | | ';
+      say(`| ${name === 'empty' ? 'empty handler' : name} | ${ms(cold.wall)} | ${ms(cold.importMs)} | ${ms(cold.firstMs)} | ${ratio(cold.wall, empty.wall)} | ${withSsm} |`);
     }
   }
 
@@ -405,6 +450,7 @@ try {
 } finally {
   await redis.close();
   await upstash.stop();
+  await aws?.stop();
   await sql.end();
   await s3.stop();
   await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);

@@ -11,6 +11,18 @@ export class ConfigError extends Error {
 /** The longest object key the service makes: `images/<uuid>.<ext>` with a 4-letter extension. */
 export const MAX_OBJECT_KEY_LENGTH = 'images/'.length + 36 + '.webp'.length;
 
+/**
+ * The secrets a deployed function reads from SSM Parameter Store at cold start: the variable each
+ * parameter under `SSM_PARAMETER_PATH` stands for (`<path>/database-url` is DATABASE_URL, …).
+ */
+export const SECRET_PARAMETERS = {
+  DATABASE_URL: 'database-url',
+  API_KEYS: 'api-keys',
+  UPSTASH_REDIS_REST_URL: 'upstash-redis-rest-url',
+  UPSTASH_REDIS_REST_TOKEN: 'upstash-redis-rest-token',
+} as const;
+type SecretVariable = keyof typeof SECRET_PARAMETERS;
+
 const int = (fallback: number, min: number, max: number) =>
   coerce.number().int().min(min).max(max).default(fallback);
 const bool = (fallback: boolean) =>
@@ -73,40 +85,103 @@ const redisSchema = object({
     message: 'and UPSTASH_REDIS_REST_URL go together: set both (Upstash) or neither (REDIS_URL)',
   });
 
+/** Set by serverless.yml on deployed stages only: where the function's secrets are in SSM. */
+const parameterStoreSchema = object({
+  SSM_PARAMETER_PATH: string()
+    .regex(/^(\/[\w.-]+)+$/, 'must be a parameter path such as /photo-gallery/prod')
+    .optional(),
+  AWS_REGION: string().min(1).default('us-east-1'),
+});
+
 const logSchema = object({
   LOG_LEVEL: zEnum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** The listener's output: CloudWatch-like text lines, or one JSON object a line. */
   LOG_FORMAT: zEnum(['text', 'json']).default('text'),
 });
 
-function parseSection<T extends ZodType>(schema: T, env: NodeJS.ProcessEnv): Readonly<output<T>> {
+/** Where a variable's value came from when it is not the environment: its SSM parameter. */
+type Origins = Partial<Record<string, string>>;
+
+function parseSection<T extends ZodType>(schema: T, env: NodeJS.ProcessEnv, origins: Origins = {}): Readonly<output<T>> {
   // An empty value (`FOO=` in .env, `${env:FOO, ''}` in serverless.yml) means unset.
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(set);
   if (!result.success) {
     const problems = result.error.issues.map((i) => {
       const message = /received undefined/.test(i.message) ? 'is required (see env.example)' : i.message;
-      return `${i.path.join('.') || '(env)'} ${message}`;
+      const parameter = origins[String(i.path[0])];
+      return `${i.path.join('.') || '(env)'}${parameter ? ` (SSM parameter ${parameter})` : ''} ${message}`;
     });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   return Object.freeze(result.data);
 }
 
-/** A section parsed from process.env on first use and cached for the life of the container. */
-function section<T extends ZodType>(schema: T): () => Readonly<output<T>> {
-  return once(() => parseSection(schema, process.env));
+/** Where a deployed function's secrets live in SSM; unset (npm start, tests): nowhere, the environment has them. */
+const parameterStoreConfig = once(() => parseSection(parameterStoreSchema, process.env));
+
+/** The secrets read from SSM, the variable each came from; undefined until loadSecrets() has run. */
+let secrets: { values: Partial<Record<SecretVariable, string>>; origins: Origins } | undefined;
+
+/**
+ * Reads a deployed function's secrets from SSM (decrypted) once, at cold start, for the container's
+ * life: lib/secrets.ts awaits it at its top, in Lambda's init phase. Without SSM_PARAMETER_PATH
+ * (npm start, tests) it does nothing: the parameter store module is never loaded and AWS never
+ * called. Throws ConfigError naming a parameter that is missing or malformed.
+ */
+export function loadSecrets(): Promise<void> {
+  // A function declaration, not once(…): esbuild then leaves it, and the SSM client it imports, out
+  // of the bundles of functions that never call it (docs, openapi).
+  return (loading ??= readSecrets());
+}
+let loading: Promise<void> | undefined;
+
+async function readSecrets(): Promise<void> {
+  const { SSM_PARAMETER_PATH: path, AWS_REGION } = parameterStoreConfig();
+  if (path === undefined) return;
+  const origins = Object.fromEntries(
+    Object.entries(SECRET_PARAMETERS).map(([variable, name]) => [variable, `${path}/${name}`]),
+  ) as Record<SecretVariable, string>;
+  const { readParameters } = await import('./parameter-store');
+  const found = await readParameters(Object.values(origins), AWS_REGION).catch((err: unknown) => {
+    throw new ConfigError(`Invalid configuration: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  });
+  secrets = { values: Object.fromEntries(Object.entries(origins).map(([v, name]) => [v, found.get(name)])), origins };
+  // Checked now, so that a malformed parameter fails the cold start rather than a request; and a
+  // stage whose API keys parameter holds no key would leave writes open.
+  databaseConfig();
+  redisConfig();
+  if (authConfig().API_KEYS.length === 0) {
+    throw new ConfigError(`Invalid configuration: API_KEYS (SSM parameter ${origins.API_KEYS}) holds no key`);
+  }
+}
+
+/**
+ * A section parsed on first use and cached for the life of the container: the environment, with a
+ * deployed function's secrets over it. A section that holds a secret refuses to be read on a
+ * deployed function before loadSecrets() has finished, rather than be read without it.
+ */
+function section<T extends ZodType>(schema: T, options: { secret?: boolean } = {}): () => Readonly<output<T>> {
+  return once(() => {
+    if (options.secret && secrets === undefined && parameterStoreConfig().SSM_PARAMETER_PATH !== undefined) {
+      throw new ConfigError(
+        'Invalid configuration: a secret was read before loadSecrets() finished (SSM_PARAMETER_PATH is set): import lib/secrets.ts first',
+      );
+    }
+    return parseSection(schema, { ...process.env, ...secrets?.values }, secrets?.origins);
+  });
 }
 
 /** Postgres settings; throws ConfigError naming the variable when DATABASE_URL is missing or bad. */
-export const databaseConfig = section(databaseSchema);
+export const databaseConfig = section(databaseSchema, { secret: true });
 /** S3 and file_url settings; throws ConfigError when S3_BUCKET or FILES_BASE_URL is missing or bad. */
 export const storageConfig = section(storageSchema);
 /** Upload limits. */
 export const uploadConfig = section(uploadSchema);
 /** API keys for writes; none configured means writes are open. */
-export const authConfig = section(authSchema);
+export const authConfig = section(authSchema, { secret: true });
 /** Redis: Upstash over REST when both UPSTASH_* are set, else REDIS_URL over TCP. */
-export const redisConfig = section(redisSchema);
+export const redisConfig = section(redisSchema, { secret: true });
 /** Logging settings. */
 export const logConfig = section(logSchema);
+

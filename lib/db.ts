@@ -1,6 +1,7 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { databaseConfig } from './config';
+import './secrets';
 import { HttpError, ServiceUnavailableError } from './errors';
 import * as schema from './schema';
 

@@ -1,6 +1,7 @@
 import type { createClient } from '@redis/client';
 import { createHash } from 'node:crypto';
 import { redisConfig } from './config';
+import './secrets';
 import { describeError, log } from './log';
 
 // Checked at import: a bad Redis setting fails the cold start, though Redis itself may be down.

@@ -136,19 +136,26 @@ export async function startListener(print: Print = (line) => process.stdout.writ
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const print: Print = (line) => process.stdout.write(`${line}\n`);
   let format: 'text' | 'json' = 'text';
+  let listener: Listener | undefined;
+  let stopping = false;
+  // Registered before the first connect: a first connect to an unreachable Redis retries until
+  // stopped, and a SIGTERM meanwhile must still end the process cleanly.
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    if (!listener) {
+      print(formatLine(format, 'INFO', `${signal} received before subscribing; exiting`));
+      process.exit(0);
+    }
+    print(formatLine(format, 'INFO', `${signal} received; unsubscribing`));
+    await listener.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   try {
     format = logConfig().LOG_FORMAT;
-    const listener = await startListener(print);
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      print(formatLine(format, 'INFO', `${signal} received; unsubscribing`));
-      await listener.stop();
-      process.exit(0);
-    };
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-    process.on('SIGINT', () => void stop('SIGINT'));
+    listener = await startListener(print);
   } catch (err) {
     print(formatLine(format, 'ERROR', `could not start: ${(err as Error).message}`));
     process.exit(1);

@@ -1,13 +1,25 @@
 // Stage settings for serverless.yml, resolved when the template is read.
 //
 // The local stage, "dev" (npm start, serverless offline, `npm run package` in CI), takes everything
-// from the environment. Every other stage is a deployed one: secrets and endpoints come from SSM
-// Parameter Store (SecureString) under /photo-gallery/<stage>/, never from the repository, and the
-// bucket and file URL from the resources the template creates. A deployed stage whose API keys
-// parameter is missing cannot be deployed: writes would be open to anyone.
+// from the environment. Every other stage is a deployed one: its secrets stay in SSM Parameter Store
+// (SecureString) under /photo-gallery/<stage>/ and never enter the template. The functions get that
+// path (SSM_PARAMETER_PATH) and read the values at cold start (lib/config.ts); packaging only checks
+// that every one of them exists, so that a stage cannot be deployed without, say, its API keys.
+// Settings that are not secret (CORS origins, DB_PREPARE, reserved concurrency) are read here and
+// written into the template.
 'use strict';
 
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { parse } = require('yaml');
+
 const LOCAL_STAGES = new Set(['dev']);
+
+/** The parameters the functions read at cold start: the keys of SECRET_PARAMETERS in lib/config.ts. */
+const SECRET_PARAMETERS = ['database-url', 'api-keys', 'upstash-redis-rest-url', 'upstash-redis-rest-token'];
+
+/** The bucket is photo-gallery-<stage>-<account id>: at most 63 characters, lowercase. */
+const STAGE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,34}[a-z0-9])?$/;
 
 /** CORS for API Gateway: a comma-separated list of origins, or none (no CORS headers at all). */
 function cors(origins) {
@@ -25,9 +37,54 @@ function cors(origins) {
   };
 }
 
+/**
+ * Reserved concurrency per function, from `<function>=<n>,…` where `*` stands for every function not
+ * named (`*=10,imagesCreate=4`); functions not covered have none. Throws naming the parameter and
+ * the entry at fault.
+ */
+function reservedConcurrency(value, parameter, functionNames) {
+  const fail = (why) => {
+    throw new Error(
+      `${parameter} is malformed (${why}); the format is <function>=<n>,… with "*" for every function not named, e.g. "*=10,imagesCreate=4"; functions: ${functionNames.join(', ')}`,
+    );
+  };
+  const entries = new Map();
+  for (const entry of value.split(',').map((e) => e.trim())) {
+    const match = /^([A-Za-z][A-Za-z0-9]*|\*)=(\d{1,5})$/.exec(entry);
+    if (!match) fail(`"${entry}" is not <function>=<n>`);
+    const [, name, n] = match;
+    if (name !== '*' && !functionNames.includes(name)) fail(`no function is called "${name}"`);
+    if (entries.has(name)) fail(`"${name}" is given twice`);
+    entries.set(name, Number(n));
+  }
+  const result = {};
+  for (const name of functionNames) {
+    const n = entries.has(name) ? entries.get(name) : entries.get('*');
+    if (n !== undefined) result[name] = n;
+  }
+  return result;
+}
+
+/** Reads one SSM parameter through osls (its credentials and region); undefined when it does not exist. */
+async function readParameter(resolveVariable, path) {
+  try {
+    return String(await resolveVariable(`ssm(raw):${path}`));
+  } catch (error) {
+    // osls resolves the template in passes and the ssm source is not ready on the first ones: this
+    // code means "ask again on a later pass", so it must reach osls untouched.
+    if (error && error.code === 'MISSING_VARIABLE_DEPENDENCY') throw error;
+    if (error && error.code === 'MISSING_VARIABLE_RESULT') return undefined;
+    throw new Error(`could not read the SSM parameter ${path}: ${error && error.message ? error.message : error}`);
+  }
+}
+
 async function resolveStage({ options, resolveVariable }) {
   const stage = options.stage || 'dev';
   const env = process.env;
+  if (!STAGE_NAME.test(stage)) {
+    throw new Error(`stage "${stage}": a stage name is 1 to 36 lowercase letters, digits and inner hyphens (it is part of the bucket's name)`);
+  }
+  const functionNames = Object.keys(parse(readFileSync(join(__dirname, '..', 'serverless.yml'), 'utf8')).functions);
 
   if (LOCAL_STAGES.has(stage)) {
     if (process.argv.includes('deploy')) {
@@ -35,6 +92,7 @@ async function resolveStage({ options, resolveVariable }) {
     }
     return {
       cors: cors(env.CORS_ALLOWED_ORIGINS),
+      reservedConcurrency: {},
       environment: {
         DATABASE_URL: env.DATABASE_URL || '',
         DB_PREPARE: env.DB_PREPARE || 'true',
@@ -46,43 +104,55 @@ async function resolveStage({ options, resolveVariable }) {
         REDIS_URL: env.REDIS_URL || '',
         UPSTASH_REDIS_REST_URL: env.UPSTASH_REDIS_REST_URL || '',
         UPSTASH_REDIS_REST_TOKEN: env.UPSTASH_REDIS_REST_TOKEN || '',
+        SSM_PARAMETER_PATH: '',
       },
     };
   }
 
-  const parameter = async (name, required) => {
-    const path = `/photo-gallery/${stage}/${name}`;
-    try {
-      return await resolveVariable(`ssm:${path}`);
-    } catch (error) {
-      if (!required) return '';
-      throw new Error(
-        `stage "${stage}" needs the SSM parameter ${path} (SecureString): ${error && error.message ? error.message : error}`,
-      );
-    }
-  };
-  const apiKeys = await parameter('api-keys', true);
-  if (!String(apiKeys).trim()) {
-    throw new Error(`stage "${stage}": /photo-gallery/${stage}/api-keys is empty; a deployed stage needs API keys`);
+  const path = `/photo-gallery/${stage}`;
+  const read = (name) => readParameter(resolveVariable, `${path}/${name}`);
+  const secrets = await Promise.all(SECRET_PARAMETERS.map(read));
+  const missing = SECRET_PARAMETERS.filter((_, i) => secrets[i] === undefined).map((name) => `${path}/${name}`);
+  if (missing.length > 0) {
+    throw new Error(`stage "${stage}" needs the SSM parameter${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (SecureString)`);
   }
+  const apiKeys = secrets[SECRET_PARAMETERS.indexOf('api-keys')];
+  if (!apiKeys.split(',').some((key) => key.trim())) {
+    throw new Error(`stage "${stage}": ${path}/api-keys holds no key; a deployed stage needs API keys`);
+  }
+  const [origins, dbPrepare, concurrency] = await Promise.all(
+    ['cors-allowed-origins', 'db-prepare', 'reserved-concurrency'].map(read),
+  );
   return {
-    cors: cors(await parameter('cors-allowed-origins', false)),
+    cors: cors(origins),
+    reservedConcurrency:
+      concurrency === undefined ? {} : reservedConcurrency(concurrency, `${path}/reserved-concurrency`, functionNames),
     environment: {
-      DATABASE_URL: await parameter('database-url', true),
+      // Secrets are read by the functions at cold start, from here; none of them is in the template.
+      SSM_PARAMETER_PATH: path,
+      DATABASE_URL: '',
       // RDS Proxy and pgbouncer in transaction mode cannot keep prepared statements.
-      DB_PREPARE: (await parameter('db-prepare', false)) || 'false',
+      DB_PREPARE: dbPrepare || 'false',
       S3_BUCKET: { Ref: 'ImagesBucket' },
       S3_ENDPOINT: '',
       S3_FORCE_PATH_STYLE: 'false',
       FILES_BASE_URL: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': ['FilesDistribution', 'DomainName'] }]] },
-      API_KEYS: apiKeys,
+      API_KEYS: '',
       REDIS_URL: '',
-      UPSTASH_REDIS_REST_URL: await parameter('upstash-redis-rest-url', true),
-      UPSTASH_REDIS_REST_TOKEN: await parameter('upstash-redis-rest-token', true),
+      UPSTASH_REDIS_REST_URL: '',
+      UPSTASH_REDIS_REST_TOKEN: '',
     },
   };
 }
 
-// Read once per command, however many properties of the template refer to it.
+// Read once per command, however many properties of the template refer to it; a failed read is not
+// kept, so that the pass osls makes once the ssm source is ready reads again.
 let settings;
-module.exports = (context) => (settings ??= resolveStage(context));
+module.exports = (context) => {
+  settings ??= resolveStage(context).catch((error) => {
+    settings = undefined;
+    throw error;
+  });
+  return settings;
+};
+module.exports.SECRET_PARAMETERS = SECRET_PARAMETERS;

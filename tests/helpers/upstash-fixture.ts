@@ -33,9 +33,8 @@ async function body(req: IncomingMessage): Promise<unknown> {
   return text ? JSON.parse(text) : undefined;
 }
 
-/** Starts the fixture on 127.0.0.1 in front of the Redis at `redisUrl`. */
-export async function startUpstashFixture(redisUrl = 'redis://127.0.0.1:6379'): Promise<UpstashFixture> {
-  const token = 'test-token';
+/** Starts the fixture on 127.0.0.1 in front of the Redis at `redisUrl`; it accepts `token` only. */
+export async function startUpstashFixture(redisUrl = 'redis://127.0.0.1:6379', token = 'test-token'): Promise<UpstashFixture> {
   const redis = createClient({ url: redisUrl, RESP: 2 });
   await redis.connect();
   const commands: string[][] = [];

@@ -1,6 +1,7 @@
 /**
  * The deployment template as osls resolves it, offline: the local stage takes the environment, a
- * deployed stage needs its API keys from SSM, and the local stage refuses to be deployed.
+ * deployed stage cannot be resolved without reading SSM, and the local stage refuses to be deployed.
+ * A deployed stage against a real SSM API (moto): tests/integration/deploy.test.ts.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -33,10 +34,33 @@ describe('serverless.yml', () => {
     });
   });
 
-  it('will not resolve a deployed stage without its API keys in SSM', async () => {
+  it('names the images bucket as the README does, keeps it, and lets CloudFront see missing files as 404s', async () => {
+    const { ok, out } = await serverless(['print', '--format', 'json']);
+    expect(ok).toBe(true);
+    const { Resources } = JSON.parse(out.slice(out.indexOf('{'))).resources;
+    // photo-gallery-<stage>-<account id>, the account left to CloudFormation (packages offline).
+    expect(Resources.ImagesBucket.Properties.BucketName).toEqual({ 'Fn::Join': ['-', ['photo-gallery', 'dev', { Ref: 'AWS::AccountId' }]] });
+    expect(Resources.ImagesBucket).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    const statements = Resources.ImagesBucketPolicy.Properties.PolicyDocument.Statement as Record<string, unknown>[];
+    const fromTheDistribution = statements.find((s) => s.Sid === 'CloudFrontReadsImages')?.Condition;
+    expect(fromTheDistribution).toBeDefined();
+    expect(statements).toContainEqual({
+      Sid: 'CloudFrontSeesMissingFiles',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudfront.amazonaws.com' },
+      Action: 's3:ListBucket',
+      Resource: { 'Fn::GetAtt': ['ImagesBucket', 'Arn'] },
+      Condition: fromTheDistribution,
+    });
+    // The root is never the bucket's listing.
+    expect(Resources.FilesDistribution.Properties.DistributionConfig.DefaultRootObject).toBe('index.html');
+  });
+
+  it('will not resolve a deployed stage whose SSM parameters cannot be read, and does not call them missing', async () => {
     const { ok, out } = await serverless(['print', '--stage', 'prod']);
     expect(ok).toBe(false);
-    expect(out).toContain('stage "prod" needs the SSM parameter /photo-gallery/prod/api-keys (SecureString)');
+    expect(out).toMatch(/could not read the SSM parameter \/photo-gallery\/prod\/[a-z-]+: .*AWS profile "none" doesn't seem to be configured/);
+    expect(out).not.toContain('needs the SSM parameter');
   });
 
   it('refuses to deploy the local stage', async () => {

@@ -160,6 +160,20 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses, on a deployed function, to read a secret before loadSecrets() has read them from SSM', async () => {
+    vi.resetModules();
+    process.env.SSM_PARAMETER_PATH = '/photo-gallery/prod';
+    try {
+      const { authConfig, databaseConfig, redisConfig, storageConfig } = await import('../../lib/config');
+      for (const section of [authConfig, databaseConfig, redisConfig]) {
+        expect(() => section()).toThrow(/a secret was read before loadSecrets\(\) finished \(SSM_PARAMETER_PATH is set\)/);
+      }
+      expect(storageConfig().S3_BUCKET).toBe(process.env.S3_BUCKET);
+    } finally {
+      delete process.env.SSM_PARAMETER_PATH;
+    }
+  });
+
   it('refuses to start with a FILES_BASE_URL that would make file_url longer than 128 characters', async () => {
     await expect(apiWith({ FILES_BASE_URL: `http://example.com/${'x'.repeat(70)}` })).rejects.toThrow(
       /FILES_BASE_URL is too long: file_url \(base \+ "\/" \+ a 48-character key\) must fit in 128 characters/,

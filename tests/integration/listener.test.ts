@@ -123,6 +123,14 @@ describe('npm run listener on the local Redis', () => {
     expect(listener.lines.join('\n')).toContain(`${signal} received; unsubscribing`);
   });
 
+  it('exits cleanly (code 0) on SIGTERM while Redis is unreachable at start', async () => {
+    const listener = listen({ ...tcp, REDIS_URL: 'redis://127.0.0.1:1' });
+    await listener.waitFor(/WARN\tconnection to redis:\/\/127\.0\.0\.1:1 lost: .*; reconnecting/);
+    listener.child.kill('SIGTERM');
+    expect(await listener.exit()).toBe(0);
+    expect(listener.lines.join('\n')).toContain('SIGTERM received before subscribing; exiting');
+  });
+
   it('prints structured JSON with LOG_FORMAT=json', async () => {
     const listener = listen({ ...tcp, LOG_FORMAT: 'json' });
     await listener.waitFor(/subscribed to image_channel/);
