@@ -5,13 +5,16 @@ export const TITLE_MAX = 32;
 export const DESCRIPTION_MAX = 32;
 export const FILENAME_MAX = 128;
 export const FILE_URL_MAX = 128;
+export const CONTENT_TYPE_MAX = 32;
 /** The unique constraint that makes a title taken. */
 export const TITLE_UNIQUE = 'images_title_key';
 
+// Columns come from the builder callbacks and the calls are pure, so a bundle that imports only the
+// widths above leaves Drizzle out.
+
 /**
- * The images table, exactly as the seed's first migration; the list index came in the second.
- * Columns come from the builder callback and the call is pure, so a bundle that imports only the
- * widths above leaves Drizzle out.
+ * The images table: the seed's seven columns exactly as its first migration made them, then what the
+ * file is (null only for rows older than those columns, until `npm run db:backfill` fills them).
  */
 export const images = /* @__PURE__ */ pgTable(
   'images',
@@ -23,8 +26,32 @@ export const images = /* @__PURE__ */ pgTable(
     createdAt: t.timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
     updatedAt: t.timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
     fileUrl: t.varchar('file_url', { length: FILE_URL_MAX }).notNull(),
+    contentType: t.varchar('content_type', { length: CONTENT_TYPE_MAX }),
+    size: t.bigint('size', { mode: 'number' }),
+    width: t.integer('width'),
+    height: t.integer('height'),
+    sha256: t.char('sha256', { length: 64 }),
   }),
   // Keyset pagination walks (created_at, id) newest first: a backward scan of this index. (Not
   // `DESC NULLS LAST`, which is what drizzle's .desc() writes and ORDER BY … DESC cannot use.)
   (t) => [index('images_created_at_id_idx').on(t.createdAt, t.id)],
+);
+
+/**
+ * Direct uploads signed and not yet completed: what the client declared, and until when the signed
+ * POST is valid. The image's id is the upload's. Swept when expired.
+ */
+export const uploads = /* @__PURE__ */ pgTable(
+  'uploads',
+  (t) => ({
+    id: t.uuid('id').primaryKey(),
+    title: t.varchar('title', { length: TITLE_MAX }).notNull(),
+    description: t.varchar('description', { length: DESCRIPTION_MAX }).notNull(),
+    filename: t.varchar('filename', { length: FILENAME_MAX }).notNull(),
+    size: t.bigint('size', { mode: 'number' }).notNull(),
+    contentType: t.varchar('content_type', { length: CONTENT_TYPE_MAX }).notNull(),
+    createdAt: t.timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    expiresAt: t.timestamp('expires_at', { withTimezone: true, mode: 'string' }).notNull(),
+  }),
+  (t) => [index('uploads_expires_at_idx').on(t.expiresAt)],
 );

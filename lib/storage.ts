@@ -1,4 +1,15 @@
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { storageConfig } from './config';
 import { ServiceUnavailableError } from './errors';
 
@@ -56,6 +67,95 @@ export async function putObject(
   } catch (err) {
     throw new ServiceUnavailableError('object storage', { cause: err });
   }
+}
+
+/** True when S3 answered that the object (or the range of it) is not there. */
+const isMissing = (err: unknown): boolean =>
+  err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 404 || err.name === 'NotFound' || err.name === 'NoSuchKey');
+
+/** Runs an S3 call; any failure of S3 itself is ServiceUnavailableError (503). */
+async function storage<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw new ServiceUnavailableError('object storage', { cause: err });
+  }
+}
+
+/** The object's size in bytes, or undefined when there is no object at `key` (HeadObject). */
+export async function objectSize(key: string): Promise<number | undefined> {
+  try {
+    const head = await s3().send(new HeadObjectCommand({ Bucket: storageConfig().S3_BUCKET, Key: key }));
+    return head.ContentLength ?? 0;
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw new ServiceUnavailableError('object storage', { cause: err });
+  }
+}
+
+/** The first `length` bytes of the object at `key` (fewer if it is shorter): one ranged GetObject. */
+export async function readObjectStart(key: string, length: number): Promise<Buffer> {
+  return storage(async () => {
+    const out = await s3().send(
+      new GetObjectCommand({ Bucket: storageConfig().S3_BUCKET, Key: key, Range: `bytes=0-${length - 1}` }),
+    );
+    return Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+  });
+}
+
+/** The SHA-256 (hex) and byte count of the object at `key`, read as a stream: never whole in memory. */
+export async function hashObject(key: string): Promise<{ sha256: string; size: number }> {
+  return storage(async () => {
+    const out = await s3().send(new GetObjectCommand({ Bucket: storageConfig().S3_BUCKET, Key: key }));
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of out.Body as Readable) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).byteLength;
+    }
+    return { sha256: hash.digest('hex'), size };
+  });
+}
+
+/** Copies `from` to `to` in the bucket with a new Content-Type and Content-Disposition (server side). */
+export async function copyObject(from: string, to: string, contentType: string, downloadName: string): Promise<void> {
+  const bucket = storageConfig().S3_BUCKET;
+  await storage(() =>
+    s3().send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: to,
+        CopySource: `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
+        MetadataDirective: 'REPLACE',
+        ContentType: contentType,
+        ContentDisposition: contentDisposition(downloadName),
+      }),
+    ),
+  );
+}
+
+/**
+ * A presigned POST (the only single-request upload whose size S3 itself limits) for exactly `size`
+ * bytes of `contentType` at `key`, valid for `expiresSeconds`. The client POSTs `fields`, then `file`.
+ */
+export async function presignUpload(
+  key: string,
+  size: number,
+  contentType: string,
+  expiresSeconds: number,
+): Promise<{ url: string; fields: Record<string, string> }> {
+  return storage(() =>
+    createPresignedPost(s3(), {
+      Bucket: storageConfig().S3_BUCKET,
+      Key: key,
+      Conditions: [
+        ['content-length-range', size, size],
+        ['eq', '$Content-Type', contentType],
+      ],
+      Fields: { 'Content-Type': contentType },
+      Expires: expiresSeconds,
+    }),
+  );
 }
 
 /** Deletes the object at `key` (absent is fine); throws ServiceUnavailableError when S3 fails. */
