@@ -1,7 +1,8 @@
 import { createImage } from '../lib/images/create';
 import { httpHandler, json } from '../lib/http/handler';
 import { readMultipartForm } from '../lib/http/multipart';
-import { cleanFilename, inspectImage } from '../lib/images/inspect';
+import { cleanFilename } from '../lib/images/filename';
+import { inspectImage } from '../lib/images/inspect';
 import { parse, uploadSchema } from '../lib/http/validation';
 
 /** POST /api/v1/images/: multipart title, description and file; 201 with the image and its Location. */
@@ -15,6 +16,8 @@ export const handler = httpHandler(
       filename: cleanFilename(file.filename, type),
       bytes: file.content,
       type: { ext: type.ext, mime: type.mime },
+      width: type.width,
+      height: type.height,
     });
     const location = `${event.rawPath.replace(/\/+$/, '')}/${image.id}`;
     return json(201, image, { location });

@@ -1,3 +1,4 @@
+import { sql, type SQLWrapper } from 'drizzle-orm';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { databaseConfig } from './config';
@@ -27,6 +28,10 @@ export function db(): Database {
   }
   return database;
 }
+
+/** A timestamptz as the API writes it: exact to the microsecond, in UTC, `…T….ffffff+00:00`. */
+export const isoTimestamp = (column: SQLWrapper) =>
+  sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')`;
 
 /** Postgres SQLSTATEs and postgres.js/Node codes that mean the database cannot be reached now. */
 const UNAVAILABLE = new Set([

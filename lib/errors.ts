@@ -53,8 +53,9 @@ export class ConflictError extends HttpError {
 
 export class PayloadTooLargeError extends HttpError {
   override name = 'PayloadTooLargeError';
-  constructor(limitBytes: number) {
-    super(413, `The file is larger than the limit of ${limitBytes} bytes (${formatBytes(limitBytes)}).`);
+  /** `hint`: where a larger file can go, appended to the detail. */
+  constructor(limitBytes: number, hint?: string) {
+    super(413, `The file is larger than the limit of ${limitBytes} bytes (${formatBytes(limitBytes)}).${hint ? ` ${hint}` : ''}`);
   }
 }
 

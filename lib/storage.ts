@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { storageConfig } from './config';
 import { ServiceUnavailableError } from './errors';
+import { describeError, log } from './log';
 
 // Checked at import: a bad bucket or base URL fails the cold start, not the first upload.
 storageConfig();
@@ -172,4 +173,17 @@ export function contentDisposition(filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
   const utf8 = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `inline; filename="${ascii}"; filename*=UTF-8''${utf8}`;
+}
+
+/**
+ * Deletes an object whose row was not committed after all (the transaction failed after the object
+ * was stored). Never throws: a failure is logged as an orphan, with the key, for a person to remove.
+ */
+export async function removeUncommitted(key: string, cause: unknown): Promise<void> {
+  try {
+    await deleteObject(key);
+    log.warn('rolled back after its object was stored; object removed', { key, ...describeError(cause) });
+  } catch (err) {
+    log.error('orphaned object: the row was not committed and the object could not be removed', { key, ...describeError(err) });
+  }
 }

@@ -35,6 +35,21 @@ if (existsSync(`${root}.env`)) process.loadEnvFile(`${root}.env`);
 const env = process.env;
 const dataDir = env.DATA_DIR ?? `${root}.data`;
 const port = Number(env.PORT ?? 3000);
+const lambdaPort = Number(env.OFFLINE_LAMBDA_PORT ?? 3002);
+const corsOrigins = (env.CORS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+
+/**
+ * Invokes a function of serverless offline as AWS would (its Lambda API): what an EventBridge
+ * schedule or an S3 notification does on AWS, `npm start` does through this.
+ */
+async function invokeFunction(name: string, event: unknown): Promise<unknown> {
+  const res = await fetch(`http://127.0.0.1:${lambdaPort}/2015-03-31/functions/photo-gallery-dev-${name}/invocations`, {
+    method: 'POST',
+    body: JSON.stringify(event),
+  });
+  if (!res.ok) throw new Error(`${name} answered HTTP ${res.status}`);
+  return res.json();
+}
 const started: Running[] = [];
 let stopping = false;
 let signalled = false;
@@ -67,6 +82,8 @@ try {
       port: Number(env.S3_PORT ?? 4569),
       directory: `${dataDir}/s3`,
       bucket: env.S3_BUCKET,
+      // The gallery page (served here) and the configured origins POST files straight to the bucket.
+      corsOrigins: [`http://localhost:${port}`, `http://127.0.0.1:${port}`, ...corsOrigins],
     });
     started.push(s3);
     env.S3_ENDPOINT = s3.url;
@@ -90,7 +107,7 @@ try {
 
 const offline = spawn(`${root}node_modules/.bin/serverless`, ['offline', 'start'], {
   cwd: root,
-  env: { ...env, PORT: String(port) },
+  env: { ...env, PORT: String(port), OFFLINE_LAMBDA_PORT: String(lambdaPort) },
   stdio: ['ignore', 'inherit', 'inherit'],
   detached: true,
 });
@@ -128,3 +145,11 @@ for (let i = 0; i < 120 && !stopping; i++) {
   }
   await new Promise((r) => setTimeout(r, 500));
 }
+
+// The hourly schedule of serverless.yml, every minute here: expired direct uploads are discarded.
+const sweep = setInterval(() => {
+  invokeFunction('uploadsSweep', { source: 'npm start', 'detail-type': 'Scheduled Event' }).catch((err: unknown) =>
+    say(`uploads sweep failed: ${err instanceof Error ? err.message : String(err)}`),
+  );
+}, Number(env.SWEEP_INTERVAL_MS ?? 60_000));
+sweep.unref();

@@ -9,18 +9,36 @@ export interface Running {
   stop: () => Promise<void>;
 }
 
+const xml = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The bucket's CORS as serverless.yml gives it on AWS: GET and HEAD from anywhere, POST from the origins. */
+function corsConfiguration(origins: string[]): string {
+  const rule = (methods: string[], allowed: string[]) =>
+    `<CORSRule>${allowed.map((o) => `<AllowedOrigin>${xml(o)}</AllowedOrigin>`).join('')}${methods
+      .map((m) => `<AllowedMethod>${m}</AllowedMethod>`)
+      .join('')}<AllowedHeader>*</AllowedHeader><MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule>`;
+  const rules = [rule(['GET', 'HEAD'], ['*']), ...(origins.length > 0 ? [rule(['POST'], origins)] : [])];
+  return `<CORSConfiguration>${rules.join('')}</CORSConfiguration>`;
+}
+
 /**
  * Starts the s3rver S3 emulator on 127.0.0.1 with `bucket` created. Objects are served to anonymous
  * GETs at `<url>/<bucket>/<key>`, which is what makes file_url work locally.
  */
-export async function startS3Emulator(options: { port: number; directory: string; bucket: string }): Promise<Running> {
+export async function startS3Emulator(options: {
+  port: number;
+  directory: string;
+  bucket: string;
+  /** Origins whose pages may POST files straight to the bucket (direct uploads), as on AWS. */
+  corsOrigins?: string[];
+}): Promise<Running> {
   await mkdir(options.directory, { recursive: true });
   const server = new S3rver({
     address: '127.0.0.1',
     port: options.port,
     directory: options.directory,
     silent: true,
-    configureBuckets: [{ name: options.bucket }],
+    configureBuckets: [{ name: options.bucket, configs: [corsConfiguration(options.corsOrigins ?? [])] }],
   });
   const address = (await server.run()) as AddressInfo;
   const http = (server as unknown as { httpServer: Server }).httpServer;

@@ -21,6 +21,60 @@ const SECRET_PARAMETERS = ['database-url', 'api-keys', 'upstash-redis-rest-url',
 /** The bucket is photo-gallery-<stage>-<account id>: at most 63 characters, lowercase. */
 const STAGE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,34}[a-z0-9])?$/;
 
+/**
+ * Settings that may be tuned when packaging any stage (`MAX_UPLOAD_BYTES=… serverless deploy`); unset
+ * ones are left out, so that lib/config.ts's defaults, the only ones, apply.
+ */
+const TUNING = [
+  'DB_MAX_CONNECTIONS',
+  'DB_IDLE_TIMEOUT_SECONDS',
+  'DB_CONNECT_TIMEOUT_SECONDS',
+  'DB_PREPARE',
+  'S3_REGION',
+  'S3_TIMEOUT_MS',
+  'S3_MAX_ATTEMPTS',
+  'MAX_UPLOAD_BYTES',
+  'MAX_DIRECT_UPLOAD_BYTES',
+  'UPLOAD_URL_EXPIRES_SECONDS',
+  'MAX_IMAGE_PIXELS',
+  'REDIS_TIMEOUT_MS',
+  'REDIS_CONNECT_TIMEOUT_MS',
+  'CACHE_TTL_SECONDS',
+  'LOG_LEVEL',
+];
+/** The local stage's endpoints and secrets, from the environment; a deployed stage never takes them from there. */
+const LOCAL_ONLY = [
+  'DATABASE_URL',
+  'S3_BUCKET',
+  'S3_ENDPOINT',
+  'S3_FORCE_PATH_STYLE',
+  'FILES_BASE_URL',
+  'API_KEYS',
+  'REDIS_URL',
+  'UPSTASH_REDIS_REST_URL',
+  'UPSTASH_REDIS_REST_TOKEN',
+];
+
+/** The named variables that are set (non-empty) in the packaging environment. */
+function passThrough(names) {
+  return Object.fromEntries(names.filter((name) => process.env[name]).map((name) => [name, process.env[name]]));
+}
+
+/**
+ * The bucket's CORS: anyone may GET and HEAD a file (they are public through CloudFront), and the
+ * configured origins may POST one straight to S3 (a direct upload from the web page).
+ */
+function bucketCors(origins) {
+  const allowedOrigins = (origins ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  return [
+    { AllowedMethods: ['GET', 'HEAD'], AllowedOrigins: ['*'], MaxAge: 3600 },
+    ...(allowedOrigins.length > 0 ? [{ AllowedMethods: ['POST'], AllowedOrigins: allowedOrigins, AllowedHeaders: ['*'], MaxAge: 3600 }] : []),
+  ];
+}
+
 /** CORS for API Gateway: a comma-separated list of origins, or none (no CORS headers at all). */
 function cors(origins) {
   const allowedOrigins = (origins ?? '')
@@ -92,20 +146,9 @@ async function resolveStage({ options, resolveVariable }) {
     }
     return {
       cors: cors(env.CORS_ALLOWED_ORIGINS),
+      bucketCors: bucketCors(env.CORS_ALLOWED_ORIGINS),
       reservedConcurrency: {},
-      environment: {
-        DATABASE_URL: env.DATABASE_URL || '',
-        DB_PREPARE: env.DB_PREPARE || 'true',
-        S3_BUCKET: env.S3_BUCKET || 'photo-gallery',
-        S3_ENDPOINT: env.S3_ENDPOINT || '',
-        S3_FORCE_PATH_STYLE: env.S3_FORCE_PATH_STYLE || 'false',
-        FILES_BASE_URL: env.FILES_BASE_URL || '',
-        API_KEYS: env.API_KEYS || '',
-        REDIS_URL: env.REDIS_URL || '',
-        UPSTASH_REDIS_REST_URL: env.UPSTASH_REDIS_REST_URL || '',
-        UPSTASH_REDIS_REST_TOKEN: env.UPSTASH_REDIS_REST_TOKEN || '',
-        SSM_PARAMETER_PATH: '',
-      },
+      environment: passThrough([...TUNING, ...LOCAL_ONLY]),
     };
   }
 
@@ -125,22 +168,17 @@ async function resolveStage({ options, resolveVariable }) {
   );
   return {
     cors: cors(origins),
+    bucketCors: bucketCors(origins),
     reservedConcurrency:
       concurrency === undefined ? {} : reservedConcurrency(concurrency, `${path}/reserved-concurrency`, functionNames),
     environment: {
+      ...passThrough(TUNING),
       // Secrets are read by the functions at cold start, from here; none of them is in the template.
       SSM_PARAMETER_PATH: path,
-      DATABASE_URL: '',
       // RDS Proxy and pgbouncer in transaction mode cannot keep prepared statements.
-      DB_PREPARE: dbPrepare || 'false',
+      DB_PREPARE: dbPrepare || env.DB_PREPARE || 'false',
       S3_BUCKET: { Ref: 'ImagesBucket' },
-      S3_ENDPOINT: '',
-      S3_FORCE_PATH_STYLE: 'false',
       FILES_BASE_URL: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': ['FilesDistribution', 'DomainName'] }]] },
-      API_KEYS: '',
-      REDIS_URL: '',
-      UPSTASH_REDIS_REST_URL: '',
-      UPSTASH_REDIS_REST_TOKEN: '',
     },
   };
 }

@@ -28,6 +28,10 @@ export const MAX_PARTS = 16;
 /** A part's header section: a Content-Disposition and a Content-Type fit many times over. */
 export const MAX_PART_HEADER_BYTES = 8 * 1024;
 
+/** The 413 of a multipart upload: its limit, and where a larger file goes. */
+export const multipartTooLarge = (limit: number) =>
+  new PayloadTooLargeError(limit, 'Larger files go straight to the store: POST /api/v1/uploads (see /docs).');
+
 const NOT_MULTIPART = 'The body must be multipart/form-data with the fields title, description and file.';
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/;
@@ -192,15 +196,15 @@ export function readMultipartForm(event: HttpEvent): Form {
   // A body far beyond the limit is refused before it is decoded (UTF-8 takes a byte or more a character).
   const maxBodyBytes = limit + 64 * 1024;
   const maxEncoded = event.isBase64Encoded ? Math.ceil((maxBodyBytes * 4) / 3) + 4 : maxBodyBytes;
-  if (event.body.length > maxEncoded) throw new PayloadTooLargeError(limit);
+  if (event.body.length > maxEncoded) throw multipartTooLarge(limit);
   const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-  if (body.byteLength > maxBodyBytes) throw new PayloadTooLargeError(limit);
+  if (body.byteLength > maxBodyBytes) throw multipartTooLarge(limit);
 
   const form: Form = Object.create(null) as Form;
   for (const part of splitParts(body, boundary)) {
     let value: FormValue;
     if (part.filename !== undefined) {
-      if (part.content.byteLength > limit) throw new PayloadTooLargeError(limit);
+      if (part.content.byteLength > limit) throw multipartTooLarge(limit);
       value = { filename: part.filename, mimetype: part.mimetype, content: part.content };
     } else {
       const text = decodeUtf8(part.content);

@@ -1,12 +1,13 @@
 import { array, number, registry, strictObject, string, toJSONSchema } from 'zod';
 import type { ZodType } from 'zod';
 import { uploadConfig } from '../config';
-import { PayloadTooLargeError, ServiceUnavailableError, toProblem, UnauthorizedError, ValidationError, type HttpError } from '../errors';
-import { imageNotFound, notAnImage, titleTaken } from '../images/errors';
+import { ServiceUnavailableError, toProblem, UnauthorizedError, ValidationError, type HttpError } from '../errors';
+import { imageNotFound, notAnAcceptedType, notAnImage, titleTaken } from '../images/errors';
 import { once } from '../once';
 import { TITLE_MAX } from '../schema';
 import { noSuchFile } from './docs';
 import { notJson } from './handler';
+import { multipartTooLarge } from './multipart';
 import { imageSchema, IMAGE_EXAMPLE } from '../images/resource';
 import {
   DEFAULT_PAGE_SIZE,
@@ -15,8 +16,12 @@ import {
   imagePatchSchema,
   listQuerySchema,
   MAX_PAGE_SIZE,
+  uploadIdParamsSchema,
+  uploadRequestSchema,
   uploadSchema,
 } from './validation';
+import { signedUploadSchema } from '../uploads/resource';
+import { directUploadTooLarge, notUploadedYet, sizeMismatch, uploadNotFound } from '../uploads/errors';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -39,8 +44,15 @@ function jsonSchema(schema: ZodType, io: 'input' | 'output'): JsonSchema {
   return rest;
 }
 
-/** The named schemas (zod `.meta({ id })`): Image, ImageUpload, ImagePatch, Problem. */
-const NAMED = { Image: imageSchema, ImageUpload: uploadSchema, ImagePatch: imagePatchSchema, Problem: problemSchema };
+/** The named schemas (zod `.meta({ id })`). */
+const NAMED = {
+  Image: imageSchema,
+  ImageUpload: uploadSchema,
+  ImagePatch: imagePatchSchema,
+  UploadRequest: uploadRequestSchema,
+  SignedUpload: signedUploadSchema,
+  Problem: problemSchema,
+};
 type SchemaName = keyof typeof NAMED;
 
 const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
@@ -81,7 +93,7 @@ const problems = {
   401: problem('API keys are configured and the request carries none of them', new UnauthorizedError()),
   404: problem('No image with that id', imageNotFound(IMAGE_EXAMPLE.id)),
   409: problem('The title is already taken', titleTaken()),
-  413: problem('The file is larger than the configured limit', new PayloadTooLargeError(uploadConfig().MAX_UPLOAD_BYTES)),
+  413: problem('The file is larger than the configured limit', multipartTooLarge(uploadConfig().MAX_UPLOAD_BYTES)),
   415: problem("The file's bytes are not an accepted image type, whatever it claims", notAnImage()),
   422: problem(
     "A field is missing, too long, blank, of the wrong type or unknown, the id is not a UUID, or the file's header is unreadable or its pixels exceed MAX_IMAGE_PIXELS",
@@ -106,6 +118,19 @@ const idParameter = {
   required: true,
   ...pick(jsonSchema(imageIdParamsSchema, 'input'), 'id'),
 };
+const uploadIdParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  ...pick(jsonSchema(uploadIdParamsSchema, 'input'), 'id'),
+};
+const locationHeader = {
+  Location: {
+    description: 'Where the image is',
+    required: true,
+    schema: { type: 'string', examples: ['/api/v1/images/530918e4-2d9a-49a7-931e-fb5e18228cc1'] },
+  },
+};
 
 /** The property `name` of an object schema as a parameter's schema and description. */
 function pick(objectSchema: JsonSchema, name: string): { schema: JsonSchema; description?: string } {
@@ -121,6 +146,7 @@ function pick(objectSchema: JsonSchema, name: string): { schema: JsonSchema; des
 function buildDocument(): Record<string, unknown> {
   const listQuery = jsonSchema(listQuerySchema, 'input');
   const maxUpload = uploadConfig().MAX_UPLOAD_BYTES;
+  const maxDirect = uploadConfig().MAX_DIRECT_UPLOAD_BYTES;
   return {
     openapi: '3.1.0',
     info: {
@@ -133,14 +159,16 @@ function buildDocument(): Record<string, unknown> {
         'answers with and without its trailing slash.',
     },
     servers: [{ url: '/', description: 'This service' }],
-    tags: [{ name: 'images' }, { name: 'documentation' }],
+    tags: [{ name: 'images' }, { name: 'uploads' }, { name: 'documentation' }],
     paths: {
       '/api/v1/images/': {
         post: {
           operationId: 'uploadImage',
           tags: ['images'],
           summary: 'Upload an image',
-          description: `The file's type is judged from its bytes; it is stored under a key the server makes. At most ${maxUpload} bytes.`,
+          description:
+            `The file's type is judged from its bytes; it is stored under a key the server makes. At most ${maxUpload} bytes ` +
+            '(it passes through the function); larger files, and phones\' photos, go straight to S3: POST /api/v1/uploads.',
           security: WRITE_SECURITY,
           requestBody: {
             required: true,
@@ -178,6 +206,58 @@ function buildDocument(): Record<string, unknown> {
               content: { 'application/json': { schema: { type: 'array', items: ref('Image') } } },
             },
             ...errors(422, 500, 503),
+          },
+        },
+      },
+      '/api/v1/uploads': {
+        post: {
+          operationId: 'createUpload',
+          tags: ['uploads'],
+          summary: 'Sign a direct upload of a file of any size (up to MAX_DIRECT_UPLOAD_BYTES) to S3',
+          description:
+            `For files of any size up to ${maxDirect} bytes (HEIC included): the file goes straight to S3, ` +
+            'never through a function. 1. POST this JSON. 2. POST the file as multipart/form-data to ' +
+            '`upload.url`: every `upload.fields` entry, then the part `file`. 3. POST `complete_url`. ' +
+            'The signed POST accepts exactly the declared size and type until `expires_at`; the server ' +
+            'verifies the stored file again at completion (size, type, dimensions, SHA-256).',
+          security: WRITE_SECURITY,
+          requestBody: { required: true, content: { 'application/json': { schema: ref('UploadRequest') } } },
+          responses: {
+            201: {
+              description: 'Signed: POST the file to `upload.url`, then POST `complete_url`',
+              content: { 'application/json': { schema: ref('SignedUpload') } },
+            },
+            ...errors(400, 401, 409),
+            413: problem(`The declared size is above MAX_DIRECT_UPLOAD_BYTES (${maxDirect})`, directUploadTooLarge(maxDirect)),
+            415: problem('The declared content_type is not an accepted image type', notAnAcceptedType()),
+            ...errors(422, 500, 503),
+          },
+        },
+      },
+      '/api/v1/uploads/{id}/complete': {
+        parameters: [uploadIdParameter],
+        post: {
+          operationId: 'completeUpload',
+          tags: ['uploads'],
+          summary: 'Make the image from an uploaded file',
+          description:
+            "No body. Verifies the stored file (its size against the declaration, its type and dimensions from its bytes, " +
+            'its SHA-256), then stores the image under a key of its own and answers it: 201 the first time, 200 with the ' +
+            'same image after. A refused file is deleted; the signed POST may then be used again until it expires.',
+          security: WRITE_SECURITY,
+          responses: {
+            200: imageResponse('Completed before: the same image', locationHeader),
+            201: imageResponse('The image, made from the uploaded file', locationHeader),
+            401: problems[401],
+            404: problem('No pending upload with that id: never created, or expired', uploadNotFound(IMAGE_EXAMPLE.id)),
+            409: problem('The file has not been uploaded yet, or the title was taken meanwhile', notUploadedYet()),
+            413: problem('The stored file is larger than MAX_DIRECT_UPLOAD_BYTES', directUploadTooLarge(maxDirect)),
+            415: problem("The stored file's bytes are not an accepted image type", notAnImage()),
+            422: problem(
+              'The stored file is not the declared size, its header is unreadable, or its pixels exceed MAX_IMAGE_PIXELS',
+              sizeMismatch(2483117, 5000),
+            ),
+            ...errors(500, 503),
           },
         },
       },

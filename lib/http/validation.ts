@@ -1,7 +1,8 @@
-import { NEVER, object, strictObject, string, unknown } from 'zod';
+import { NEVER, number, object, strictObject, string, unknown } from 'zod';
 import type { ZodError, ZodType, output } from 'zod';
 import { ValidationError, type FieldError } from '../errors';
-import { DESCRIPTION_MAX, TITLE_MAX } from '../schema';
+import { ACCEPTED_TYPES_TEXT, DECLARABLE_TYPES } from '../images/types';
+import { DESCRIPTION_MAX, FILENAME_MAX, TITLE_MAX } from '../schema';
 import type { FilePart } from './multipart';
 
 /** Length in Unicode code points, the way Postgres VARCHAR(n) counts. */
@@ -72,7 +73,7 @@ export const filePartSchema = unknown()
     type: 'string',
     format: 'binary',
     contentMediaType: 'application/octet-stream',
-    description: 'A JPEG, PNG, WebP, GIF or AVIF image, judged by its bytes; at most MAX_UPLOAD_BYTES (4 MiB by default)',
+    description: `A ${ACCEPTED_TYPES_TEXT} image, judged by its bytes; at most MAX_UPLOAD_BYTES (4 MiB by default; larger files: POST /api/v1/uploads)`,
   });
 
 /** The parts of a multipart upload: title, description and file, nothing else. */
@@ -98,12 +99,50 @@ export const imagePatchSchema = strictObject(
     examples: [{ title: 'New title', description: 'New desc' }],
   });
 
-/** An image id in a path: a UUID in its hyphenated form, either case, compared in lower case. */
-export const imageIdParamsSchema = object({
-  id: string(required('a UUID'))
+/** An id in a path: a UUID in its hyphenated form, either case, compared in lower case. */
+const uuidParam = (description: string) =>
+  string(required('a UUID'))
     .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID')
     .transform((s) => s.toLowerCase())
-    .meta({ format: 'uuid', description: 'The image id', examples: ['530918e4-2d9a-49a7-931e-fb5e18228cc1'] }),
+    .meta({ format: 'uuid', description, examples: ['530918e4-2d9a-49a7-931e-fb5e18228cc1'] });
+
+export const imageIdParamsSchema = object({ id: uuidParam('The image id') });
+export const uploadIdParamsSchema = object({ id: uuidParam("The upload's id, which becomes the image's") });
+
+/**
+ * The JSON body of POST /api/v1/uploads: the image's title and description, and what the client
+ * declares of the file it will send. `size` above MAX_DIRECT_UPLOAD_BYTES is a 413 and a
+ * `content_type` outside the accepted types a 415 (the handler's), not a 422.
+ */
+export const uploadRequestSchema = strictObject(
+  {
+    title: titleSchema,
+    description: descriptionSchema,
+    filename: string(required('a string'))
+      .refine((s) => s.isWellFormed(), 'must be valid Unicode text')
+      .refine((s) => s.length > 0, 'must not be empty')
+      .refine((s) => codePoints(s) <= 1024, 'must be at most 1024 characters')
+      .meta({
+        minLength: 1,
+        maxLength: 1024,
+        pattern: '^[^\\uD800-\\uDFFF]*$',
+        description: `The file's name on the client; kept cut to its last path segment, without control characters, at most ${FILENAME_MAX} characters`,
+        examples: ['IMG_0042.HEIC'],
+      }),
+    size: number({ error: 'must be a whole number of bytes' })
+      .int('must be a whole number of bytes')
+      .min(1, 'must be at least 1 byte')
+      .meta({ description: 'The exact size of the file in bytes: the signed POST accepts no other' }),
+    content_type: string(required('a string')).meta({
+      enum: DECLARABLE_TYPES,
+      description: `The file's type: ${ACCEPTED_TYPES_TEXT} (any other is a 415)`,
+    }),
+  },
+  { error: 'must be a JSON object' },
+).meta({
+  id: 'UploadRequest',
+  description: 'A direct upload: the image fields and what the file will be',
+  examples: [{ title: 'Harbour at dusk', description: 'From the pier', filename: 'IMG_0042.HEIC', size: 2483117, content_type: 'image/heic' }],
 });
 
 export const DEFAULT_PAGE_SIZE = 50;

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { db, withDb } from '../db';
 import type { Image } from './resource';
-import { describeError, log } from '../log';
 import { warmRedis } from '../redis';
 import { images } from '../schema';
-import { deleteObject, publicUrl, putObject } from '../storage';
+import { publicUrl, putObject, removeUncommitted } from '../storage';
 import { publishEvent } from './events';
 import { imageColumns, imageConflicts } from './rows';
 import type { ImageType } from './types';
@@ -15,6 +14,9 @@ export interface NewImage {
   filename: string;
   bytes: Uint8Array;
   type: ImageType;
+  /** As displayed: after the EXIF orientation or the HEIF rotation. */
+  width: number;
+  height: number;
 }
 
 /**
@@ -40,6 +42,11 @@ export async function createImage(input: NewImage): Promise<Image> {
               description: input.description,
               filename: input.filename,
               fileUrl: publicUrl(key),
+              contentType: input.type.mime,
+              size: input.bytes.byteLength,
+              width: input.width,
+              height: input.height,
+              sha256: createHash('sha256').update(input.bytes).digest('hex'),
             })
             .returning(imageColumns);
           if (!row) throw new Error('INSERT returned no row');
@@ -50,21 +57,9 @@ export async function createImage(input: NewImage): Promise<Image> {
       imageConflicts,
     );
   } catch (err) {
-    if (stored) await removeOrphan(key, err);
+    if (stored) await removeUncommitted(key, err);
     throw err;
   }
   await publishEvent('image_uploaded', image);
   return image;
-}
-
-async function removeOrphan(key: string, cause: unknown): Promise<void> {
-  try {
-    await deleteObject(key);
-    log.warn('upload rolled back after its object was stored; object removed', { key, ...describeError(cause) });
-  } catch (err) {
-    log.error('orphaned object: the row was not committed and the object could not be removed', {
-      key,
-      ...describeError(err),
-    });
-  }
 }

@@ -10,9 +10,17 @@ export const titleTaken = () => new ConflictError('An image with this title alre
 /** The bytes are not an accepted image, whatever the client declared (415). */
 export const notAnImage = () => new UnsupportedMediaTypeError(`The file is not a ${ACCEPTED_TYPES_TEXT} image.`);
 
+/** A direct upload declares a type that is not an accepted image type (415). */
+export const notAnAcceptedType = () =>
+  new UnsupportedMediaTypeError(`content_type must be an accepted image type: ${ACCEPTED_TYPES_TEXT}.`);
+
 /** The image's header, which holds its dimensions, cannot be read (422). */
-export const unreadableImage = () =>
-  new ValidationError([{ field: 'file', message: 'is not a readable image: its header is cut off or corrupt' }]);
+export class UnreadableImageError extends ValidationError {
+  override name = 'UnreadableImageError';
+  constructor() {
+    super([{ field: 'file', message: 'is not a readable image: its header is cut off or corrupt' }]);
+  }
+}
 
 /** More pixels than MAX_IMAGE_PIXELS: a decompression bomb's shape (422). */
 export const tooManyPixels = (width: number, height: number, limit: number) =>

@@ -1,6 +1,7 @@
-import { iso, strictObject, string, url, uuid } from 'zod';
+import { enum as zEnum, int, iso, strictObject, string, url, uuid } from 'zod';
 import type { output } from 'zod';
 import { DESCRIPTION_MAX, FILE_URL_MAX, FILENAME_MAX, TITLE_MAX } from '../schema';
+import { DECLARABLE_TYPES } from './types';
 
 // The image resource: what the domain returns and the API answers, as a type for the code and a
 // zod schema for the OpenAPI document (only the document builds the schema: no handler's cold start
@@ -15,6 +16,11 @@ export const IMAGE_EXAMPLE = {
   file_url: 'http://127.0.0.1:4569/photo-gallery/images/530918e4-2d9a-49a7-931e-fb5e18228cc1.jpg',
   created_at: '2026-11-26T18:34:11.098123+00:00',
   updated_at: '2026-11-26T18:34:11.098123+00:00',
+  content_type: 'image/jpeg',
+  size: 2483117,
+  width: 3024,
+  height: 4032,
+  sha256: '3f0a8c1d9e4b7a2f6c5d8e9b0a1f2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8091',
 };
 
 const ISO_TIMESTAMP = iso.datetime({ offset: true, precision: 6 });
@@ -28,6 +34,16 @@ export const imageSchema = strictObject({
     file_url: url().meta({ maxLength: FILE_URL_MAX, description: 'Where the file is fetched from' }),
     created_at: ISO_TIMESTAMP,
     updated_at: ISO_TIMESTAMP.meta({ description: 'Moves forward on every update' }),
+    content_type: zEnum(DECLARABLE_TYPES as [string, ...string[]])
+      .nullable()
+      .meta({ description: 'The type detected from the bytes (null only for an image older than this field, until backfilled)' }),
+    size: int().min(1).nullable().meta({ description: 'The file size in bytes' }),
+    width: int().min(1).nullable().meta({ description: 'Width in pixels as displayed (after the EXIF orientation or HEIF rotation)' }),
+    height: int().min(1).nullable().meta({ description: 'Height in pixels as displayed' }),
+    sha256: string()
+      .regex(/^[0-9a-f]{64}$/)
+      .nullable()
+      .meta({ description: "The SHA-256 of the file's bytes, hex" }),
   })
   .meta({
     id: 'Image',

@@ -1,13 +1,9 @@
 import { desc, eq, sql } from 'drizzle-orm';
-import { db } from '../db';
+import { db, isoTimestamp } from '../db';
 import type { HttpError } from '../errors';
 import { once } from '../once';
 import { images, TITLE_UNIQUE } from '../schema';
 import { titleTaken } from './errors';
-
-/** Exact to the microsecond, always in UTC with six fractional digits. */
-const isoTimestamp = (column: typeof images.createdAt | typeof images.updatedAt) =>
-  sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')`;
 
 /** The columns of the image resource, timestamps exact to the microsecond. */
 export const imageColumns = {
@@ -18,6 +14,11 @@ export const imageColumns = {
   file_url: images.fileUrl,
   created_at: isoTimestamp(images.createdAt),
   updated_at: isoTimestamp(images.updatedAt),
+  content_type: images.contentType,
+  size: images.size,
+  width: images.width,
+  height: images.height,
+  sha256: images.sha256,
 };
 
 /** The unique constraints of the table and the 409 each means, for withDb. */

@@ -17,6 +17,8 @@ import { handler as deleteHandler } from '../../functions/images-delete';
 import { handler as getHandler } from '../../functions/images-get';
 import { handler as listHandler } from '../../functions/images-list';
 import { handler as updateHandler } from '../../functions/images-update';
+import { handler as completeUploadHandler } from '../../functions/uploads-complete';
+import { handler as createUploadHandler } from '../../functions/uploads-create';
 import { api } from '../helpers/api';
 import { assertDocumented, componentSchema, conforms, parameterConforms } from '../helpers/contract';
 import { makeJpeg, makePng } from '../helpers/images';
@@ -332,6 +334,59 @@ describe('fuzz: no input crashes, hangs or 500s a function, and every answer is 
         if (c === undefined && l !== undefined) {
           expect({ status: res.status, limit: l }).toMatchObject({ status: parameterConforms('GET /api/v1/images', 'limit', l) ? 200 : 422 });
         }
+      }),
+      settings,
+    );
+  });
+
+  it('POST /api/v1/uploads: declarations are accepted exactly when the document allows them', async () => {
+    const declaration = fc.oneof(
+      fc.record(
+        {
+          title: anyText(),
+          description: anyText(),
+          filename: anyText(60),
+          size: fc.oneof(fc.integer({ min: -2, max: 200 * 1024 * 1024 }), fc.double(), fc.string({ maxLength: 5 })),
+          content_type: fc.oneof(
+            fc.constantFrom('image/jpeg', 'image/heic', 'image/avif', 'IMAGE/PNG', 'image/svg+xml', 'text/html', ''),
+            fc.string({ maxLength: 20 }),
+          ),
+          extra: fc.jsonValue(),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.jsonValue(),
+    );
+    await fc.assert(
+      fc.asyncProperty(declaration, async (value) => {
+        const text = JSON.stringify(value) ?? 'null';
+        const res = await send(createUploadHandler, {
+          method: 'POST',
+          path: '/api/v1/uploads',
+          route: 'POST /api/v1/uploads',
+          headers: { 'content-type': 'application/json' },
+          body: text,
+        });
+        // Allowed by the document: signed, or refused for what the document cannot say (a title
+        // taken now, a size over the configured limit).
+        const allowed = conforms(componentSchema('UploadRequest'), JSON.parse(text));
+        expect({ status: res.status, allowed, body: res.text }).toMatchObject({ allowed: [201, 409, 413].includes(res.status) });
+      }),
+      settings,
+    );
+  });
+
+  it('POST /api/v1/uploads/{id}/complete: an id is refused exactly when the document refuses it', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.uuid(), fc.string({ maxLength: 40 })), async (id) => {
+        const route = 'POST /api/v1/uploads/{id}/complete';
+        const res = await send(completeUploadHandler, {
+          method: 'POST',
+          path: `/api/v1/uploads/${encodeURIComponent(id)}/complete`,
+          route,
+          pathParameters: { id },
+        });
+        expect({ status: res.status, id }).toMatchObject({ status: parameterConforms(route, 'id', id) ? 404 : 422 });
       }),
       settings,
     );

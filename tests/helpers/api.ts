@@ -4,6 +4,8 @@ import { handler as deleteHandler } from '../../functions/images-delete';
 import { handler as getHandler } from '../../functions/images-get';
 import { handler as listHandler } from '../../functions/images-list';
 import { handler as updateHandler } from '../../functions/images-update';
+import { handler as uploadsCompleteHandler } from '../../functions/uploads-complete';
+import { handler as uploadsCreateHandler } from '../../functions/uploads-create';
 import { makeJpeg } from './images';
 import { invoke, multipart, type FileSpec, type Reply } from './lambda';
 
@@ -13,6 +15,8 @@ export type Handlers = {
   list: typeof listHandler;
   update: typeof updateHandler;
   remove: typeof deleteHandler;
+  createUpload: typeof uploadsCreateHandler;
+  completeUpload: typeof uploadsCompleteHandler;
 };
 
 const BASE = '/api/v1/images';
@@ -57,6 +61,25 @@ export function apiOf(h: Handlers) {
     patchRaw(id: string, headers: Record<string, string>, body: Buffer): Promise<Reply> {
       return invoke(h.update, { method: 'PATCH', path: `${BASE}/${id}`, route: 'PATCH /api/v1/images/{id}', pathParameters: { id }, headers, body });
     },
+    /** POST /api/v1/uploads with a JSON body (or any text). */
+    createUpload(body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Reply> {
+      return invoke(h.createUpload, {
+        method: 'POST',
+        path: '/api/v1/uploads',
+        route: 'POST /api/v1/uploads',
+        headers,
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    },
+    completeUpload(id: string, headers: Record<string, string> = {}): Promise<Reply> {
+      return invoke(h.completeUpload, {
+        method: 'POST',
+        path: `/api/v1/uploads/${id}/complete`,
+        route: 'POST /api/v1/uploads/{id}/complete',
+        pathParameters: { id },
+        headers,
+      });
+    },
     remove(id: string): Promise<Reply> {
       return invoke(h.remove, { method: 'DELETE', path: `${BASE}/${id}`, route: 'DELETE /api/v1/images/{id}', pathParameters: { id } });
     },
@@ -70,18 +93,30 @@ export const api = apiOf({
   list: listHandler,
   update: updateHandler,
   remove: deleteHandler,
+  createUpload: uploadsCreateHandler,
+  completeUpload: uploadsCompleteHandler,
 });
 
 /** Fresh handler modules reading the environment as it is now (for faults such as a wrong port). */
 export async function freshApi(): Promise<ReturnType<typeof apiOf>> {
-  const [c, g, l, u, d] = await Promise.all([
+  const [c, g, l, u, d, uc, up] = await Promise.all([
     import('../../functions/images-create'),
     import('../../functions/images-get'),
     import('../../functions/images-list'),
     import('../../functions/images-update'),
     import('../../functions/images-delete'),
+    import('../../functions/uploads-create'),
+    import('../../functions/uploads-complete'),
   ]);
-  return apiOf({ create: c.handler, get: g.handler, list: l.handler, update: u.handler, remove: d.handler });
+  return apiOf({
+    create: c.handler,
+    get: g.handler,
+    list: l.handler,
+    update: u.handler,
+    remove: d.handler,
+    createUpload: uc.handler,
+    completeUpload: up.handler,
+  });
 }
 
 /**

@@ -50,10 +50,11 @@ export async function rowIds(): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-/** True when every row has its object and every object its row. */
+/** Throws unless every row has its object in images/ and every object in images/ its row. */
 export async function assertNoOrphans(): Promise<{ rows: string[]; keys: string[] }> {
   const rows = await sql<{ id: string; file_url: string }[]>`select id, file_url from images order by id`;
-  const keys = await objectKeys();
+  // The rule holds for images/: pending direct uploads live under uploads/ until completed or swept.
+  const keys = (await objectKeys()).filter((key) => key.startsWith('images/'));
   const expected = rows.map((r) => r.file_url.slice(r.file_url.lastIndexOf('/images/') + 1)).sort();
   if (JSON.stringify(expected) !== JSON.stringify(keys)) {
     throw new Error(`rows and objects differ:\nrows → ${expected.join(', ')}\nobjects → ${keys.join(', ')}`);
@@ -63,7 +64,7 @@ export async function assertNoOrphans(): Promise<{ rows: string[]; keys: string[
 
 /** Empties the table and the bucket. */
 export async function resetState(): Promise<void> {
-  await sql`truncate images`;
+  await sql`truncate images, uploads`;
   const keys = await objectKeys();
   // DeleteObjects takes at most 1000 keys a call.
   for (let i = 0; i < keys.length; i += 1000) {
@@ -74,10 +75,11 @@ export async function resetState(): Promise<void> {
 
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-/** Everything the API could change: every row as stored, every object's key and content hash. */
-export async function snapshot(): Promise<{ rows: unknown[]; objects: Record<string, string> }> {
-  const rows = await sql`select id, title, description, filename, file_url, created_at::text, updated_at::text from images order by id`;
+/** Everything the API could change: every row of both tables as stored, every object's key and content hash. */
+export async function snapshot(): Promise<{ rows: unknown[]; uploads: unknown[]; objects: Record<string, string> }> {
+  const rows = await sql`select *, created_at::text, updated_at::text from images order by id`;
+  const uploads = await sql`select *, created_at::text, expires_at::text from uploads order by id`;
   const objects: Record<string, string> = {};
   for (const key of await objectKeys()) objects[key] = sha256((await getObject(key)).bytes);
-  return { rows: [...rows], objects };
+  return { rows: [...rows], uploads: [...uploads], objects };
 }

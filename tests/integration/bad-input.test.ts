@@ -9,7 +9,7 @@ import type { FileSpec } from '../helpers/lambda';
 import { getObject, resetState, sha256, snapshot, sql } from '../helpers/state';
 import { invalid, problem } from '../helpers/problems';
 
-const unsupported = problem(415, 'The file is not a JPEG, PNG, WebP, GIF or AVIF image.');
+const unsupported = problem(415, 'The file is not a JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF image.');
 
 const jpegPart = (): FileSpec => ({ bytes: makeJpeg(), filename: 'cat.jpg', type: 'image/jpeg' });
 

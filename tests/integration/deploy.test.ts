@@ -147,7 +147,7 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
 
     it("gives every function the parameters' path, and no secret, in its environment", () => {
       const functions = lambdas(template);
-      expect(functions).toHaveLength(7);
+      expect(functions).toHaveLength(10);
       for (const [, fn] of functions) {
         const variables = fn.Environment.Variables;
         expect(variables.SSM_PARAMETER_PATH).toBe('/photo-gallery/prod');
@@ -194,6 +194,9 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
         ImagesGet: 10,
         ImagesUpdate: 10,
         ImagesDelete: 10,
+        UploadsCreate: 10,
+        UploadsComplete: 10,
+        UploadsSweep: 10,
         Openapi: 10,
         Docs: 10,
       });

@@ -45,7 +45,7 @@ describe('GET /openapi.json', () => {
         }
       }
     }
-    expect(Object.keys(doc.components.schemas)).toEqual(['Image', 'ImageUpload', 'ImagePatch', 'Problem']);
+    expect(Object.keys(doc.components.schemas)).toEqual(['Image', 'ImageUpload', 'ImagePatch', 'UploadRequest', 'SignedUpload', 'Problem']);
   });
 
   it('takes the field limits from the zod schemas the handlers validate with', async () => {

@@ -38,7 +38,15 @@ describe('Postgres unreachable (a port nothing listens on)', () => {
     expect(upload.status).toBe(503);
     expect(upload.json).toEqual(unavailable('database'));
     expect(await objectKeys()).toEqual([]);
-    for (const res of [await down.get(id), await down.list(), await down.patch(id, { title: 'x' }), await down.remove(id)]) {
+    const replies = [
+      await down.get(id),
+      await down.list(),
+      await down.patch(id, { title: 'x' }),
+      await down.remove(id),
+      await down.createUpload({ title: 'x', description: '', filename: 'x.jpg', size: 10, content_type: 'image/jpeg' }),
+      await down.completeUpload(id),
+    ];
+    for (const res of replies) {
       expect(res.status).toBe(503);
       expect(res.json).toEqual(unavailable('database'));
     }
@@ -118,6 +126,8 @@ describe('an unexpected database error (the table renamed away under the service
         await broken.list(),
         await broken.patch(id, { title: 'x' }),
         await broken.remove(id),
+        await broken.createUpload({ title: 'x', description: '', filename: 'x.jpg', size: 10, content_type: 'image/jpeg' }),
+        await broken.completeUpload(id),
       ];
       for (const res of replies) expect(res.json).toEqual(problem(500, 'An unexpected error occurred.'));
     } finally {
@@ -125,12 +135,12 @@ describe('an unexpected database error (the table renamed away under the service
       vi.restoreAllMocks();
     }
     const logged = lines.map((l) => JSON.parse(l) as { level: string; msg: string; requestId?: string; cause?: { code?: string } });
-    expect(logged).toHaveLength(5);
+    expect(logged).toHaveLength(7);
     for (const line of logged) {
       expect(line).toMatchObject({ level: 'error', msg: 'request failed', cause: { code: '42P01' } });
       expect(line.requestId).toMatch(/^[0-9a-f-]{36}$/);
     }
-    expect(new Set(logged.map((l) => l.requestId)).size).toBe(5);
+    expect(new Set(logged.map((l) => l.requestId)).size).toBe(7);
     expect(await objectKeys()).toEqual([]);
   });
 });

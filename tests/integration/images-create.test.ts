@@ -20,7 +20,22 @@ describe('POST /api/v1/images/', () => {
 
     expect(res.status).toBe(201);
     const image = res.json as Record<string, string>;
-    expect(Object.keys(image)).toEqual(['id', 'title', 'description', 'filename', 'file_url', 'created_at', 'updated_at']);
+    // The seed's seven fields first, as the seed has them; then what the file is.
+    expect(Object.keys(image)).toEqual([
+      'id',
+      'title',
+      'description',
+      'filename',
+      'file_url',
+      'created_at',
+      'updated_at',
+      'content_type',
+      'size',
+      'width',
+      'height',
+      'sha256',
+    ]);
+    expect(image).toMatchObject({ content_type: 'image/jpeg', size: jpeg.byteLength, width: 64, height: 48, sha256: sha256(jpeg) });
     expect(image.id).toMatch(UUID);
     expect(image).toMatchObject({ title: 'My title', description: 'Short desc', filename: 'image.jpg' });
     expect(image.file_url).toBe(`${process.env.FILES_BASE_URL}/images/${image.id}.jpg`);
@@ -97,7 +112,7 @@ describe('POST /api/v1/images/', () => {
       file: { bytes: Buffer.from('just some text, not a picture\n'), filename: 'cat.jpg', type: 'image/jpeg' },
     });
     expect(res.status).toBe(415);
-    expect(res.json).toEqual(problem(415, 'The file is not a JPEG, PNG, WebP, GIF or AVIF image.'));
+    expect(res.json).toEqual(problem(415, 'The file is not a JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF image.'));
     expect(await objectKeys()).toEqual([]);
     expect(await rowIds()).toEqual([]);
   });
@@ -115,7 +130,7 @@ describe('POST /api/v1/images/', () => {
     const big = Buffer.concat([makeJpeg(), Buffer.alloc(limit)]);
     const res = await api.upload({ title: 'too big', file: { bytes: big, filename: 'big.jpg', type: 'image/jpeg' } });
     expect(res.status).toBe(413);
-    expect(res.json).toEqual(problem(413, 'The file is larger than the limit of 4194304 bytes (4 MiB).'));
+    expect(res.json).toEqual(problem(413, 'The file is larger than the limit of 4194304 bytes (4 MiB). Larger files go straight to the store: POST /api/v1/uploads (see /docs).'));
     expect(await objectKeys()).toEqual([]);
     expect(await rowIds()).toEqual([]);
   });

@@ -119,7 +119,7 @@ describe('the seed README examples against npm start', () => {
     const big = await shell(
       `head -c 5000000 /dev/zero > ${dir}/big.jpg && curl -sS -F title=big -F description= -F "file=@${dir}/big.jpg" http://localhost:${port}/api/v1/images`,
     );
-    expect(JSON.parse(big)).toMatchObject({ status: 413, detail: 'The file is larger than the limit of 4194304 bytes (4 MiB).' });
+    expect(JSON.parse(big)).toMatchObject({ status: 413, detail: 'The file is larger than the limit of 4194304 bytes (4 MiB). Larger files go straight to the store: POST /api/v1/uploads (see /docs).' });
   });
 
   it("answers issue 9's attacks with a quick 4xx each, and keeps serving", async () => {

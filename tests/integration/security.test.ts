@@ -61,6 +61,16 @@ describe('write protection with API_KEYS', () => {
     expect((await invoke(handler, { ...call, headers: { authorization: `bearer ${OTHER_KEY}` } })).status).toBe(204);
   });
 
+  it('guards direct uploads as the other writes: signing and completing need a key', async () => {
+    const declared = { title: 'direct', description: '', filename: 'd.jpg', size: 10, content_type: 'image/jpeg' };
+    expect((await api.createUpload(declared)).json).toEqual(unauthorized);
+    const signed = await api.createUpload(declared, { 'content-type': 'application/json', authorization: `Bearer ${KEY}` });
+    expect(signed.status).toBe(201);
+    const { id } = signed.json as { id: string };
+    expect((await api.completeUpload(id)).json).toEqual(unauthorized);
+    expect((await api.completeUpload(id, { 'x-api-key': KEY })).status).toBe(409); // not uploaded yet: past the key
+  });
+
   it('refuses to start with a key shorter than 16 characters', async () => {
     await expect(apiWith({ API_KEYS: 'short' })).rejects.toThrow(/API_KEYS each key must be at least 16 characters/);
   });

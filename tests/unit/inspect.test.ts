@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UnsupportedMediaTypeError } from '../../lib/errors';
 import { contentDisposition } from '../../lib/storage';
-import { cleanFilename, detectImageType } from '../../lib/images/inspect';
+import { cleanFilename } from '../../lib/images/filename';
+import { detectImageType } from '../../lib/images/inspect';
 import { GIF, makeJpeg, makePng } from '../helpers/images';
 
 const jpg = { ext: 'jpg', mime: 'image/jpeg' };

@@ -1,0 +1,162 @@
+import { eq, sql } from 'drizzle-orm';
+import { uploadConfig } from '../config';
+import { db, withDb } from '../db';
+import { ConflictError } from '../errors';
+import { UnreadableImageError } from '../images/errors';
+import { publishEvent } from '../images/events';
+import { inspectImage } from '../images/inspect';
+import type { Image } from '../images/resource';
+import { imageColumns, imageConflicts, preparedReads } from '../images/rows';
+import { warmRedis } from '../redis';
+import { images, uploads } from '../schema';
+import { copyObject, hashObject, objectSize, publicUrl, readObjectStart, removeUncommitted } from '../storage';
+import { discardPending, discardUpload, pendingKey } from './pending';
+import { directUploadTooLarge, notUploadedYet, sizeMismatch, uploadNotFound } from './errors';
+
+// Checked at import: bad upload limits fail the cold start.
+uploadConfig();
+
+/** How much of the file's start is read to judge its type and dimensions, in growing steps. */
+const HEADER_READS = [64 * 1024, 1024 * 1024, 8 * 1024 * 1024];
+
+/** The image with this id, if a completion already made it. */
+async function existingImage(id: string): Promise<Image | undefined> {
+  const [row] = await withDb(() => preparedReads().byId.execute({ id }));
+  return row;
+}
+
+/** Type and dimensions from the object's first bytes: one ranged GET, more only for a huge header. */
+async function inspectStored(key: string, size: number) {
+  for (const [i, length] of HEADER_READS.entries()) {
+    const head = await readObjectStart(key, Math.min(length, size));
+    try {
+      return await inspectImage(head);
+    } catch (err) {
+      const more = length < size && i < HEADER_READS.length - 1;
+      if (!(err instanceof UnreadableImageError) || !more) throw err;
+    }
+  }
+  throw new UnreadableImageError();
+}
+
+
+interface Pending {
+  title: string;
+  description: string;
+  filename: string;
+  size: number;
+  expired: boolean;
+}
+
+/** What the stored object is, verified; throws the refusal (and deletes the object) when it is not acceptable. */
+async function verify(id: string, pending: Pending) {
+  const key = pendingKey(id);
+  const size = await objectSize(key);
+  if (size === undefined) throw notUploadedYet();
+  try {
+    const limit = uploadConfig().MAX_DIRECT_UPLOAD_BYTES;
+    if (size > limit) throw directUploadTooLarge(limit);
+    if (size !== pending.size) throw sizeMismatch(pending.size, size);
+    const type = await inspectStored(key, size);
+    const { sha256, size: read } = await hashObject(key);
+    // Replaced between the HEAD and the read: judge what is there now, the next time.
+    if (read !== size) throw sizeMismatch(pending.size, read);
+    return { ...type, size, sha256 };
+  } catch (err) {
+    await discardPending(id);
+    throw err;
+  }
+}
+
+/**
+ * Completes a direct upload. The stored object is verified by the server itself — its size against
+ * the declaration and the limit, its type and dimensions from its first bytes (the rules of a
+ * multipart upload), its SHA-256 over the whole object, streamed — because no store can be trusted
+ * to have enforced the signed policy (s3rver enforces none of it). Then the image row is inserted and
+ * the pending row deleted in a transaction that commits only after the object is copied to
+ * `images/<id>.<ext>` with its detected type; the pending object is deleted after the commit.
+ *
+ * Idempotent: once done, the same image with `created: false`; of two at once, one makes the image.
+ * Throws NotFoundError (404: unknown or expired), ConflictError (409: not uploaded yet, or the title
+ * taken meanwhile), PayloadTooLargeError (413), ValidationError (422: size, header, pixels),
+ * UnsupportedMediaTypeError (415). Every refusal of the file deletes the pending object; a taken
+ * title, which no new file can cure, discards the upload altogether.
+ */
+export async function completeUpload(id: string): Promise<{ image: Image; created: boolean }> {
+  warmRedis();
+  const done = await existingImage(id);
+  if (done) return { image: done, created: false };
+  const [pending] = await withDb(() =>
+    db()
+      .select({
+        title: uploads.title,
+        description: uploads.description,
+        filename: uploads.filename,
+        size: uploads.size,
+        expired: sql<boolean>`${uploads.expiresAt} <= now()`,
+      })
+      .from(uploads)
+      .where(eq(uploads.id, id)),
+  );
+  if (!pending) throw uploadNotFound(id);
+  if (pending.expired) {
+    await discardUpload(id);
+    throw uploadNotFound(id);
+  }
+
+  let file: Awaited<ReturnType<typeof verify>>;
+  try {
+    file = await verify(id, pending);
+  } catch (err) {
+    // A concurrent completion may have finished meanwhile (and removed the pending object).
+    const image = await existingImage(id);
+    if (image) return { image, created: false };
+    throw err;
+  }
+
+  const key = `images/${id}.${file.ext}`;
+  let copied = false;
+  let image: Image | undefined;
+  try {
+    image = await withDb(
+      () =>
+        db().transaction(async (tx) => {
+          // Claims the upload: a second completion waits here, then finds it gone.
+          const [claimed] = await tx.delete(uploads).where(eq(uploads.id, id)).returning({ id: uploads.id });
+          if (!claimed) return undefined;
+          const [row] = await tx
+            .insert(images)
+            .values({
+              id,
+              title: pending.title,
+              description: pending.description,
+              filename: pending.filename,
+              fileUrl: publicUrl(key),
+              contentType: file.mime,
+              size: file.size,
+              width: file.width,
+              height: file.height,
+              sha256: file.sha256,
+            })
+            .returning(imageColumns);
+          await copyObject(pendingKey(id), key, file.mime, pending.filename);
+          copied = true;
+          return row;
+        }),
+      imageConflicts,
+    );
+  } catch (err) {
+    if (copied) await removeUncommitted(key, err);
+    if (err instanceof ConflictError) await discardUpload(id);
+    throw err;
+  }
+  if (!image) {
+    const made = await existingImage(id);
+    if (!made) throw uploadNotFound(id);
+    return { image: made, created: false };
+  }
+  await discardPending(id);
+  await publishEvent('image_uploaded', image);
+  return { image, created: true };
+}
+

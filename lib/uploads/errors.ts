@@ -1,0 +1,16 @@
+import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors';
+
+/** No pending upload with this id: never created, expired, or refused and discarded (404). */
+export const uploadNotFound = (id: string) =>
+  new NotFoundError(`No pending upload with id ${id}: it was never created, or it has expired.`);
+
+/** Complete was called before the file reached the store (409). */
+export const notUploadedYet = () =>
+  new ConflictError('The file has not been uploaded yet: POST it to upload.url with every upload.fields entry, then complete.');
+
+/** The stored file is not the size the client declared (422). */
+export const sizeMismatch = (declared: number, actual: number) =>
+  new ValidationError([{ field: 'size', message: `was declared as ${declared} bytes, but the uploaded file has ${actual}` }]);
+
+/** Above MAX_DIRECT_UPLOAD_BYTES (413). */
+export const directUploadTooLarge = (limit: number) => new PayloadTooLargeError(limit);
