@@ -18,10 +18,10 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { runMigrations } from '../scripts/migrate';
 import { startS3Emulator } from '../scripts/local-services';
-import { makeJpeg } from '../tests/helpers/images';
-import { startUpstashFixture } from '../tests/helpers/upstash-fixture';
-import { hasCommand, startAwsStandIn } from '../tests/helpers/aws-stand-in';
-import { httpEvent, lambdaContext, multipart } from '../tests/helpers/lambda';
+import { makeJpeg } from '../support/images';
+import { startUpstashFixture } from '../support/upstash-fixture';
+import { hasCommand, startAwsStandIn } from '../support/aws-stand-in';
+import { httpEvent, lambdaContext, multipart } from '../support/lambda-events';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 1000);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);

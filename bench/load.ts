@@ -11,7 +11,7 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { makeJpeg } from '../tests/helpers/images';
+import { makeJpeg } from '../support/images';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 const env = process.env;

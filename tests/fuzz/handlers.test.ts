@@ -19,8 +19,8 @@ import { handler as listHandler } from '../../functions/images-list';
 import { handler as updateHandler } from '../../functions/images-update';
 import { api } from '../helpers/api';
 import { assertDocumented, componentSchema, conforms, parameterConforms } from '../helpers/contract';
-import { makeJpeg, makePng } from '../helpers/images';
-import { httpEvent, lambdaContext, type Call } from '../helpers/lambda';
+import { makeJpeg, makePng } from '../../support/images';
+import { httpEvent, lambdaContext, type Call } from '../../support/lambda-events';
 import { assertNoOrphans, resetState } from '../helpers/state';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);

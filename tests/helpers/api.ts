@@ -4,8 +4,8 @@ import { handler as deleteHandler } from '../../functions/images-delete';
 import { handler as getHandler } from '../../functions/images-get';
 import { handler as listHandler } from '../../functions/images-list';
 import { handler as updateHandler } from '../../functions/images-update';
-import { makeJpeg } from './images';
-import { invoke, multipart, type FileSpec, type Reply } from './lambda';
+import { makeJpeg } from '../../support/images';
+import { invoke, multipart, type FileSpec, type Reply } from '../../support/lambda-events';
 
 export type Handlers = {
   create: typeof createHandler;

@@ -7,8 +7,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as docs } from '../../functions/docs';
 import { api } from '../helpers/api';
 import { componentSchema, conforms, parameterConforms, parameterSchema } from '../helpers/contract';
-import { makeJpeg } from '../helpers/images';
-import { invoke, multipart } from '../helpers/lambda';
+import { makeJpeg } from '../../support/images';
+import { invoke, multipart } from '../../support/lambda-events';
 import { invalid, problem } from '../helpers/problems';
 import { resetState, snapshot } from '../helpers/state';
 

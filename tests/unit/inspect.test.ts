@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UnsupportedMediaTypeError } from '../../lib/errors';
 import { contentDisposition } from '../../lib/storage';
 import { cleanFilename, detectImageType } from '../../lib/images/inspect';
-import { GIF, makeJpeg, makePng } from '../helpers/images';
+import { GIF, makeJpeg, makePng } from '../../support/images';
 
 const jpg = { ext: 'jpg', mime: 'image/jpeg' };
 
