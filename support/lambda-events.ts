@@ -1,8 +1,6 @@
+/** API Gateway HTTP API events, Lambda contexts and multipart bodies, as the tests and the bench send them. */
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { assertDocumented } from '../tests/helpers/contract';
-
-type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
 export interface Call {
   method: string;
@@ -13,13 +11,6 @@ export interface Call {
   query?: Record<string, string>;
   headers?: Record<string, string>;
   body?: string | Buffer;
-}
-
-export interface Reply {
-  status: number;
-  headers: Record<string, string>;
-  text: string;
-  json: unknown;
 }
 
 /** An API Gateway HTTP API (payload 2.0) event as AWS sends it: binary bodies base64-encoded. */
@@ -72,25 +63,6 @@ export function lambdaContext(): Context {
     fail: () => {},
     succeed: () => {},
   };
-}
-
-/** Invokes a real handler with an event built from `call` and decodes its response. */
-export async function invoke(handler: LambdaHandler, call: Call): Promise<Reply> {
-  const result = (await handler(httpEvent(call), lambdaContext())) as APIGatewayProxyStructuredResultV2;
-  const headers = Object.fromEntries(
-    Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
-  );
-  const text = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64').toString('latin1') : (result.body ?? '');
-  const type = headers['content-type'] ?? '';
-  const reply = {
-    status: result.statusCode ?? 200,
-    headers,
-    text,
-    json: /json/.test(type) && text ? JSON.parse(text) : undefined,
-  };
-  // Every response a test receives must be one the OpenAPI document describes.
-  assertDocumented(call.route, reply);
-  return reply;
 }
 
 /** A file part of a multipart body. */

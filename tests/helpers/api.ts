@@ -5,7 +5,8 @@ import { handler as getHandler } from '../../functions/images-get';
 import { handler as listHandler } from '../../functions/images-list';
 import { handler as updateHandler } from '../../functions/images-update';
 import { makeJpeg } from '../../support/images';
-import { invoke, multipart, type FileSpec, type Reply } from '../../support/lambda-events';
+import { multipart, type FileSpec } from '../../support/lambda-events';
+import { invoke, type Reply } from './lambda';
 
 export type Handlers = {
   create: typeof createHandler;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { handler as docs } from '../../functions/docs';
 import { handler as openapi } from '../../functions/openapi';
-import { invoke } from '../../support/lambda-events';
+import { invoke } from '../helpers/lambda';
 
 type Operation = {
   operationId: string;

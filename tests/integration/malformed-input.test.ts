@@ -8,7 +8,8 @@ import { handler as docs } from '../../functions/docs';
 import { api } from '../helpers/api';
 import { componentSchema, conforms, parameterConforms, parameterSchema } from '../helpers/contract';
 import { makeJpeg } from '../../support/images';
-import { invoke, multipart } from '../../support/lambda-events';
+import { multipart } from '../../support/lambda-events';
+import { invoke } from '../helpers/lambda';
 import { invalid, problem } from '../helpers/problems';
 import { resetState, snapshot } from '../helpers/state';
 

@@ -54,7 +54,7 @@ describe('write protection with API_KEYS', () => {
     const patched = await api.patch(id, { title: 'x' }, { 'content-type': 'application/json', 'x-api-key': KEY });
     expect(patched.status).toBe(200);
 
-    const { invoke } = await import('../../support/lambda-events');
+    const { invoke } = await import('../helpers/lambda');
     const { handler } = await import('../../functions/images-delete');
     const call = { method: 'DELETE', path: `/api/v1/images/${id}`, route: 'DELETE /api/v1/images/{id}', pathParameters: { id } };
     expect((await invoke(handler, call)).status).toBe(401);
