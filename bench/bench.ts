@@ -22,6 +22,7 @@ import { makeJpeg } from '../support/images';
 import { startUpstashFixture } from '../support/upstash-fixture';
 import { hasCommand, startAwsStandIn } from '../support/aws-stand-in';
 import { httpEvent, lambdaContext, multipart } from '../support/lambda-events';
+import { alternate, median, ms, percentile, ratio, time } from './stats';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 1000);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);
@@ -42,25 +43,6 @@ const say = (line = '') => {
 };
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-};
-const median = (values: number[]) => percentile(values, 50);
-const ms = (n: number) => `${n.toFixed(2)} ms`;
-const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-
-async function time(n: number, step: (i: number) => Promise<unknown>, before?: (i: number) => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (before) await before(i);
-    const t = performance.now();
-    await step(i);
-    out.push(performance.now() - t);
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The services: a throwaway database, an S3 emulator, the machine's Redis.
@@ -293,12 +275,7 @@ try {
     goal: number,
     before: () => Promise<unknown> = async () => {},
   ): Promise<[string, number[], string, number[], number]> {
-    const a: number[] = [];
-    const b: number[] = [];
-    for (let i = 0; i < ITERATIONS; i++) {
-      a.push(...(await time(1, handler, before)));
-      b.push(...(await time(1, raw, before)));
-    }
+    const [a, b] = await alternate(ITERATIONS, handler, raw, before);
     return [name, a, rawName, b, goal];
   }
 

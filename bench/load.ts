@@ -12,6 +12,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { makeJpeg } from '../support/images';
+import { percentile } from './stats';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 const env = process.env;
@@ -172,16 +173,12 @@ for (const key of rowKeys) if (!objectKeys.has(key)) problems.push(`row without 
 for (const key of objectKeys) if (!rowKeys.has(key)) problems.push(`object without row: ${key}`);
 
 // Report.
-const pct = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) : 0;
-};
 const all = [...latencies.values()].flat();
 console.log(`load: ${sent} requests in ${elapsed.toFixed(1)} s at concurrency ${concurrency} → ${(sent / elapsed).toFixed(1)} req/s`);
 console.log('op       count    p50 ms    p95 ms    p99 ms');
 for (const [op, values] of [...latencies, ['all', all] as [string, number[]]]) {
   console.log(
-    `${op.padEnd(8)} ${String(values.length).padStart(5)} ${pct(values, 50).toFixed(1).padStart(9)} ${pct(values, 95).toFixed(1).padStart(9)} ${pct(values, 99).toFixed(1).padStart(9)}`,
+    `${op.padEnd(8)} ${String(values.length).padStart(5)} ${percentile(values, 50).toFixed(1).padStart(9)} ${percentile(values, 95).toFixed(1).padStart(9)} ${percentile(values, 99).toFixed(1).padStart(9)}`,
   );
 }
 console.log(`statuses: ${[...statuses].sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);
