@@ -8,7 +8,7 @@
  * The bucket is listed directly (S3_ENDPOINT, S3_BUCKET; npm start's emulator by default) to check
  * that every object has its row.
  */
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { makeJpeg } from '../support/images';
@@ -162,12 +162,14 @@ const s3 = new S3Client({
   forcePathStyle: true,
   credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID || 'S3RVER', secretAccessKey: env.AWS_SECRET_ACCESS_KEY || 'S3RVER' },
 });
+// ListObjects (v1, paged by marker: the last key seen): s3rver's v2 continuation tokens use a cipher
+// OpenSSL 3 refuses, so a v2 listing past 1000 keys fails there with an InternalError.
 const objectKeys = new Set<string>();
-for (let token: string | undefined, more = true; more; ) {
-  const out = await s3.send(new ListObjectsV2Command({ Bucket: env.S3_BUCKET || 'photo-gallery', Prefix: 'images/', ContinuationToken: token }));
+for (let marker: string | undefined, more = true; more; ) {
+  const out = await s3.send(new ListObjectsCommand({ Bucket: env.S3_BUCKET || 'photo-gallery', Prefix: 'images/', Marker: marker }));
   for (const o of out.Contents ?? []) if (o.Key) objectKeys.add(o.Key);
-  token = out.NextContinuationToken;
-  more = Boolean(out.IsTruncated && token);
+  marker = out.Contents?.at(-1)?.Key;
+  more = Boolean(out.IsTruncated && marker);
 }
 for (const key of rowKeys) if (!objectKeys.has(key)) problems.push(`row without object: ${key}`);
 for (const key of objectKeys) if (!rowKeys.has(key)) problems.push(`object without row: ${key}`);
