@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { hasCommand, startAwsStandIn } from '../../support/aws-stand-in';
 import { makeJpeg } from '../../support/images';
 import { httpEvent } from '../../support/lambda-events';
+import { listPageEvent } from '../app';
 import { runDriver, type Bundle } from '../bundles';
 import { BENCH_API_KEY, uploadEvents, type BenchContext, type Table } from '../context';
 import { median, ms, ratio } from '../stats';
@@ -113,7 +114,7 @@ async function coldEvents(ctx: BenchContext): Promise<(name: string, run: number
   const events: Record<string, (run: number) => Promise<APIGatewayProxyEventV2>> = {
     empty: async () => httpEvent({ method: 'GET', path: '/', route: 'GET /' }),
     imagesGet: async () => httpEvent({ method: 'GET', path: `/api/v1/images/${id}`, route: 'GET /api/v1/images/{id}', pathParameters: { id } }),
-    imagesList: async () => httpEvent({ method: 'GET', path: '/api/v1/images/', route: 'GET /api/v1/images', query: { limit: '50' } }),
+    imagesList: async () => listPageEvent(),
     imagesCreate: async (run) => upload(`cold ${run} ${randomUUID().slice(0, 8)}`),
     imagesUpdate: async () =>
       httpEvent({

@@ -1,4 +1,4 @@
-import { httpEvent } from '../../support/lambda-events';
+import { boundSql, listPageEvent, PAGE_SIZE } from '../app';
 import { seed, type BenchContext, type Table } from '../context';
 import { median, ms, ratio, time } from '../stats';
 
@@ -7,18 +7,19 @@ import { median, ms, ratio, time } from '../stats';
  * 100,000, and the plan of the keyset query at 100,000.
  */
 export async function scale(ctx: BenchContext): Promise<Table> {
-  const { handlers, call, listEvent } = await ctx.app();
+  const { handlers, call, listEvent, readQueries, encodeCursor } = await ctx.app();
   const { sql } = ctx;
   const n = ctx.options.iterations;
   const pageAt = async () => {
     const first = await time(n, () => call(handlers.list, listEvent, 200));
-    const [mid] = await sql<{ created_at: string; id: string }[]>`
-      select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') as created_at, id
-      from images order by created_at desc, id desc offset (select count(*) / 2 from images) limit 1`;
-    const cursor = Buffer.from(`${mid?.created_at}|${mid?.id}`).toString('base64url');
-    const deepEvent = httpEvent({ method: 'GET', path: '/api/v1/images/', route: 'GET /api/v1/images', query: { limit: '50', cursor } });
+    // The image in the middle, as the list orders them: the last of a first page that long.
+    const [count] = await sql<{ n: number }[]>`select count(*)::int as n from images`;
+    const mid = (await readQueries().firstPage.execute({ limit: Math.floor((count?.n ?? 0) / 2) + 1 })).at(-1);
+    if (!mid) throw new Error('no images to page through');
+    const cursor = encodeCursor({ createdAt: mid.created_at, id: mid.id });
+    const deepEvent = listPageEvent(cursor);
     const deep = await time(n, () => call(handlers.list, deepEvent, 200));
-    return { first, deep, cursor: mid };
+    return { first, deep, mid };
   };
 
   await sql`delete from images`;
@@ -28,13 +29,12 @@ export async function scale(ctx: BenchContext): Promise<Table> {
   await seed(ctx, 99_000);
   await sql`analyze images`;
   const big = await pageAt();
-  const plan = await sql.unsafe(
-    `explain (analyze, costs off, timing off, summary off) select id from images where (created_at, id) < ($1::timestamptz, $2::uuid) order by created_at desc, id desc limit 51`,
-    [big.cursor?.created_at ?? '', big.cursor?.id ?? ''],
-  );
+  // The query the list runs for a page after a cursor, bound as it binds it.
+  const keyset = boundSql(readQueries().pageAfter, { createdAt: big.mid.created_at, id: big.mid.id, limit: PAGE_SIZE + 1 });
+  const plan = await sql.unsafe(`explain (analyze, costs off, timing off, summary off) ${keyset.text}`, keyset.params);
   const row = (page: string, at1k: number[], at100k: number[]) => [page, ms(median(at1k)), ms(median(at100k)), ratio(median(at100k), median(at1k))];
   return {
-    title: `Scale: list pages of 50 at 1,000 rows and at 100,000 rows (${n} each)`,
+    title: `Scale: list pages of ${PAGE_SIZE} at 1,000 rows and at 100,000 rows (${n} each)`,
     columns: [
       ['page', 'left'],
       ['p50 at 1,000', 'right'],

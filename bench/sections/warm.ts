@@ -1,6 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { makeJpeg } from '../../support/images';
+import { boundSql, PAGE_SIZE } from '../app';
 import { BUCKET, uploadEvents, type BenchContext, type Table } from '../context';
 import { alternate, median, ms, percentile, ratio } from '../stats';
 
@@ -9,7 +10,7 @@ import { alternate, median, ms, percentile, ratio } from '../stats';
  * operations it must do, so that both see the same moments of a noisy machine.
  */
 export async function warmPaths(ctx: BenchContext): Promise<Table> {
-  const { handlers, call, id, getEvent, listEvent } = await ctx.app();
+  const { handlers, call, id, getEvent, listEvent, readQueries, imageKey, cacheTtlSeconds } = await ctx.app();
   const { sql, redis } = ctx;
   /** One row of the table: the handler's times against the raw operations', and the goal for p50. */
   const pair = async (path: string, handler: () => Promise<unknown>, rawName: string, raw: () => Promise<unknown>, goal: number, before?: () => Promise<unknown>) => {
@@ -19,29 +20,34 @@ export async function warmPaths(ctx: BenchContext): Promise<Table> {
     return [path, ms(median(h)), ms(p99(h)), rawName, ms(median(r)), ms(p99(r)), `${r50.toFixed(2)}x`, ratio(p99(h), p99(r)), `≤ ${goal}x ${r50 <= goal ? '(met)' : '(NOT met)'}`];
   };
 
+  // The raw operations run the handlers' own queries, prepared as theirs are, straight on postgres.js.
+  const byId = boundSql(readQueries().byId, { id });
+  const firstPage = boundSql(readQueries().firstPage, { limit: PAGE_SIZE + 1 });
+  const key = imageKey(id);
+
   const rows: string[][] = [];
   await call(handlers.get, getEvent, 200);
-  const json = (await redis.get(`image:${id}`)) ?? '';
-  rows.push(await pair('GET by id, cache hit', () => call(handlers.get, getEvent, 200), 'one Redis GET', () => redis.get(`image:${id}`), 1.5));
+  const json = (await redis.get(key)) ?? '';
+  rows.push(await pair('GET by id, cache hit', () => call(handlers.get, getEvent, 200), 'one Redis GET', () => redis.get(key), 1.5));
   rows.push(
     await pair(
       'GET by id, cache miss',
       () => call(handlers.get, getEvent, 200),
       'one SELECT by key + one Redis SET',
       async () => {
-        await sql`select id, title, description, filename, file_url, created_at, updated_at from images where id = ${id}`;
-        await redis.set(`image:${id}`, json, { EX: 60 });
+        await sql.unsafe(byId.text, byId.params, { prepare: true });
+        await redis.set(key, json, { EX: cacheTtlSeconds });
       },
       1.5,
-      () => redis.del(`image:${id}`),
+      () => redis.del(key),
     ),
   );
   rows.push(
     await pair(
-      'list, a page of 50',
+      `list, a page of ${PAGE_SIZE}`,
       () => call(handlers.list, listEvent, 200),
       'the raw keyset SELECT',
-      () => sql`select id, title, description, filename, file_url, created_at, updated_at from images order by created_at desc, id desc limit 51`,
+      () => sql.unsafe(firstPage.text, firstPage.params, { prepare: true }),
       1.5,
     ),
   );
