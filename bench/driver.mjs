@@ -1,4 +1,4 @@
-// Run by bench/bench.ts in a fresh Node process: imports one bundled handler, serves one request (or
+// Run by the bench (bench/bundles.ts) in a fresh Node process: imports one bundled handler, serves one request (or
 // more), and prints what it measured as one JSON line. Arguments: bundle path, event file, mode.
 //   mode "cold":   import, then one request.
 //   mode "memory": import, one warm-up request (a small upload), then the measured request; prints

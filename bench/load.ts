@@ -8,10 +8,11 @@
  * The bucket is listed directly (S3_ENDPOINT, S3_BUCKET; npm start's emulator by default) to check
  * that every object has its row.
  */
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { makeJpeg } from '../tests/helpers/images';
+import { makeJpeg } from '../support/images';
+import { percentile } from './stats';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 const env = process.env;
@@ -161,27 +162,25 @@ const s3 = new S3Client({
   forcePathStyle: true,
   credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID || 'S3RVER', secretAccessKey: env.AWS_SECRET_ACCESS_KEY || 'S3RVER' },
 });
+// ListObjects (v1, paged by marker: the last key seen): s3rver's v2 continuation tokens use a cipher
+// OpenSSL 3 refuses, so a v2 listing past 1000 keys fails there with an InternalError.
 const objectKeys = new Set<string>();
-for (let token: string | undefined, more = true; more; ) {
-  const out = await s3.send(new ListObjectsV2Command({ Bucket: env.S3_BUCKET || 'photo-gallery', Prefix: 'images/', ContinuationToken: token }));
+for (let marker: string | undefined, more = true; more; ) {
+  const out = await s3.send(new ListObjectsCommand({ Bucket: env.S3_BUCKET || 'photo-gallery', Prefix: 'images/', Marker: marker }));
   for (const o of out.Contents ?? []) if (o.Key) objectKeys.add(o.Key);
-  token = out.NextContinuationToken;
-  more = Boolean(out.IsTruncated && token);
+  marker = out.Contents?.at(-1)?.Key;
+  more = Boolean(out.IsTruncated && marker);
 }
 for (const key of rowKeys) if (!objectKeys.has(key)) problems.push(`row without object: ${key}`);
 for (const key of objectKeys) if (!rowKeys.has(key)) problems.push(`object without row: ${key}`);
 
 // Report.
-const pct = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) : 0;
-};
 const all = [...latencies.values()].flat();
 console.log(`load: ${sent} requests in ${elapsed.toFixed(1)} s at concurrency ${concurrency} → ${(sent / elapsed).toFixed(1)} req/s`);
 console.log('op       count    p50 ms    p95 ms    p99 ms');
 for (const [op, values] of [...latencies, ['all', all] as [string, number[]]]) {
   console.log(
-    `${op.padEnd(8)} ${String(values.length).padStart(5)} ${pct(values, 50).toFixed(1).padStart(9)} ${pct(values, 95).toFixed(1).padStart(9)} ${pct(values, 99).toFixed(1).padStart(9)}`,
+    `${op.padEnd(8)} ${String(values.length).padStart(5)} ${percentile(values, 50).toFixed(1).padStart(9)} ${percentile(values, 95).toFixed(1).padStart(9)} ${percentile(values, 99).toFixed(1).padStart(9)}`,
   );
 }
 console.log(`statuses: ${[...statuses].sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);

@@ -21,8 +21,8 @@ import { handler as completeUploadHandler } from '../../functions/uploads-comple
 import { handler as createUploadHandler } from '../../functions/uploads-create';
 import { api } from '../helpers/api';
 import { assertDocumented, componentSchema, conforms, parameterConforms } from '../helpers/contract';
-import { makeJpeg, makePng } from '../helpers/images';
-import { httpEvent, lambdaContext, type Call } from '../helpers/lambda';
+import { makeJpeg, makePng } from '../../support/images';
+import { httpEvent, lambdaContext, type Call } from '../../support/lambda-events';
 import { assertNoOrphans, resetState } from '../helpers/state';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);

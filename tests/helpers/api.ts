@@ -6,8 +6,9 @@ import { handler as listHandler } from '../../functions/images-list';
 import { handler as updateHandler } from '../../functions/images-update';
 import { handler as uploadsCompleteHandler } from '../../functions/uploads-complete';
 import { handler as uploadsCreateHandler } from '../../functions/uploads-create';
-import { makeJpeg } from './images';
-import { invoke, multipart, type FileSpec, type Reply } from './lambda';
+import { makeJpeg } from '../../support/images';
+import { multipart, type FileSpec } from '../../support/lambda-events';
+import { invoke, type Reply } from './lambda';
 
 export type Handlers = {
   create: typeof createHandler;

@@ -1,77 +1,15 @@
-import { randomUUID } from 'node:crypto';
+/** A real handler invoked as API Gateway would, its response checked against the OpenAPI contract. */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { httpEvent, lambdaContext, type Call } from '../../support/lambda-events';
 import { assertDocumented } from './contract';
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
-
-export interface Call {
-  method: string;
-  path: string;
-  /** The route as API Gateway names it, e.g. `GET /api/v1/images/{id}`. */
-  route: string;
-  pathParameters?: Record<string, string>;
-  query?: Record<string, string>;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-}
 
 export interface Reply {
   status: number;
   headers: Record<string, string>;
   text: string;
   json: unknown;
-}
-
-/** An API Gateway HTTP API (payload 2.0) event as AWS sends it: binary bodies base64-encoded. */
-export function httpEvent(call: Call): APIGatewayProxyEventV2 {
-  const binary = Buffer.isBuffer(call.body);
-  const query = call.query ? new URLSearchParams(call.query).toString() : '';
-  return {
-    version: '2.0',
-    routeKey: call.route,
-    rawPath: call.path,
-    rawQueryString: query,
-    headers: Object.fromEntries(Object.entries(call.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
-    ...(call.query ? { queryStringParameters: call.query } : {}),
-    ...(call.pathParameters ? { pathParameters: call.pathParameters } : {}),
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      domainName: 'localhost',
-      domainPrefix: 'localhost',
-      http: { method: call.method, path: call.path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      requestId: randomUUID(),
-      routeKey: call.route,
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-    },
-    ...(call.body !== undefined
-      ? {
-          body: binary ? (call.body as Buffer).toString('base64') : (call.body as string),
-          isBase64Encoded: binary,
-        }
-      : { isBase64Encoded: false }),
-  };
-}
-
-/** A Lambda context with a fresh request id. */
-export function lambdaContext(): Context {
-  const id = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'test',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:test',
-    memoryLimitInMB: '512',
-    awsRequestId: id,
-    logGroupName: '/aws/lambda/test',
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => 10_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
 }
 
 /** Invokes a real handler with an event built from `call` and decodes its response. */
@@ -91,25 +29,4 @@ export async function invoke(handler: LambdaHandler, call: Call): Promise<Reply>
   // Every response a test receives must be one the OpenAPI document describes.
   assertDocumented(call.route, reply);
   return reply;
-}
-
-/** A file part of a multipart body. */
-export interface FileSpec {
-  bytes: Uint8Array;
-  filename: string;
-  type?: string;
-}
-
-/** A multipart/form-data body as a browser or curl sends it, parts in the order given. */
-export async function multipart(parts: [string, string | FileSpec][]): Promise<{ body: Buffer; contentType: string }> {
-  const form = new FormData();
-  for (const [name, value] of parts) {
-    if (typeof value === 'string') form.append(name, value);
-    else form.append(name, new Blob([value.bytes], value.type ? { type: value.type } : {}), value.filename);
-  }
-  const response = new Response(form);
-  return {
-    body: Buffer.from(await response.arrayBuffer()),
-    contentType: response.headers.get('content-type') ?? '',
-  };
 }

@@ -4,8 +4,8 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { api } from '../helpers/api';
-import { makeJpeg, makePng, pngBomb } from '../helpers/images';
-import type { FileSpec } from '../helpers/lambda';
+import { makeJpeg, makePng, pngBomb } from '../../support/images';
+import type { FileSpec } from '../../support/lambda-events';
 import { getObject, resetState, sha256, snapshot, sql } from '../helpers/state';
 import { invalid, problem } from '../helpers/problems';
 

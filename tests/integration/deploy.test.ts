@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_PARAMETERS } from '../../lib/config';
-import { missingDeployTools, projectCopy, startAwsStandIn, type AwsStandIn } from '../helpers/aws-stand-in';
-import { httpEvent, type Call } from '../helpers/lambda';
+import { startAwsStandIn, type AwsStandIn } from '../../support/aws-stand-in';
+import { missingDeployTools, projectCopy } from '../helpers/deploy-project';
+import { httpEvent, type Call } from '../../support/lambda-events';
 import { sql } from '../helpers/state';
-import { startUpstashFixture, type UpstashFixture } from '../helpers/upstash-fixture';
+import { startUpstashFixture, type UpstashFixture } from '../../support/upstash-fixture';
 
 const run = promisify(execFile);
 const SERVERLESS = join(process.cwd(), 'node_modules/.bin/serverless');

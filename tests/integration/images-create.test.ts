@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { api } from '../helpers/api';
-import { GIF, makeJpeg, makePng } from '../helpers/images';
+import { GIF, makeJpeg, makePng } from '../../support/images';
 import { assertNoOrphans, getObject, objectKeys, resetState, rowIds, sha256 } from '../helpers/state';
 import { invalid, problem } from '../helpers/problems';
 

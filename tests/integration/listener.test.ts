@@ -7,7 +7,7 @@ import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiWith } from '../helpers/api';
 import { resetState } from '../helpers/state';
-import { startUpstashFixture, type UpstashFixture } from '../helpers/upstash-fixture';
+import { startUpstashFixture, type UpstashFixture } from '../../support/upstash-fixture';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const direct = createClient({ url: REDIS_URL, RESP: 2 });

@@ -7,8 +7,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as docs } from '../../functions/docs';
 import { api } from '../helpers/api';
 import { componentSchema, conforms, parameterConforms, parameterSchema } from '../helpers/contract';
-import { makeJpeg } from '../helpers/images';
-import { invoke, multipart } from '../helpers/lambda';
+import { makeJpeg } from '../../support/images';
+import { multipart } from '../../support/lambda-events';
+import { invoke } from '../helpers/lambda';
 import { invalid, problem } from '../helpers/problems';
 import { resetState, snapshot } from '../helpers/state';
 

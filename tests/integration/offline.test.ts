@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeJpeg } from '../helpers/images';
+import { makeJpeg } from '../../support/images';
 import { resetState, sha256 } from '../helpers/state';
 
 const run = promisify(execFile);

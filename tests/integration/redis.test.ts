@@ -9,7 +9,7 @@ import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiWith } from '../helpers/api';
 import { resetState, sql } from '../helpers/state';
-import { startUpstashFixture, type UpstashFixture } from '../helpers/upstash-fixture';
+import { startUpstashFixture, type UpstashFixture } from '../../support/upstash-fixture';
 
 import type { Image } from '../../lib/images/resource';
 type Api = Awaited<ReturnType<typeof apiWith>>;

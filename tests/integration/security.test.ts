@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiWith } from '../helpers/api';
-import { makeJpeg } from '../helpers/images';
+import { makeJpeg } from '../../support/images';
 import { getObject, resetState, snapshot, sql } from '../helpers/state';
 import { problem } from '../helpers/problems';
 

@@ -13,7 +13,7 @@ import jpeg from 'jpeg-js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { sweepExpiredUploads } from '../../lib/uploads/pending';
 import { api, apiWith } from '../helpers/api';
-import { makeJpeg, makePng } from '../helpers/images';
+import { makeJpeg, makePng } from '../../support/images';
 import { invalid, problem } from '../helpers/problems';
 import { assertNoOrphans, getObject, objectKeys, resetState, sha256, snapshot, sql } from '../helpers/state';
 

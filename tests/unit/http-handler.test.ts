@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConflictError, ValidationError } from '../../lib/errors';
 import { httpHandler, json } from '../../lib/http/handler';
 import { log } from '../../lib/log';
-import { httpEvent, lambdaContext } from '../helpers/lambda';
+import { httpEvent, lambdaContext } from '../../support/lambda-events';
 
 // This file reads the log: the logger takes its level at import, before anything here runs.
 vi.hoisted(() => {

@@ -3,7 +3,7 @@ import { UnsupportedMediaTypeError } from '../../lib/errors';
 import { contentDisposition } from '../../lib/storage';
 import { cleanFilename } from '../../lib/images/filename';
 import { detectImageType } from '../../lib/images/inspect';
-import { GIF, makeJpeg, makePng } from '../helpers/images';
+import { GIF, makeJpeg, makePng } from '../../support/images';
 
 const jpg = { ext: 'jpg', mime: 'image/jpeg' };
 

@@ -1,21 +1,15 @@
 /**
- * An AWS stand-in for the deploy path: `moto_server` (moto 5, Python) on a free loopback port gives a
- * real SSM API (and S3, CloudFormation for Lambda/IAM/S3/Logs). Every AWS SDK v3 client, osls's
- * included, goes there when `AWS_ENDPOINT_URL` is set (`awsEnv`).
+ * An AWS stand-in for the deploy tests and the bench's cold starts: `moto_server` (moto 5, Python)
+ * on a free loopback port gives a real SSM API (and S3, CloudFormation for Lambda/IAM/S3/Logs). Every
+ * AWS SDK v3 client, osls's included, goes there when `AWS_ENDPOINT_URL` is set (`awsEnv`).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
 /** Whether a command is on the PATH. */
 export const hasCommand = (command: string): boolean =>
   spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-
-/** The tools the deploy tests need that are missing here (CI must have them: .ci/run). */
-export const missingDeployTools = (): string[] => ['moto_server', 'cfn-lint'].filter((c) => !hasCommand(c));
 
 export const REGION = 'eu-central-1';
 
@@ -89,17 +83,4 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
       }
     },
   };
-}
-
-/**
- * A copy of what `serverless package` reads, in a temp directory with node_modules linked: there
- * the command writes `.serverless/` and `.esbuild/` without touching the developer's.
- */
-export async function projectCopy(): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'gallery-deploy-'));
-  for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib', 'scripts']) {
-    await cp(entry, join(dir, entry), { recursive: true });
-  }
-  await symlink(resolve('node_modules'), join(dir, 'node_modules'), 'dir');
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }

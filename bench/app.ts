@@ -1,0 +1,64 @@
+/**
+ * The app in the bench's own process: its handlers called as API Gateway calls them, warmed up on
+ * 1,000 rows before anything is measured, and its own read queries, cursor and cache key, so that
+ * the raw operations and the EXPLAIN are exactly what the handlers run. Imported once the services
+ * have set the environment (config is read at import).
+ */
+import { fillPlaceholders } from 'drizzle-orm';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { httpEvent, lambdaContext } from '../support/lambda-events';
+import { seed, type Services } from './context';
+
+type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+
+/** A query as Drizzle builds it, placeholders unbound (the app's readQueries()). */
+interface BuiltQuery {
+  toSQL: () => { sql: string; params: unknown[] };
+}
+
+/** The SQL of one of the app's queries and its parameters bound as the app binds them, for postgres.js. */
+export function boundSql(query: BuiltQuery, values: Record<string, unknown>): { text: string; params: never[] } {
+  const { sql, params } = query.toSQL();
+  return { text: sql, params: fillPlaceholders(params, values) as never[] };
+}
+
+/** The page the bench lists; the list reads one row more, to know whether another page follows. */
+export const PAGE_SIZE = 50;
+
+/** GET /api/v1/images/ for a page of PAGE_SIZE, after `cursor` when one is given. */
+export const listPageEvent = (cursor?: string): APIGatewayProxyEventV2 =>
+  httpEvent({ method: 'GET', path: '/api/v1/images/', route: 'GET /api/v1/images', query: { limit: String(PAGE_SIZE), ...(cursor ? { cursor } : {}) } });
+
+export type WarmApp = Awaited<ReturnType<typeof warmApp>>;
+
+/** Imports the handlers and the app's reads, adds 1,000 rows, and calls every path 50 times (connections, JIT). */
+export async function warmApp(services: Services) {
+  const handlers = {
+    get: (await import('../functions/images-get')).handler as Handler,
+    list: (await import('../functions/images-list')).handler as Handler,
+    create: (await import('../functions/images-create')).handler as Handler,
+  };
+  const { readQueries } = await import('../lib/images/rows');
+  const { encodeCursor } = await import('../lib/images/cursor');
+  const { imageKey } = await import('../lib/images/cache');
+  const { redisConfig } = await import('../lib/config');
+  const context = lambdaContext();
+  /** Invokes a handler; throws unless it answers `expected`. */
+  const call = async (handler: Handler, event: APIGatewayProxyEventV2, expected: number) => {
+    const res = (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
+    if (res.statusCode !== expected) throw new Error(`expected ${expected}, got ${res.statusCode}: ${res.body}`);
+    return res;
+  };
+  await seed(services, 1000);
+  const [newest] = await readQueries().firstPage.execute({ limit: 1 });
+  const id = newest?.id ?? '';
+  const getEvent = httpEvent({ method: 'GET', path: `/api/v1/images/${id}`, route: 'GET /api/v1/images/{id}', pathParameters: { id } });
+  const listEvent = listPageEvent();
+  for (let i = 0; i < 50; i++) {
+    await call(handlers.get, getEvent, 200);
+    await call(handlers.list, listEvent, 200);
+    await services.sql`select 1`;
+    await services.redis.get('warm');
+  }
+  return { handlers, call, id, getEvent, listEvent, readQueries, encodeCursor, imageKey, cacheTtlSeconds: redisConfig().CACHE_TTL_SECONDS };
+}
