@@ -12,21 +12,30 @@ export type Database = PostgresJsDatabase<typeof schema>;
 databaseConfig();
 
 let database: Database | undefined;
+let connection: ReturnType<typeof postgres> | undefined;
 
 /** The container's one Drizzle client, created on first use and reused across invocations. */
 export function db(): Database {
   if (!database) {
     const c = databaseConfig();
-    const client = postgres(c.DATABASE_URL, {
+    const client = (connection = postgres(c.DATABASE_URL, {
       max: c.DB_MAX_CONNECTIONS,
       idle_timeout: c.DB_IDLE_TIMEOUT_SECONDS,
       connect_timeout: c.DB_CONNECT_TIMEOUT_SECONDS,
       prepare: c.DB_PREPARE,
       onnotice: () => {},
-    });
+    }));
     database = drizzle(client, { schema });
   }
   return database;
+}
+
+/** Closes the connection (scripts and the listener, at their end; a Lambda container never needs to). */
+export async function closeDb(): Promise<void> {
+  const c = connection;
+  connection = undefined;
+  database = undefined;
+  await c?.end({ timeout: 5 });
 }
 
 /** A timestamptz as the API writes it: exact to the microsecond, in UTC, `…T….ffffff+00:00`. */

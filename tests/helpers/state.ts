@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import postgres from 'postgres';
 
@@ -32,6 +32,11 @@ export async function objectKeys(): Promise<string[]> {
     keys.push(...(out.Contents ?? []).map((o) => o.Key ?? ''));
     if (!out.IsTruncated) return keys.sort();
   }
+}
+
+/** Stores bytes at `key` in the test bucket, behind the API's back. */
+export async function putObject(key: string, bytes: Uint8Array): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: bytes }));
 }
 
 /** An object's bytes and Content-Type as stored. */

@@ -4,7 +4,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,10 @@ async function freePort(): Promise<number> {
 }
 
 const hasHttpie = await run('http', ['--version']).then(
+  () => true,
+  () => false,
+);
+const hasHeifEnc = await run('heif-enc', ['--version']).then(
   () => true,
   () => false,
 );
@@ -154,6 +158,34 @@ describe('the seed README examples against npm start', () => {
     expect(list.map((i) => [i.title, i.description])).toEqual([['survivor', 'd']]);
     expect(output).not.toMatch(/uncaught|TypeError|LambdaTimeoutError/i);
     await shell(`curl -sS -o /dev/null -X DELETE ${B}/api/v1/images/${created.id}`);
+  });
+
+  it('direct uploads: the README three steps with curl, a 30 MB photo and a HEIC, straight to the bucket', async () => {
+    const big = join(dir, 'big.jpg');
+    // A real 2000×1500 JPEG, padded after its end marker to 30 MB (decoders ignore trailing bytes).
+    await writeFile(big, Buffer.concat([makeJpeg(2000, 1500), Buffer.alloc(30 * 1024 * 1024, 7)]));
+    const files: [string, string, number, number][] = [[big, 'image/jpeg', 2000, 1500]];
+    if (hasHeifEnc || process.env.CI) {
+      await run('heif-enc', ['-q', '50', imagePath, '-o', join(dir, 'photo.heic')]);
+      files.push([join(dir, 'photo.heic'), 'image/heic', 120, 80]);
+    }
+    for (const [f, type, width, height] of files) {
+      // The README's lines, as a person pastes them.
+      const image = JSON.parse(
+        await shell(`B=http://localhost:${port}/api/v1; f=${f}; t=${type}
+up=$(curl -sS -X POST $B/uploads -H 'Content-Type: application/json' \\
+  -d "{\\"title\\":\\"$(basename "$f")\\",\\"description\\":\\"\\",\\"filename\\":\\"$(basename "$f")\\",\\"size\\":$(wc -c < "$f"),\\"content_type\\":\\"$t\\"}")
+mapfile -t fields < <(jq -r '.upload.fields | to_entries[] | "--form-string", "\\(.key)=\\(.value)"' <<<"$up")
+curl -sS "$(jq -r .upload.url <<<"$up")" "\${fields[@]}" -F "file=@$f"
+curl -sS -X POST "http://localhost:${port}$(jq -r .complete_url <<<"$up")"`),
+      );
+      const bytes = await readFile(f);
+      expect(image).toMatchObject({ content_type: type, size: bytes.byteLength, width, height, sha256: sha256(bytes) });
+      const stored = await fetch(image.file_url);
+      expect(sha256(Buffer.from(await stored.arrayBuffer()))).toBe(sha256(bytes));
+      expect(stored.headers.get('content-type')).toBe(type);
+      expect((await fetch(`http://localhost:${port}/api/v1/images/${image.id}`, { method: 'DELETE' })).status).toBe(204);
+    }
   });
 
   it('answers CORS preflights for the configured origin only', async () => {
