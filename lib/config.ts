@@ -47,6 +47,9 @@ const storageSchema = object({
     S3_FORCE_PATH_STYLE: bool(false),
     S3_TIMEOUT_MS: int(3000, 100, 60_000),
     S3_MAX_ATTEMPTS: int(2, 1, 10),
+    /** false: only the variants are public; file_url is a presigned GET of the original, made per response. */
+    ORIGINALS_PUBLIC: bool(true),
+    ORIGINAL_URL_EXPIRES_SECONDS: int(3600, 60, 7 * 24 * 3600),
     FILES_BASE_URL: url()
       .regex(/^https?:\/\//, 'must be an http(s) URL')
       .transform((u) => u.replace(/\/+$/, '')),

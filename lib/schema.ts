@@ -6,6 +6,21 @@ export const DESCRIPTION_MAX = 32;
 export const FILENAME_MAX = 128;
 export const FILE_URL_MAX = 128;
 export const CONTENT_TYPE_MAX = 32;
+/** Where an image's displayable copies stand: made by the processing function after the upload. */
+export const PROCESSING_STATES = ['pending', 'ready', 'failed'] as const;
+export type ProcessingState = (typeof PROCESSING_STATES)[number];
+
+/** A displayable copy of an image, as stored in the row: where it is and its size. */
+export interface Variant {
+  url: string;
+  width: number;
+  height: number;
+}
+export interface Variants {
+  thumb: Variant;
+  display: Variant;
+}
+
 /** The unique constraint that makes a title taken. */
 export const TITLE_UNIQUE = 'images_title_key';
 
@@ -31,6 +46,8 @@ export const images = /* @__PURE__ */ pgTable(
     width: t.integer('width'),
     height: t.integer('height'),
     sha256: t.char('sha256', { length: 64 }),
+    variants: t.jsonb('variants').$type<Variants>(),
+    processing: t.varchar('processing', { length: 16, enum: PROCESSING_STATES }).notNull().default('pending'),
   }),
   // Keyset pagination walks (created_at, id) newest first: a backward scan of this index. (Not
   // `DESC NULLS LAST`, which is what drizzle's .desc() writes and ORDER BY … DESC cannot use.)

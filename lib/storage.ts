@@ -94,6 +94,42 @@ export async function objectSize(key: string): Promise<number | undefined> {
   }
 }
 
+/** The whole object at `key`, or undefined when there is none. */
+export async function readObject(key: string): Promise<Buffer | undefined> {
+  try {
+    const out = await s3().send(new GetObjectCommand({ Bucket: storageConfig().S3_BUCKET, Key: key }));
+    return Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw new ServiceUnavailableError('object storage', { cause: err });
+  }
+}
+
+/** Stores a derived file that never changes under its key (a variant): cached for a year by browsers and CloudFront. */
+export async function putImmutable(key: string, body: Uint8Array, contentType: string): Promise<void> {
+  await storage(() =>
+    s3().send(
+      new PutObjectCommand({
+        Bucket: storageConfig().S3_BUCKET,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        ContentLength: body.byteLength,
+        CacheControl: 'public, max-age=31536000, immutable',
+      }),
+    ),
+  );
+}
+
+/**
+ * Deletes the objects at `keys` (absent ones are fine), one request each, in order: s3rver answers a
+ * multi-object delete of two keys in one folder with an error (it removes the emptied folder twice),
+ * and an image has at most three. ServiceUnavailableError when S3 fails.
+ */
+export async function deleteObjects(keys: string[]): Promise<void> {
+  for (const key of keys) await deleteObject(key);
+}
+
 /** The first `length` bytes of the object at `key` (fewer if it is shorter): one ranged GetObject. */
 export async function readObjectStart(key: string, length: number): Promise<Buffer> {
   return storage(async () => {
@@ -157,6 +193,12 @@ export async function presignUpload(
       Expires: expiresSeconds,
     }),
   );
+}
+
+/** A presigned GET of the object at `key`, valid for `seconds`: how a private original is handed out. */
+export async function presignGet(key: string, seconds: number): Promise<string> {
+  const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
+  return storage(() => getSignedUrl(s3(), new GetObjectCommand({ Bucket: storageConfig().S3_BUCKET, Key: key }), { expiresIn: seconds }));
 }
 
 /** Deletes the object at `key` (absent is fine); throws ServiceUnavailableError when S3 fails. */

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createClient } from '@redis/client';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedPostgres, startS3Emulator, type Running } from './local-services';
+import { startEmbeddedPostgres, startS3Emulator, type Running, type S3EventRecord } from './local-services';
 import { runMigrations } from './migrate';
 
 /** Where cache and events go, and whether that Redis answers (the API works without it). */
@@ -47,8 +47,14 @@ async function invokeFunction(name: string, event: unknown): Promise<unknown> {
     method: 'POST',
     body: JSON.stringify(event),
   });
-  if (!res.ok) throw new Error(`${name} answered HTTP ${res.status}`);
-  return res.json();
+  const text = await res.text();
+  const result: unknown = text ? JSON.parse(text) : undefined;
+  // A function that threw: Lambda's X-Amz-Function-Error, or its { errorMessage, errorType } body.
+  if (!res.ok || res.headers.has('x-amz-function-error') || (result && typeof result === 'object' && 'errorMessage' in result)) {
+    const message = result && typeof result === 'object' && 'errorMessage' in result ? String(result.errorMessage) : `HTTP ${res.status}`;
+    throw new Error(`${name} failed: ${message}`);
+  }
+  return result;
 }
 const started: Running[] = [];
 let stopping = false;
@@ -86,6 +92,10 @@ try {
       corsOrigins: [`http://localhost:${port}`, `http://127.0.0.1:${port}`, ...corsOrigins],
     });
     started.push(s3);
+    // S3's event notification of serverless.yml (ObjectCreated on images/ → imagesProcess), here.
+    s3.onEvent((record) => {
+      if (record.eventName.startsWith('ObjectCreated:') && record.s3.object.key.startsWith('images/')) void processLocally(record);
+    });
     env.S3_ENDPOINT = s3.url;
     env.S3_FORCE_PATH_STYLE = 'true';
     env.AWS_ACCESS_KEY_ID = 'S3RVER'; // s3rver checks signatures against its own fixed key
@@ -144,6 +154,28 @@ for (let i = 0; i < 120 && !stopping; i++) {
     break;
   }
   await new Promise((r) => setTimeout(r, 500));
+}
+
+/**
+ * Invokes imagesProcess with the S3 event as S3 would, asynchronously; a failure is tried twice more,
+ * as Lambda retries an asynchronous invocation (here after 1 and 4 s, not minutes), then logged: on
+ * AWS it would wait in the dead-letter queue.
+ */
+async function processLocally(record: S3EventRecord): Promise<void> {
+  const key = record.s3.object.key;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await invokeFunction('imagesProcess', { Records: [record] });
+      return;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (attempt === 3) {
+        say(`processing ${key} failed three times (on AWS: the dead-letter queue): ${reason}`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, attempt === 1 ? 1_000 : 4_000));
+    }
+  }
 }
 
 // The hourly schedule of serverless.yml, every minute here: expired direct uploads are discarded.

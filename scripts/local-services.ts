@@ -9,6 +9,17 @@ export interface Running {
   stop: () => Promise<void>;
 }
 
+/** One S3 event notification record, as S3 sends it to a Lambda (`event.Records[i]`). */
+export interface S3EventRecord {
+  eventName: string;
+  s3: { bucket: { name: string }; object: { key: string; size?: number } };
+}
+
+/** The emulator, with the S3 event notifications it emits for every write (as a bucket's notification would). */
+export interface RunningS3 extends Running {
+  onEvent: (listener: (record: S3EventRecord) => void) => void;
+}
+
 const xml = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The bucket's CORS as serverless.yml gives it on AWS: GET and HEAD from anywhere, POST from the origins. */
@@ -31,7 +42,7 @@ export async function startS3Emulator(options: {
   bucket: string;
   /** Origins whose pages may POST files straight to the bucket (direct uploads), as on AWS. */
   corsOrigins?: string[];
-}): Promise<Running> {
+}): Promise<RunningS3> {
   await mkdir(options.directory, { recursive: true });
   const server = new S3rver({
     address: '127.0.0.1',
@@ -44,6 +55,11 @@ export async function startS3Emulator(options: {
   const http = (server as unknown as { httpServer: Server }).httpServer;
   return {
     url: `http://127.0.0.1:${address.port}`,
+    onEvent: (listener) => {
+      (server as unknown as { on: (name: 'event', fn: (e: { Records?: S3EventRecord[] }) => void) => void }).on('event', (e) => {
+        for (const record of e.Records ?? []) listener(record);
+      });
+    },
     stop: async () => {
       http.closeAllConnections();
       await server.close();

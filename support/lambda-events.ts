@@ -1,6 +1,6 @@
 /** API Gateway HTTP API events, Lambda contexts and multipart bodies, as the tests and the bench send them. */
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context, S3Event } from 'aws-lambda';
 
 export interface Call {
   method: string;
@@ -83,5 +83,30 @@ export async function multipart(parts: [string, string | FileSpec][]): Promise<{
   return {
     body: Buffer.from(await response.arrayBuffer()),
     contentType: response.headers.get('content-type') ?? '',
+  };
+}
+
+/** An S3 event notification for a new object, as S3 sends it to a function (and `npm start` forwards it). */
+export function s3Event(bucket: string, key: string, size = 0): S3Event {
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'us-east-1',
+        eventTime: new Date().toISOString(),
+        eventName: 'ObjectCreated:Put',
+        userIdentity: { principalId: 'AWS:test' },
+        requestParameters: { sourceIPAddress: '127.0.0.1' },
+        responseElements: { 'x-amz-request-id': 'test', 'x-amz-id-2': 'test' },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'imagesProcess',
+          bucket: { name: bucket, ownerIdentity: { principalId: 'test' }, arn: `arn:aws:s3:::${bucket}` },
+          // S3 URL-encodes keys in events.
+          object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size, eTag: '', sequencer: '0' },
+        },
+      },
+    ],
   };
 }

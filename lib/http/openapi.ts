@@ -1,6 +1,6 @@
 import { array, number, registry, strictObject, string, toJSONSchema } from 'zod';
 import type { ZodType } from 'zod';
-import { uploadConfig } from '../config';
+import { storageConfig, uploadConfig } from '../config';
 import { ServiceUnavailableError, toProblem, UnauthorizedError, ValidationError, type HttpError } from '../errors';
 import { imageNotFound, notAnAcceptedType, notAnImage, titleTaken } from '../images/errors';
 import { once } from '../once';
@@ -72,6 +72,19 @@ function componentSchemas(): Record<string, JsonSchema> {
       return [id, rest];
     }),
   );
+}
+
+/**
+ * With ORIGINALS_PUBLIC=false file_url is a presigned GET made per response: longer than the stored
+ * 128 characters, and valid for ORIGINAL_URL_EXPIRES_SECONDS. The document says what the service does.
+ */
+function withPrivateOriginals(schemas: Record<string, JsonSchema>): Record<string, JsonSchema> {
+  const { ORIGINALS_PUBLIC, ORIGINAL_URL_EXPIRES_SECONDS } = storageConfig();
+  const fileUrl = (schemas.Image?.properties as Record<string, JsonSchema> | undefined)?.file_url;
+  if (ORIGINALS_PUBLIC || !fileUrl) return schemas;
+  delete fileUrl.maxLength;
+  fileUrl.description = `A presigned GET of the original, made for this response, valid for ${ORIGINAL_URL_EXPIRES_SECONDS} s (ORIGINALS_PUBLIC=false: only the variants are public)`;
+  return schemas;
 }
 
 /** A problem+json response whose example is what the service answers for `error`. */
@@ -327,7 +340,7 @@ function buildDocument(): Record<string, unknown> {
       },
     },
     components: {
-      schemas: componentSchemas(),
+      schemas: withPrivateOriginals(componentSchemas()),
       securitySchemes: {
         bearerKey: { type: 'http', scheme: 'bearer', description: 'An API key, when API_KEYS is set' },
         apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'The same key, in x-api-key' },

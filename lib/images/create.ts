@@ -5,6 +5,7 @@ import { warmRedis } from '../redis';
 import { images } from '../schema';
 import { publicUrl, putObject, removeUncommitted } from '../storage';
 import { publishEvent } from './events';
+import { present } from './present';
 import { imageColumns, imageConflicts } from './rows';
 import type { ImageType } from './types';
 
@@ -61,5 +62,5 @@ export async function createImage(input: NewImage): Promise<Image> {
     throw err;
   }
   await publishEvent('image_uploaded', image);
-  return image;
+  return present(image);
 }

@@ -2,14 +2,16 @@ import { eq } from 'drizzle-orm';
 import { db, withDb } from '../db';
 import { warmRedis } from '../redis';
 import { images } from '../schema';
-import { deleteObject, keyOfUrl } from '../storage';
+import { deleteObjects, keyOfUrl } from '../storage';
+import { variantKeys } from '../variants/keys';
 import { invalidateImage } from './cache';
 import { imageNotFound } from './errors';
 import { publishEvent } from './events';
 
 /**
- * Deletes the row and its object together: the row's deletion commits only after S3 confirmed the
- * object's, so an S3 failure (503) leaves both in place. Throws NotFoundError (404).
+ * Deletes the row and its files together — the original and its variants, made or not — in one S3
+ * request: the row's deletion commits only after S3 confirmed the objects', so an S3 failure (503)
+ * leaves both in place. Throws NotFoundError (404).
  */
 export async function deleteImage(id: string): Promise<void> {
   warmRedis();
@@ -20,7 +22,7 @@ export async function deleteImage(id: string): Promise<void> {
         .where(eq(images.id, id))
         .returning({ id: images.id, title: images.title, fileUrl: images.fileUrl });
       if (!row) throw imageNotFound(id);
-      await deleteObject(keyOfUrl(row.fileUrl));
+      await deleteObjects([keyOfUrl(row.fileUrl), ...variantKeys(row.id)]);
       return { id: row.id, title: row.title };
     }),
   );

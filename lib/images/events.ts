@@ -3,7 +3,7 @@ import { bounded } from '../redis';
 /** The channel every change is published on. */
 export const IMAGE_CHANNEL = 'image_channel';
 
-export type ImageEventName = 'image_uploaded' | 'image_updated' | 'image_deleted';
+export type ImageEventName = 'image_uploaded' | 'image_updated' | 'image_deleted' | 'image_processed' | 'image_processing_failed';
 
 /** An event as published: exactly these keys, in this order. */
 export interface ImageEvent {

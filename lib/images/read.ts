@@ -3,6 +3,7 @@ import type { Image } from './resource';
 import { cacheImage, readCachedImage } from './cache';
 import { encodeCursor, type Cursor } from './cursor';
 import { imageNotFound } from './errors';
+import { present } from './present';
 import { preparedReads } from './rows';
 
 export interface ImagePage {
@@ -14,7 +15,7 @@ export interface ImagePage {
 export async function getImage(id: string): Promise<Image> {
   const [row] = await withDb(() => preparedReads().byId.execute({ id }));
   if (!row) throw imageNotFound(id);
-  return row;
+  return present(row);
 }
 
 /**
@@ -39,7 +40,7 @@ export async function listImages(limit: number, after?: Cursor): Promise<ImagePa
       ? preparedReads().pageAfter.execute({ createdAt: after.createdAt, id: after.id, limit: limit + 1 })
       : preparedReads().firstPage.execute({ limit: limit + 1 }),
   );
-  const items = rows.slice(0, limit);
+  const items = await Promise.all(rows.slice(0, limit).map(present));
   const last = items.at(-1);
   const next = rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : undefined;
   return { items, next };

@@ -1,6 +1,6 @@
 import { enum as zEnum, int, iso, strictObject, string, url, uuid } from 'zod';
 import type { output } from 'zod';
-import { DESCRIPTION_MAX, FILE_URL_MAX, FILENAME_MAX, TITLE_MAX } from '../schema';
+import { DESCRIPTION_MAX, FILE_URL_MAX, FILENAME_MAX, PROCESSING_STATES, TITLE_MAX } from '../schema';
 import { DECLARABLE_TYPES } from './types';
 
 // The image resource: what the domain returns and the API answers, as a type for the code and a
@@ -21,7 +21,16 @@ export const IMAGE_EXAMPLE = {
   width: 3024,
   height: 4032,
   sha256: '3f0a8c1d9e4b7a2f6c5d8e9b0a1f2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8091',
+  variants: {
+    thumb: { url: 'http://127.0.0.1:4569/photo-gallery/variants/530918e4-2d9a-49a7-931e-fb5e18228cc1/thumb.webp', width: 300, height: 400 },
+    display: { url: 'http://127.0.0.1:4569/photo-gallery/variants/530918e4-2d9a-49a7-931e-fb5e18228cc1/display.webp', width: 1536, height: 2048 },
+  },
+  processing: 'ready',
 };
+
+/** A displayable copy: where it is and the size it displays at (never larger than the original). */
+const variantSchema = (description: string) =>
+  strictObject({ url: url(), width: int().min(1), height: int().min(1) }).meta({ description });
 
 const ISO_TIMESTAMP = iso.datetime({ offset: true, precision: 6 });
 
@@ -44,6 +53,10 @@ export const imageSchema = strictObject({
       .regex(/^[0-9a-f]{64}$/)
       .nullable()
       .meta({ description: "The SHA-256 of the file's bytes, hex" }),
+    variants: strictObject({ thumb: variantSchema('longest side 400'), display: variantSchema('longest side 2048') })
+      .nullable()
+      .meta({ description: 'Displayable WebP copies, upright, without EXIF, XMP or GPS; null until they are made' }),
+    processing: zEnum(PROCESSING_STATES).meta({ description: 'pending until the copies are made, then ready; failed when the file cannot be decoded' }),
   })
   .meta({
     id: 'Image',

@@ -19,6 +19,8 @@ export const imageColumns = {
   width: images.width,
   height: images.height,
   sha256: images.sha256,
+  variants: images.variants,
+  processing: images.processing,
 };
 
 /** The unique constraints of the table and the 409 each means, for withDb. */

@@ -6,6 +6,7 @@ import { images } from '../schema';
 import { invalidateImage } from './cache';
 import { imageNotFound } from './errors';
 import { publishEvent } from './events';
+import { present } from './present';
 import { imageColumns, imageConflicts } from './rows';
 
 /** What an update may change. */
@@ -36,5 +37,5 @@ export async function updateImage(id: string, patch: ImageChanges): Promise<Imag
   if (!row) throw imageNotFound(id);
   // Issued in one tick: both go to Redis in one round trip.
   await Promise.all([invalidateImage(row.id, row.updated_at), publishEvent('image_updated', row)]);
-  return row;
+  return present(row);
 }

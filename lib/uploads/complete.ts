@@ -6,6 +6,7 @@ import { UnreadableImageError } from '../images/errors';
 import { publishEvent } from '../images/events';
 import { inspectImage } from '../images/inspect';
 import type { Image } from '../images/resource';
+import { present } from '../images/present';
 import { imageColumns, imageConflicts, preparedReads } from '../images/rows';
 import { warmRedis } from '../redis';
 import { images, uploads } from '../schema';
@@ -22,7 +23,7 @@ const HEADER_READS = [64 * 1024, 1024 * 1024, 8 * 1024 * 1024];
 /** The image with this id, if a completion already made it. */
 async function existingImage(id: string): Promise<Image | undefined> {
   const [row] = await withDb(() => preparedReads().byId.execute({ id }));
-  return row;
+  return row && present(row);
 }
 
 /** Type and dimensions from the object's first bytes: one ranged GET, more only for a huge header. */
@@ -157,6 +158,6 @@ export async function completeUpload(id: string): Promise<{ image: Image; create
   }
   await discardPending(id);
   await publishEvent('image_uploaded', image);
-  return { image, created: true };
+  return { image: await present(image), created: true };
 }
 

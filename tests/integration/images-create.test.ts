@@ -34,8 +34,12 @@ describe('POST /api/v1/images/', () => {
       'width',
       'height',
       'sha256',
+      'variants',
+      'processing',
     ]);
     expect(image).toMatchObject({ content_type: 'image/jpeg', size: jpeg.byteLength, width: 64, height: 48, sha256: sha256(jpeg) });
+    // Its displayable copies are made after the answer, by the processing function.
+    expect(image).toMatchObject({ variants: null, processing: 'pending' });
     expect(image.id).toMatch(UUID);
     expect(image).toMatchObject({ title: 'My title', description: 'Short desc', filename: 'image.jpg' });
     expect(image.file_url).toBe(`${process.env.FILES_BASE_URL}/images/${image.id}.jpg`);

@@ -1,0 +1,69 @@
+/**
+ * The packaging check of `npm run package`: zips with an x64 binary, or sharp outside imagesProcess,
+ * are refused. The zips are made here with Python's zipfile (the machine image has Python for moto).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkPackage, elfMachine } from '../../scripts/check-package';
+
+/** The first bytes of a 64-bit little-endian ELF shared object for `machine` (e_machine). */
+const elf = (machine: number) => {
+  const head = Buffer.alloc(64);
+  head.write('\x7fELF', 0, 'latin1');
+  head[4] = 2; // 64-bit
+  head[5] = 1; // little-endian
+  head.writeUInt16LE(3, 16); // ET_DYN
+  head.writeUInt16LE(machine, 18);
+  return head;
+};
+
+let dir = '';
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Writes `<name>.zip` into a fresh folder holding `files` (entry name → bytes). */
+function zipOf(zips: Record<string, Record<string, Buffer>>): string {
+  dir = mkdtempSync(join(tmpdir(), 'gallery-zips-'));
+  for (const [name, files] of Object.entries(zips)) {
+    const sources = Object.entries(files).map(([entry, bytes], i) => {
+      const file = join(dir, `f${name}${i}`);
+      writeFileSync(file, bytes);
+      return [entry, file];
+    });
+    const script = `import sys, zipfile, json\nwith zipfile.ZipFile(sys.argv[1], 'w') as z:\n  [z.write(f, e) for e, f in json.loads(sys.argv[2])]`;
+    execFileSync('python3', ['-c', script, join(dir, `${name}.zip`), JSON.stringify(sources)]);
+  }
+  return dir;
+}
+
+describe('the arm64 package check', () => {
+  it('reads the machine of ELF headers, 32- and 64-bit, either byte order', () => {
+    expect(elfMachine(elf(0xb7))).toBe('aarch64');
+    expect(elfMachine(elf(0x3e))).toBe('x86-64');
+    expect(elfMachine(Buffer.from('#!/bin/sh\n'.padEnd(64)))).toBeUndefined();
+    // This machine's own sharp binary, as npm installed it for x64.
+    const x64 = readFileSync('node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64-0.35.5.node');
+    expect(elfMachine(x64)).toBe('x86-64');
+  });
+
+  it('passes arm64 binaries in imagesProcess, and JavaScript anywhere', () => {
+    const ok = zipOf({
+      imagesProcess: { 'node_modules/@img/sharp-linux-arm64/lib/sharp.node': elf(0xb7), 'functions/images-process.mjs': Buffer.from('export {}') },
+      imagesGet: { 'functions/images-get.mjs': Buffer.from('export {}') },
+    });
+    expect(checkPackage(ok)).toEqual([]);
+  });
+
+  it('refuses an x64 binary, and sharp in any other function', () => {
+    const bad = zipOf({
+      imagesProcess: { 'node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node': elf(0x3e), 'node_modules/@img/x/lib/libvips-cpp.so.8.18.7': elf(0xb7) },
+      imagesGet: { 'node_modules/sharp/lib/index.js': Buffer.from('module.exports = {}') },
+    });
+    expect(checkPackage(bad)).toEqual([
+      'imagesGet.zip: carries sharp or libheif, which only imagesProcess needs',
+      'imagesProcess.zip: node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node is built for x86-64, not aarch64',
+    ]);
+  });
+});
