@@ -1,7 +1,8 @@
 /**
- * `npm run db:backfill`: fills what each file is (type, size, dimensions, SHA-256) for images stored
- * before those columns existed, reading their objects. Reads `.env` like `npm run db:migrate`; the
- * environment names the database and the bucket as for the functions.
+ * `npm run db:backfill`: for images stored before the columns existed, fills what each file is (type,
+ * size, dimensions, SHA-256) from its object, then makes the variants of those that have none. Reads
+ * `.env` like `npm run db:migrate`; the environment names the database and the bucket as for the
+ * functions. Safe to run again: what is done is skipped.
  */
 import { fileURLToPath } from 'node:url';
 
@@ -12,11 +13,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     // no .env file: the environment is all there is
   }
   // Imported after the environment is complete: config is read at import.
-  const { backfillFileFacts } = await import('../lib/images/backfill');
+  const { backfillFileFacts, backfillVariants } = await import('../lib/images/backfill');
   const { closeDb } = await import('../lib/db');
-  const report = await backfillFileFacts();
-  console.log(`backfill: ${report.filled} image(s) filled, ${report.failed.length} left as they are`);
-  for (const { id, reason } of report.failed) console.log(`  ${id}: ${reason}`);
+  const facts = await backfillFileFacts();
+  console.log(`backfill: ${facts.filled} image(s) filled, ${facts.failed.length} left as they are`);
+  for (const { id, reason } of facts.failed) console.log(`  ${id}: ${reason}`);
+  const variants = await backfillVariants();
+  console.log(`variants: ${variants.filled} image(s) processed, ${variants.failed.length} not`);
+  for (const { id, reason } of variants.failed) console.log(`  ${id}: ${reason}`);
   await closeDb();
-  process.exit(report.failed.length > 0 ? 1 : 0);
+  process.exit(facts.failed.length + variants.failed.length > 0 ? 1 : 0);
 }

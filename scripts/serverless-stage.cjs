@@ -41,6 +41,7 @@ const TUNING = [
   'REDIS_CONNECT_TIMEOUT_MS',
   'CACHE_TTL_SECONDS',
   'LOG_LEVEL',
+  'ORIGINAL_URL_EXPIRES_SECONDS',
 ];
 /** The local stage's endpoints and secrets, from the environment; a deployed stage never takes them from there. */
 const LOCAL_ONLY = [
@@ -73,6 +74,23 @@ function bucketCors(origins) {
     { AllowedMethods: ['GET', 'HEAD'], AllowedOrigins: ['*'], MaxAge: 3600 },
     ...(allowedOrigins.length > 0 ? [{ AllowedMethods: ['POST'], AllowedOrigins: allowedOrigins, AllowedHeaders: ['*'], MaxAge: 3600 }] : []),
   ];
+}
+
+/**
+ * What CloudFront may read from the bucket: the variants always; the originals unless they are
+ * private (ORIGINALS_PUBLIC=false, then file_url is a presigned GET the functions make).
+ */
+function publicFiles(originalsPublic) {
+  const under = (prefix) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ImagesBucket', 'Arn'] }, `/${prefix}/*`]] });
+  return originalsPublic ? [under('images'), under('variants')] : [under('variants')];
+}
+
+/** ORIGINALS_PUBLIC as a boolean: unset is true, as in lib/config.ts. */
+function isPublic(value, where) {
+  if (value === undefined || value === '') return true;
+  if (['true', '1'].includes(value)) return true;
+  if (['false', '0'].includes(value)) return false;
+  throw new Error(`${where} must be true or false, not "${value}"`);
 }
 
 /** CORS for API Gateway: a comma-separated list of origins, or none (no CORS headers at all). */
@@ -144,11 +162,13 @@ async function resolveStage({ options, resolveVariable }) {
     if (process.argv.includes('deploy')) {
       throw new Error(`"${stage}" is the local stage; deploy a named one: serverless deploy --stage prod`);
     }
+    const originalsPublic = isPublic(env.ORIGINALS_PUBLIC, 'ORIGINALS_PUBLIC');
     return {
       cors: cors(env.CORS_ALLOWED_ORIGINS),
       bucketCors: bucketCors(env.CORS_ALLOWED_ORIGINS),
+      publicFiles: publicFiles(originalsPublic),
       reservedConcurrency: {},
-      environment: passThrough([...TUNING, ...LOCAL_ONLY]),
+      environment: { ...passThrough([...TUNING, ...LOCAL_ONLY]), ORIGINALS_PUBLIC: String(originalsPublic) },
     };
   }
 
@@ -163,12 +183,14 @@ async function resolveStage({ options, resolveVariable }) {
   if (!apiKeys.split(',').some((key) => key.trim())) {
     throw new Error(`stage "${stage}": ${path}/api-keys holds no key; a deployed stage needs API keys`);
   }
-  const [origins, dbPrepare, concurrency] = await Promise.all(
-    ['cors-allowed-origins', 'db-prepare', 'reserved-concurrency'].map(read),
+  const [origins, dbPrepare, concurrency, originals] = await Promise.all(
+    ['cors-allowed-origins', 'db-prepare', 'reserved-concurrency', 'originals-public'].map(read),
   );
+  const originalsPublic = isPublic(originals, `${path}/originals-public`);
   return {
     cors: cors(origins),
     bucketCors: bucketCors(origins),
+    publicFiles: publicFiles(originalsPublic),
     reservedConcurrency:
       concurrency === undefined ? {} : reservedConcurrency(concurrency, `${path}/reserved-concurrency`, functionNames),
     environment: {
@@ -177,6 +199,7 @@ async function resolveStage({ options, resolveVariable }) {
       SSM_PARAMETER_PATH: path,
       // RDS Proxy and pgbouncer in transaction mode cannot keep prepared statements.
       DB_PREPARE: dbPrepare || env.DB_PREPARE || 'false',
+      ORIGINALS_PUBLIC: String(originalsPublic),
       S3_BUCKET: { Ref: 'ImagesBucket' },
       FILES_BASE_URL: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': ['FilesDistribution', 'DomainName'] }]] },
     },

@@ -1,8 +1,9 @@
-import { eq, isNull, or } from 'drizzle-orm';
+import { and, eq, isNull, or } from 'drizzle-orm';
 import { db, withDb } from '../db';
 import { describeError, log } from '../log';
 import { images } from '../schema';
 import { hashObject, keyOfUrl, objectSize, readObjectStart } from '../storage';
+import { processImage } from '../variants/process';
 import { inspectImage } from './inspect';
 
 /** What a backfill run did: rows filled, rows whose object is missing or unreadable (left as they are). */
@@ -49,6 +50,39 @@ export async function backfillFileFacts(batch = 100): Promise<BackfillReport> {
         const reason = err instanceof Error ? err.message : String(err);
         report.failed.push({ id: row.id, reason });
         log.warn('image not backfilled', { id: row.id, key, ...describeError(err) });
+      }
+    }
+  }
+}
+
+/**
+ * Makes the variants of images that have none and are still pending (stored before processing
+ * existed, or whose event was lost), as the processing function would. Failed ones are left: their
+ * files cannot be decoded.
+ */
+export async function backfillVariants(batch = 100): Promise<BackfillReport> {
+  const report: BackfillReport = { filled: 0, failed: [] };
+  const tried = new Set<string>();
+  for (;;) {
+    const rows = await withDb(() =>
+      db()
+        .select({ id: images.id, fileUrl: images.fileUrl })
+        .from(images)
+        .where(and(isNull(images.variants), eq(images.processing, 'pending')))
+        .orderBy(images.id)
+        .limit(batch + tried.size),
+    );
+    const todo = rows.filter((row) => !tried.has(row.id));
+    if (todo.length === 0) return report;
+    for (const row of todo) {
+      tried.add(row.id);
+      try {
+        const outcome = await processImage(keyOfUrl(row.fileUrl));
+        if (outcome === 'processed') report.filled++;
+        else report.failed.push({ id: row.id, reason: outcome === 'failed' ? 'the file cannot be decoded' : 'its file is gone' });
+      } catch (err) {
+        report.failed.push({ id: row.id, reason: err instanceof Error ? err.message : String(err) });
+        log.warn('image not processed', { id: row.id, ...describeError(err) });
       }
     }
   }

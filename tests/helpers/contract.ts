@@ -23,11 +23,28 @@ interface Response {
 }
 type Operation = { operationId: string; responses: Record<string, Response> };
 
-const document = openApiDocument() as {
-  paths: Record<string, Record<string, Operation>>;
-};
-const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
+type Document = { paths: Record<string, Record<string, Operation>> };
+
+let document = openApiDocument() as Document;
+let ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
 ajv.addSchema({ ...openApiDocument(), $id: 'openapi.json' });
+
+/**
+ * Checks responses against `doc` from now on: the document as a service configured otherwise
+ * generates it (e.g. ORIGINALS_PUBLIC=false). Returns a function that goes back to the default one.
+ */
+export function checkAgainst(doc: Record<string, unknown>): () => void {
+  const saved = { document, ajv };
+  const use = (d: Document, a: Ajv2020) => {
+    document = d;
+    ajv = a;
+    validators.clear();
+  };
+  const fresh = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
+  fresh.addSchema({ ...doc, $id: 'openapi.json' });
+  use(doc as Document, fresh);
+  return () => use(saved.document, saved.ajv);
+}
 
 /** Headers the document speaks of; any other header is not part of the contract. */
 const CONTRACT_HEADERS = ['location', 'link', 'x-cache'];

@@ -56,6 +56,19 @@ describe('serverless.yml', () => {
     expect(Resources.FilesDistribution.Properties.DistributionConfig.DefaultRootObject).toBe('index.html');
   });
 
+  it('lets CloudFront read the variants, and the originals only unless ORIGINALS_PUBLIC=false', async () => {
+    const readable = async (env: Record<string, string>) => {
+      const { ok, out } = await serverless(['print', '--format', 'json'], env);
+      expect(ok).toBe(true);
+      const config = JSON.parse(out.slice(out.indexOf('{')));
+      const statements = config.resources.Resources.ImagesBucketPolicy.Properties.PolicyDocument.Statement as Record<string, unknown>[];
+      return { resource: statements.find((s) => s.Sid === 'CloudFrontReadsImages')?.Resource, env: config.provider.environment.ORIGINALS_PUBLIC };
+    };
+    const under = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ImagesBucket', 'Arn'] }, `/${prefix}/*`]] });
+    expect(await readable({})).toEqual({ resource: [under('images'), under('variants')], env: 'true' });
+    expect(await readable({ ORIGINALS_PUBLIC: 'false' })).toEqual({ resource: [under('variants')], env: 'false' });
+  });
+
   it('will not resolve a deployed stage whose SSM parameters cannot be read, and does not call them missing', async () => {
     const { ok, out } = await serverless(['print', '--stage', 'prod']);
     expect(ok).toBe(false);

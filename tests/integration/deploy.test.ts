@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_PARAMETERS } from '../../lib/config';
+import { checkPackage } from '../../scripts/check-package';
 import { startAwsStandIn, type AwsStandIn } from '../../support/aws-stand-in';
 import { missingDeployTools, projectCopy } from '../helpers/deploy-project';
 import { httpEvent, type Call } from '../../support/lambda-events';
@@ -30,9 +31,10 @@ interface LambdaProperties {
 }
 
 /** The template's Lambda functions by logical id (`ImagesGetLambdaFunction` → `ImagesGet`). */
+/** The service's functions (not osls's own custom-resource function, which sets the S3 notification). */
 const lambdas = (template: Template): [string, LambdaProperties][] =>
   Object.entries(template.Resources)
-    .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+    .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && !id.startsWith('CustomDashresource'))
     .map(([id, r]) => [id.replace(/LambdaFunction$/, ''), r.Properties as unknown as LambdaProperties]);
 
 // moto_server and cfn-lint are pip packages (.ci/run installs them); without them only CI insists.
@@ -148,13 +150,30 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
 
     it("gives every function the parameters' path, and no secret, in its environment", () => {
       const functions = lambdas(template);
-      expect(functions).toHaveLength(10);
+      expect(functions).toHaveLength(11);
       for (const [, fn] of functions) {
         const variables = fn.Environment.Variables;
         expect(variables.SSM_PARAMETER_PATH).toBe('/photo-gallery/prod');
         for (const variable of Object.keys(SECRET_PARAMETERS)) expect(variables[variable] ?? '').toBe('');
         expect(JSON.stringify(variables)).not.toMatch(new RegExp([apiKey, dbPassword, upstash.token].join('|')));
       }
+    });
+
+    it('packages sharp and libheif for arm64 into imagesProcess only, and triggers it from images/', async () => {
+      expect(checkPackage(join(project.dir, '.serverless'))).toEqual([]);
+      const entries = (await run('unzip', ['-Z1', join(project.dir, '.serverless/imagesProcess.zip')])).stdout;
+      expect(entries).toMatch(/node_modules\/@img\/sharp-linux-arm64\/lib\/sharp-linux-arm64-[\d.]+\.node/);
+      expect(entries).toMatch(/node_modules\/libheif-js\/wasm-bundle\.js/);
+      const resources = template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      const notification = Object.values(resources).find((r) => r.Type === 'Custom::S3');
+      expect(notification?.Properties).toMatchObject({
+        BucketName: { Ref: 'ImagesBucket' },
+        BucketConfigs: [{ Event: 's3:ObjectCreated:*', Rules: [{ Prefix: 'images/' }] }],
+      });
+      expect(Object.values(resources).find((r) => r.Type === 'AWS::Lambda::EventInvokeConfig')?.Properties).toMatchObject({
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['ProcessingFailures', 'Arn'] } } },
+      });
     });
 
     it('compiles a template in which cfn-lint finds no error (W3005, redundant DependsOn, is osls its own)', async () => {
@@ -198,6 +217,7 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
         UploadsCreate: 10,
         UploadsComplete: 10,
         UploadsSweep: 10,
+        ImagesProcess: 10,
         Openapi: 10,
         Docs: 10,
       });
