@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, pgTable } from 'drizzle-orm/pg-core';
 
 /** Column widths, in characters (code points, as Postgres counts VARCHAR(n)): the one source of each. */
@@ -71,4 +72,44 @@ export const uploads = /* @__PURE__ */ pgTable(
     expiresAt: t.timestamp('expires_at', { withTimezone: true, mode: 'string' }).notNull(),
   }),
   (t) => [index('uploads_expires_at_idx').on(t.expiresAt)],
+);
+
+/**
+ * Every change's event, written in the change's own transaction and relayed to Redis after it
+ * commits (lib/events/relay.ts): at least once on the stream, in commit order per image. Published
+ * rows are pruned after OUTBOX_RETENTION_HOURS.
+ */
+export const outbox = /* @__PURE__ */ pgTable(
+  'outbox',
+  (t) => ({
+    id: t.bigserial('id', { mode: 'number' }).primaryKey(),
+    imageId: t.uuid('image_id').notNull(),
+    event: t.varchar('event', { length: 32 }).notNull(),
+    title: t.varchar('title', { length: TITLE_MAX }).notNull(),
+    createdAt: t.timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    publishedAt: t.timestamp('published_at', { withTimezone: true, mode: 'string' }),
+  }),
+  (t) => [
+    // What the relay looks for: the unpublished events, oldest first, and an image's own.
+    index('outbox_unpublished_idx').on(t.id).where(sql`published_at is null`),
+    index('outbox_image_idx').on(t.imageId, t.id).where(sql`published_at is null`),
+  ],
+);
+
+/**
+ * Objects to delete, retried until S3 confirms: a deleted image's original and variants, and an
+ * upload's object whose row may never commit (then removed only after `not_before`, once no
+ * transaction can still be writing it).
+ */
+export const fileRemovals = /* @__PURE__ */ pgTable(
+  'file_removals',
+  (t) => ({
+    id: t.bigserial('id', { mode: 'number' }).primaryKey(),
+    key: t.varchar('key', { length: FILE_URL_MAX }).notNull(),
+    notBefore: t.timestamp('not_before', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    attempts: t.integer('attempts').notNull().default(0),
+    lastError: t.text('last_error'),
+    createdAt: t.timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  }),
+  (t) => [index('file_removals_due_idx').on(t.notBefore)],
 );
