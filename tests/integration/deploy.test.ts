@@ -148,7 +148,7 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
 
     it("gives every function the parameters' path, and no secret, in its environment", () => {
       const functions = lambdas(template);
-      expect(functions).toHaveLength(10);
+      expect(functions).toHaveLength(11);
       for (const [, fn] of functions) {
         const variables = fn.Environment.Variables;
         expect(variables.SSM_PARAMETER_PATH).toBe('/photo-gallery/prod');
@@ -200,7 +200,19 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
         UploadsSweep: 10,
         Openapi: 10,
         Docs: 10,
+        Web: 10,
       });
+    });
+
+    it('lets the gallery page, served by the HTTP API itself, POST files straight to the bucket', () => {
+      const cors = template.Resources.ImagesBucket?.Properties.CorsConfiguration as { CorsRules: Record<string, unknown>[] };
+      expect(cors.CorsRules).toContainEqual({
+        AllowedMethods: ['POST'],
+        AllowedOrigins: [{ 'Fn::GetAtt': ['HttpApi', 'ApiEndpoint'] }],
+        AllowedHeaders: ['*'],
+        MaxAge: 3600,
+      });
+      expect(template.Resources.HttpApi?.Type).toBe('AWS::ApiGatewayV2::Api');
     });
 
     it('runs the packaged functions on the secrets they read from SSM at cold start', async () => {
