@@ -7,7 +7,9 @@ const KEY_ITEM = 'photo-gallery.api-key';
 /** A refusal or failure, with the server's problem+json (its `detail` is what the page shows). */
 export class ApiError extends Error {
   constructor(status, problem) {
-    super(problem.detail);
+    // A 422 names each field that is wrong: that says more than its detail.
+    const fields = Array.isArray(problem.errors) ? problem.errors.map((e) => `${e.field} ${e.message}`).join('; ') : '';
+    super(fields || problem.detail);
     this.status = status;
     this.problem = problem;
   }
