@@ -399,6 +399,7 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
     for (const name of ['notes.jpg', 'huge.jpg']) await page.getByRole('button', { name: `Remove ${name}` }).click();
     await page.locator('#clear-finished').click();
     expect(await page.locator('#uploads').isHidden()).toBe(true);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${SCREENSHOTS}/gallery-desktop.png` });
   });
 
