@@ -19,6 +19,17 @@ import { directUploadTooLarge } from '../../lib/uploads/errors';
 import { makeLandscape } from '../../support/images';
 import { resetState, sha256 } from '../helpers/state';
 
+// The callbacks given to page.evaluate run in the browser. The project's TypeScript has no DOM
+// library (one added program-wide clashes with Node's types), so the few browser globals they use
+// are declared here, for this module only, and loosely.
+type InPage = any;
+declare const window: InPage, document: InPage, DataTransfer: InPage, DragEvent: InPage, requestAnimationFrame: InPage, sessionStorage: InPage;
+type HTMLElement = InPage;
+type HTMLImageElement = InPage;
+type HTMLInputElement = InPage;
+type HTMLProgressElement = InPage;
+type Document = InPage;
+
 const run = promisify(execFile);
 const CHROMIUM = '/usr/bin/chromium';
 const hasTools =
@@ -161,7 +172,7 @@ async function openPage(viewport: { width: number; height: number }): Promise<{ 
   const page = await context.newPage();
   const seen = { problems: [] as string[], urls: [] as string[] };
   await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener('securitypolicyviolation', (e: InPage) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
   });
   page.on('console', (m) => {
     // A refused request's status is logged by the browser itself; the page shows the detail.
@@ -183,7 +194,7 @@ const tileTitles = (page: Page) => page.locator('#grid .caption-title').allTextC
  * once `processing` is "ready", a placeholder while pending (or while the API has no such field),
  * a mark when failed. Returns how many tiles were of each kind.
  */
-async function expectTilesAsTheApiSays(page: Page): Promise<Record<string, number>> {
+async function expectTilesAsTheApiSays(page: Page): Promise<{ ready: number; pending: number; failed: number }> {
   const byId = new Map((await listAll()).map((i) => [i.id, i]));
   const shown = await tiles(page).evaluateAll((lis) =>
     lis.map((li) => {
@@ -196,7 +207,7 @@ async function expectTilesAsTheApiSays(page: Page): Promise<Record<string, numbe
       };
     }),
   );
-  const counts: Record<string, number> = { ready: 0, pending: 0, failed: 0 };
+  const counts = { ready: 0, pending: 0, failed: 0 };
   for (const tile of shown) {
     const image = byId.get(tile.id);
     expect(image, tile.id).toBeDefined();
@@ -210,7 +221,7 @@ async function expectTilesAsTheApiSays(page: Page): Promise<Record<string, numbe
       // Pending, or an API without `processing` yet: never the original as a thumbnail.
       expect(tile).toMatchObject({ state: 'pending', img: null, placeholder: 'placeholder pending' });
     }
-    counts[tile.state] = (counts[tile.state] ?? 0) + 1;
+    counts[tile.state as keyof typeof counts] += 1;
   }
   return counts;
 }
@@ -299,7 +310,7 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
       w.samples = {};
       w.maxRunning = 0;
       const sample = () => {
-        const lis = [...document.querySelectorAll<HTMLElement>('#upload-list > li')];
+        const lis: HTMLElement[] = [...document.querySelectorAll('#upload-list > li')];
         for (const li of lis) (w.samples[li.querySelector('.upload-name')?.firstChild?.textContent ?? ''] ??= []).push(li.querySelector('progress')?.value ?? -1);
         w.maxRunning = Math.max(w.maxRunning, lis.filter((li) => ['signing', 'sending', 'completing'].includes(li.dataset.state ?? '')).length);
         if (lis.some((li) => li.dataset.state !== 'done' && li.dataset.state !== 'failed')) requestAnimationFrame(sample);
