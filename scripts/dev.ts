@@ -147,6 +147,7 @@ for (let i = 0; i < 120 && !stopping; i++) {
     .then((r) => r.status < 500)
     .catch(() => false);
   if (ok) {
+    say(`gallery: ${api}/ (open it in a browser: browse, upload, edit and delete photos)`);
     say(`API ready: ${api}/api/v1/images/`);
     say(`docs: ${api}/docs (Swagger UI), ${api}/openapi.json`);
     say(`files served from ${env.FILES_BASE_URL}/images/…`);

@@ -63,7 +63,10 @@ function passThrough(names) {
 
 /**
  * The bucket's CORS: anyone may GET and HEAD a file (they are public through CloudFront), and the
- * configured origins may POST one straight to S3 (a direct upload from the web page).
+ * gallery page may POST one straight to S3 (a direct upload): the page is served by the HTTP API
+ * itself, so its origin is the API's endpoint (`https://<api id>.execute-api.<region>.amazonaws.com`,
+ * resolved by CloudFormation; the API depends on nothing, so the bucket may depend on it), plus the
+ * configured origins.
  */
 function bucketCors(origins) {
   const allowedOrigins = (origins ?? '')
@@ -72,7 +75,12 @@ function bucketCors(origins) {
     .filter(Boolean);
   return [
     { AllowedMethods: ['GET', 'HEAD'], AllowedOrigins: ['*'], MaxAge: 3600 },
-    ...(allowedOrigins.length > 0 ? [{ AllowedMethods: ['POST'], AllowedOrigins: allowedOrigins, AllowedHeaders: ['*'], MaxAge: 3600 }] : []),
+    {
+      AllowedMethods: ['POST'],
+      AllowedOrigins: [{ 'Fn::GetAtt': ['HttpApi', 'ApiEndpoint'] }, ...allowedOrigins],
+      AllowedHeaders: ['*'],
+      MaxAge: 3600,
+    },
   ];
 }
 

@@ -145,6 +145,13 @@ const locationHeader = {
   },
 };
 
+const webHeaders = {
+  ETag: { description: 'Strong, per encoding', required: true, schema: { type: 'string' } },
+  'Content-Security-Policy': { description: "The page's policy: its own scripts and styles only", required: true, schema: { type: 'string' } },
+};
+const ifNoneMatch = { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } };
+const notModified = { description: 'Unchanged since the ETag sent in If-None-Match', headers: webHeaders };
+
 /** The property `name` of an object schema as a parameter's schema and description. */
 function pick(objectSchema: JsonSchema, name: string): { schema: JsonSchema; description?: string } {
   const properties = objectSchema.properties as Record<string, JsonSchema>;
@@ -172,7 +179,7 @@ function buildDocument(): Record<string, unknown> {
         'answers with and without its trailing slash.',
     },
     servers: [{ url: '/', description: 'This service' }],
-    tags: [{ name: 'images' }, { name: 'uploads' }, { name: 'documentation' }],
+    tags: [{ name: 'images' }, { name: 'uploads' }, { name: 'documentation' }, { name: 'web' }],
     paths: {
       '/api/v1/images/': {
         post: {
@@ -301,6 +308,44 @@ function buildDocument(): Record<string, unknown> {
               description: 'The file, gzipped when the client accepts it',
               content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } },
             },
+            404: problem('No such file', noSuchFile()),
+          },
+        },
+      },
+      '/': {
+        get: {
+          operationId: 'getWebPage',
+          tags: ['web'],
+          summary: 'The gallery page: browse, upload, edit and delete photos',
+          description: "HTML; its scripts and style sheet are under /app/. Sent with the page's Content-Security-Policy and a strong ETag.",
+          parameters: [ifNoneMatch],
+          responses: {
+            200: { description: 'The page', headers: webHeaders, content: { 'text/html': { schema: { type: 'string' } } } },
+            304: notModified,
+          },
+        },
+      },
+      '/app/{file}': {
+        get: {
+          operationId: 'getWebFile',
+          tags: ['web'],
+          summary: "The gallery page's ES modules, style sheet and icon",
+          parameters: [
+            { name: 'file', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*\\.[a-z]+$' }, example: 'main.js' },
+            ifNoneMatch,
+          ],
+          responses: {
+            200: {
+              description: 'The file, Brotli- or gzip-compressed when the client accepts it',
+              headers: webHeaders,
+              content: {
+                'text/javascript': { schema: { type: 'string' } },
+                'text/css': { schema: { type: 'string' } },
+                'image/svg+xml': { schema: { type: 'string' } },
+                'image/png': { schema: { type: 'string', format: 'binary' } },
+              },
+            },
+            304: notModified,
             404: problem('No such file', noSuchFile()),
           },
         },

@@ -13,7 +13,7 @@ export const missingDeployTools = (): string[] => ['moto_server', 'cfn-lint'].fi
  */
 export async function projectCopy(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'gallery-deploy-'));
-  for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib', 'scripts']) {
+  for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib', 'scripts', 'web']) {
     await cp(entry, join(dir, entry), { recursive: true });
   }
   await symlink(resolve('node_modules'), join(dir, 'node_modules'), 'dir');

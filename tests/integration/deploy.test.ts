@@ -220,7 +220,19 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
         ImagesProcess: 10,
         Openapi: 10,
         Docs: 10,
+        Web: 10,
       });
+    });
+
+    it('lets the gallery page, served by the HTTP API itself, POST files straight to the bucket', () => {
+      const cors = template.Resources.ImagesBucket?.Properties.CorsConfiguration as { CorsRules: Record<string, unknown>[] };
+      expect(cors.CorsRules).toContainEqual({
+        AllowedMethods: ['POST'],
+        AllowedOrigins: [{ 'Fn::GetAtt': ['HttpApi', 'ApiEndpoint'] }],
+        AllowedHeaders: ['*'],
+        MaxAge: 3600,
+      });
+      expect(template.Resources.HttpApi?.Type).toBe('AWS::ApiGatewayV2::Api');
     });
 
     it('runs the packaged functions on the secrets they read from SSM at cold start', async () => {

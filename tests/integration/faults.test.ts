@@ -157,6 +157,7 @@ describe('configuration', () => {
     ['images-update', 'API_KEYS', 'short', /API_KEYS each key must be at least 16 characters/],
     ['openapi', 'LOG_LEVEL', 'loud', /LOG_LEVEL/],
     ['docs', 'LOG_LEVEL', 'loud', /LOG_LEVEL/],
+    ['web', 'FILES_BASE_URL', 'cdn.example', /FILES_BASE_URL/],
   ])('%s fails its cold start, naming the variable, when %s is %s', async (fn, name, value, message) => {
     vi.resetModules();
     const saved = process.env[name];

@@ -1,0 +1,95 @@
+/** The gallery page's pure parts: its CSP's upload origin against the SDK's, and the page's title, type and Link helpers. */
+import { S3Client } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { describe, expect, it } from 'vitest';
+import { contentSecurityPolicy, uploadOrigin, type PolicySources } from '../../lib/http/web';
+import { codePoints, declaredType, defaultTitle, formatBytes, nextLink, numberedTitle, processingOf } from '../../web/text.js';
+
+const base: PolicySources = {
+  FILES_BASE_URL: 'https://d111111abcdef8.cloudfront.net',
+  S3_BUCKET: 'photo-gallery-prod-123456789012',
+  S3_FORCE_PATH_STYLE: false,
+  AWS_REGION: 'eu-central-1',
+};
+
+describe('the upload origin in the CSP', () => {
+  it.each<[string, Partial<PolicySources>]>([
+    ['AWS, virtual-hosted', {}],
+    ['AWS us-east-1', { AWS_REGION: 'us-east-1' }],
+    ['S3_REGION over AWS_REGION', { S3_REGION: 'eu-west-3' }],
+    ['AWS China', { AWS_REGION: 'cn-north-1' }],
+    ['AWS, path style', { S3_FORCE_PATH_STYLE: true }],
+    ['AWS, a bucket name with dots', { S3_BUCKET: 'photos.example.com' }],
+    ['the local emulator (npm start)', { S3_ENDPOINT: 'http://127.0.0.1:4569', S3_FORCE_PATH_STYLE: true, S3_BUCKET: 'photo-gallery' }],
+    ['an emulator on an IP, virtual-hosted asked', { S3_ENDPOINT: 'http://127.0.0.1:4569', S3_BUCKET: 'photo-gallery' }],
+    ['MinIO by name, virtual-hosted', { S3_ENDPOINT: 'https://minio.example:9000/', S3_BUCKET: 'photo-gallery' }],
+    ['MinIO by name, path style', { S3_ENDPOINT: 'https://minio.example:9000', S3_FORCE_PATH_STYLE: true, S3_BUCKET: 'photo-gallery' }],
+  ])('is the origin of the url createPresignedPost gives: %s', async (_, over) => {
+    const c = { ...base, ...over };
+    const client = new S3Client({
+      region: c.S3_REGION ?? c.AWS_REGION,
+      forcePathStyle: c.S3_FORCE_PATH_STYLE,
+      ...(c.S3_ENDPOINT ? { endpoint: c.S3_ENDPOINT } : {}),
+      credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'example' },
+    });
+    const { url } = await createPresignedPost(client, { Bucket: c.S3_BUCKET, Key: 'uploads/x', Expires: 60 });
+    expect(uploadOrigin(c)).toBe(new URL(url).origin);
+  });
+
+  it('allows only the page itself, the files and the upload origin; no inline script or style', () => {
+    expect(contentSecurityPolicy(base)).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self'; " +
+        "img-src 'self' https://d111111abcdef8.cloudfront.net data: blob:; " +
+        "connect-src 'self' https://photo-gallery-prod-123456789012.s3.eu-central-1.amazonaws.com; " +
+        "form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+    );
+  });
+});
+
+describe("the page's titles", () => {
+  it('defaults to the file name without its extension, at most 32 code points', () => {
+    expect(defaultTitle('IMG_0042.HEIC')).toBe('IMG_0042');
+    expect(defaultTitle('holiday.2026.jpg')).toBe('holiday.2026');
+    expect(defaultTitle('.jpg')).toBe('.jpg');
+    expect(defaultTitle('  .  ')).toBe('Photo');
+    expect(defaultTitle('\u0001.png')).toBe('Photo');
+    expect(defaultTitle('C:\\photos\\cat.png')).toBe('cat');
+    expect(defaultTitle(`${'é'.repeat(40)}.jpg`)).toBe('é'.repeat(32));
+    expect(codePoints(defaultTitle(`${'😀'.repeat(40)}.jpg`))).toBe(32);
+  });
+
+  it('numbers a taken title, cutting the base so that the whole stays within 32 code points', () => {
+    expect(numberedTitle('Harbour', 2)).toBe('Harbour (2)');
+    expect(numberedTitle('x'.repeat(32), 2)).toBe(`${'x'.repeat(28)} (2)`);
+    expect(numberedTitle('x'.repeat(32), 10)).toBe(`${'x'.repeat(27)} (10)`);
+    expect(numberedTitle(`${'a'.repeat(27)} bcdef`, 3)).toBe(`${'a'.repeat(27)} (3)`);
+    const emoji = numberedTitle('😀'.repeat(32), 2);
+    expect([codePoints(emoji), emoji.isWellFormed()]).toEqual([32, true]);
+  });
+});
+
+describe("the page's other helpers", () => {
+  it('declares the browser type, or the extension’s when the browser reports none (HEIC)', () => {
+    expect(declaredType({ name: 'a.heic', type: '' })).toBe('image/heic');
+    expect(declaredType({ name: 'a.HEIF', type: '' })).toBe('image/heif');
+    expect(declaredType({ name: 'a.jpg', type: 'image/jpeg' })).toBe('image/jpeg');
+    expect(declaredType({ name: 'notes', type: '' })).toBe('application/octet-stream');
+    expect(declaredType({ name: 'a.txt', type: 'text/plain' })).toBe('text/plain');
+  });
+
+  it('follows rel="next" of a Link header', () => {
+    expect(nextLink('</api/v1/images/?limit=24&cursor=abc>; rel="next"')).toBe('/api/v1/images/?limit=24&cursor=abc');
+    expect(nextLink('</a>; rel="prev", </b>; rel="next"')).toBe('/b');
+    expect(nextLink(null)).toBeNull();
+    expect(nextLink('</a>; rel="prev"')).toBeNull();
+  });
+
+  it('formats sizes and reads the processing state (no field: pending)', () => {
+    expect([formatBytes(512), formatBytes(2_483_117), formatBytes(31_457_280)]).toEqual(['512 bytes', '2.5 MB', '31 MB']);
+    const variants = { thumb: { url: 't', width: 1, height: 1 }, display: { url: 'd', width: 1, height: 1 } };
+    expect(processingOf({})).toBe('pending');
+    expect(processingOf({ processing: 'ready', variants })).toBe('ready');
+    expect(processingOf({ processing: 'ready', variants: null })).toBe('pending');
+    expect(processingOf({ processing: 'failed', variants: null })).toBe('failed');
+  });
+});

@@ -1,0 +1,269 @@
+// Uploads straight to the bucket: POST /api/v1/uploads signs a presigned POST, the browser sends
+// the file there with XMLHttpRequest (fetch reports no upload progress), then POST complete_url
+// makes the image. Three at a time; every refusal shows the server's detail beside its file.
+import { ApiError, request } from './api.js';
+import { browserCanShow, declaredType, defaultTitle, formatBytes, MAX_TITLE_NUMBER, numberedTitle } from './text.js';
+
+/** Uploads running at once. */
+const CONCURRENCY = 3;
+
+const STATUS = {
+  ready: 'Ready to upload',
+  queued: 'Waiting…',
+  signing: 'Starting…',
+  sending: 'Uploading…',
+  completing: 'Finishing…',
+  done: 'Uploaded',
+};
+
+let sequence = 0;
+
+export function createUploads({ section, list, startButton, clearButton, announce, onImage }) {
+  const items = [];
+  const queue = [];
+  let running = 0;
+
+  function field(labelText, value, name) {
+    const id = `upload-${sequence}-${name}`;
+    const wrap = document.createElement('div');
+    wrap.className = 'field';
+    const label = document.createElement('label');
+    label.htmlFor = id;
+    label.textContent = labelText;
+    const input = document.createElement('input');
+    input.id = id;
+    input.name = name;
+    input.type = 'text';
+    input.autocomplete = 'off';
+    input.value = value;
+    wrap.append(label, input);
+    return { wrap, input };
+  }
+
+  function add(files) {
+    for (const file of files) {
+      sequence++;
+      const item = { key: sequence, file, state: 'ready', autoTitle: true, base: defaultTitle(file.name), xhr: null, preview: null };
+      const li = document.createElement('li');
+      li.className = 'upload';
+      li.dataset.state = 'ready';
+      item.li = li;
+
+      const thumb = document.createElement('span');
+      thumb.className = 'upload-preview';
+      thumb.setAttribute('aria-hidden', 'true');
+      const type = declaredType(file);
+      if (browserCanShow(type) && file.size < 50e6) {
+        const img = document.createElement('img');
+        item.preview = URL.createObjectURL(file);
+        img.src = item.preview;
+        img.alt = '';
+        img.addEventListener('error', () => img.replaceWith(typeBadge(type)));
+        thumb.append(img);
+      } else {
+        thumb.append(typeBadge(type));
+      }
+
+      const body = document.createElement('div');
+      body.className = 'upload-body';
+      const name = document.createElement('p');
+      name.className = 'upload-name';
+      name.textContent = file.name;
+      const size = document.createElement('span');
+      size.className = 'upload-size';
+      size.textContent = ` · ${formatBytes(file.size)}`;
+      name.append(size);
+
+      const title = field('Title', uniqueInBatch(item.base, item), 'title');
+      title.input.addEventListener('input', () => (item.autoTitle = false));
+      const description = field('Description', '', 'description');
+      description.input.placeholder = 'Optional';
+      item.title = title.input;
+      item.description = description.input;
+      const fields = document.createElement('div');
+      fields.className = 'upload-fields';
+      fields.append(title.wrap, description.wrap);
+
+      const progress = document.createElement('progress');
+      progress.max = 100;
+      progress.value = 0;
+      progress.setAttribute('aria-label', `Upload of ${file.name}`);
+      const status = document.createElement('p');
+      status.className = 'upload-status';
+      status.textContent = STATUS.ready;
+      const error = document.createElement('p');
+      error.className = 'upload-error';
+      error.setAttribute('role', 'alert');
+      item.progress = progress;
+      item.status = status;
+      item.error = error;
+
+      body.append(name, fields, progress, status, error);
+
+      const actions = document.createElement('div');
+      actions.className = 'upload-actions';
+      const retry = button('Try again', 'button small', () => enqueue([item]));
+      retry.hidden = true;
+      const remove = button('Remove', 'button small ghost', () => discard(item));
+      remove.setAttribute('aria-label', `Remove ${file.name}`);
+      item.retry = retry;
+      item.remove = remove;
+      actions.append(retry, remove);
+
+      li.append(thumb, body, actions);
+      list.append(li);
+      items.push(item);
+    }
+    refresh();
+    announce(`${files.length} ${files.length === 1 ? 'photo' : 'photos'} ready to upload`);
+  }
+
+  /** The default title, numbered past any other file of this page's list that already has it. */
+  function uniqueInBatch(base, self) {
+    const taken = new Set(items.filter((i) => i !== self && i.state !== 'failed').map((i) => i.title.value));
+    let title = base;
+    for (let n = 2; taken.has(title) && n <= MAX_TITLE_NUMBER; n++) title = numberedTitle(base, n);
+    return title;
+  }
+
+  function button(text, className, onClick) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = className;
+    b.textContent = text;
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  function typeBadge(type) {
+    const badge = document.createElement('span');
+    badge.className = 'type-badge';
+    badge.textContent = (type.split('/')[1] ?? 'file').toUpperCase().slice(0, 4);
+    return badge;
+  }
+
+  function setState(item, state, text = STATUS[state]) {
+    item.state = state;
+    item.li.dataset.state = state;
+    item.status.textContent = text;
+    const editable = state === 'ready' || state === 'failed';
+    item.title.disabled = !editable;
+    item.description.disabled = !editable;
+    item.retry.hidden = state !== 'failed';
+    // Signing and completing are short requests; a file waiting or on its way can be called off.
+    item.remove.hidden = state === 'signing' || state === 'completing';
+    refresh();
+  }
+
+  function refresh() {
+    section.hidden = items.length === 0;
+    const ready = items.filter((i) => i.state === 'ready').length;
+    startButton.hidden = ready === 0;
+    startButton.textContent = `Upload ${ready} ${ready === 1 ? 'photo' : 'photos'}`;
+    clearButton.hidden = !items.some((i) => i.state === 'done');
+  }
+
+  function discard(item) {
+    if (queue.includes(item)) queue.splice(queue.indexOf(item), 1);
+    item.xhr?.abort();
+    if (item.preview) URL.revokeObjectURL(item.preview);
+    items.splice(items.indexOf(item), 1);
+    item.li.remove();
+    refresh();
+  }
+
+  function enqueue(batch) {
+    for (const item of batch) {
+      item.error.textContent = '';
+      setState(item, 'queued');
+      queue.push(item);
+    }
+    pump();
+  }
+
+  function pump() {
+    while (running < CONCURRENCY && queue.length > 0) {
+      const item = queue.shift();
+      running++;
+      upload(item)
+        .then((image) => {
+          setState(item, 'done');
+          item.progress.value = 100;
+          onImage(image);
+          announce(`“${image.title}” uploaded`);
+        })
+        .catch((err) => {
+          item.error.textContent = err.message;
+          setState(item, 'failed', 'Not uploaded');
+        })
+        .finally(() => {
+          running--;
+          pump();
+        });
+    }
+  }
+
+  async function upload(item) {
+    setState(item, 'signing');
+    const file = item.file;
+    const declared = { description: item.description.value, filename: file.name, size: file.size, content_type: declaredType(file) };
+    let signed;
+    for (let n = 1; !signed; n++) {
+      try {
+        const response = await request('POST', '/api/v1/uploads', { title: item.title.value, ...declared });
+        signed = await response.json();
+      } catch (err) {
+        // A default title that is taken becomes "Name (2)", "Name (3)" …; a title the person wrote is theirs to change.
+        if (err instanceof ApiError && err.status === 409 && item.autoTitle && n < MAX_TITLE_NUMBER) {
+          item.title.value = numberedTitle(item.base, n + 1);
+          continue;
+        }
+        throw err;
+      }
+    }
+    setState(item, 'sending', 'Uploading… 0 %');
+    await sendFile(item, signed);
+    setState(item, 'completing');
+    const response = await request('POST', signed.complete_url);
+    return response.json();
+  }
+
+  /** POSTs the file to the signed target: every field in order, then `file`; progress from the XHR. */
+  function sendFile(item, signed) {
+    return new Promise((resolve, reject) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(signed.upload.fields)) form.append(name, value);
+      form.append('file', item.file);
+      const xhr = new XMLHttpRequest();
+      item.xhr = xhr;
+      xhr.open('POST', signed.upload.url);
+      xhr.upload.addEventListener('progress', (event) => {
+        if (!event.lengthComputable) return;
+        const percent = Math.floor((event.loaded / event.total) * 100);
+        item.progress.value = percent;
+        item.status.textContent = `Uploading… ${percent} %`;
+      });
+      xhr.addEventListener('load', () => {
+        item.xhr = null;
+        if (xhr.status >= 200 && xhr.status < 300) {
+          item.progress.value = 100;
+          resolve();
+        } else {
+          const message = /<Message>([^<]*)<\/Message>/.exec(xhr.responseText ?? '')?.[1];
+          reject(new Error(`The storage refused the file (${xhr.status})${message ? `: ${message}` : '.'}`));
+        }
+      });
+      xhr.addEventListener('error', () => {
+        item.xhr = null;
+        reject(new Error('The file could not be sent to the storage (network error).'));
+      });
+      xhr.addEventListener('abort', () => reject(new Error('Cancelled.')));
+      xhr.send(form);
+    });
+  }
+
+  startButton.addEventListener('click', () => enqueue(items.filter((i) => i.state === 'ready')));
+  clearButton.addEventListener('click', () => items.filter((i) => i.state === 'done').forEach(discard));
+
+  return { add };
+}
