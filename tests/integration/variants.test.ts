@@ -156,7 +156,7 @@ describe('failures, repeats and races', () => {
     await process(keyOf(image));
     expect(await sql`select updated_at::text, variants from images where id = ${image.id}`).toEqual(before);
     await new Promise((r) => setTimeout(r, 50));
-    expect(published).toEqual([]);
+    expect(published.filter((m) => m.includes(image.id))).toEqual([]);
   });
 
   it('fails, to be retried, while the object is there but its row has not committed', async () => {
