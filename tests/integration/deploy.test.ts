@@ -150,7 +150,7 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
 
     it("gives every function the parameters' path, and no secret, in its environment", () => {
       const functions = lambdas(template);
-      expect(functions).toHaveLength(11);
+      expect(functions).toHaveLength(12);
       for (const [, fn] of functions) {
         const variables = fn.Environment.Variables;
         expect(variables.SSM_PARAMETER_PATH).toBe('/photo-gallery/prod');
