@@ -7,7 +7,7 @@ import { median, ratio } from '../stats';
 
 const LIMIT = 4 * MIB;
 const DIRECT = 50 * MIB;
-const RUNS = 3;
+const RUNS = 5;
 const mib = (bytes: number, digits: number) => `${(bytes / MIB).toFixed(digits)} MiB`;
 
 /** One function's case: a file, the pair of events (a warm-up like the measured one, then it), and its goal. */
@@ -77,25 +77,27 @@ export async function memory(ctx: BenchContext): Promise<Table> {
       peaks.push({ above: Number(result.peak) - Number(result.baseline), live: Number(result.livePeak) - Number(result.liveBaseline) });
     }
     const above = median(peaks.map((p) => p.above));
+    const highest = Math.max(...peaks.map((p) => p.above));
     const live = median(peaks.map((p) => p.live));
     rows.push([
       c.name,
-      mib(above, 1),
+      `${mib(above, 1)} (highest ${mib(highest, 1)})`,
       ratio(above, c.fileBytes),
       mib(live, 1),
       ratio(live, c.fileBytes),
-      `${c.goal} ${c.met(above) ? '(met)' : '(NOT met)'}`,
+      `${c.goal} ${c.met(highest) ? '(met)' : '(NOT met)'}`,
     ]);
   }
   return {
-    title: `Memory: bundled functions, warm, each handling one large request (median of ${RUNS})`,
+    title: `Memory: bundled functions, warm, each handling one large request (median of ${RUNS} processes)`,
+    note: "The completion's peak RSS varies widely between processes, so the goals are judged on the highest run.",
     columns: [
       ['function and request', 'left'],
       ['peak RSS above the idle baseline', 'right'],
       ['× the file', 'right'],
       ['peak heap + external above baseline', 'right'],
       ['× the file', 'right'],
-      ['goal (RSS)', 'left'],
+      ['goal (RSS, highest run)', 'left'],
     ],
     rows,
   };
