@@ -6,10 +6,20 @@
  */
 import { fillPlaceholders } from 'drizzle-orm';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { SignedUpload } from '../lib/uploads/create';
 import { httpEvent, lambdaContext } from '../support/lambda-events';
-import { seed, type Services } from './context';
+import { completeUploadEvent, createUploadEvent, seed, type Services, type UploadRequest } from './context';
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+
+const context = lambdaContext();
+
+/** Invokes a handler as API Gateway does; throws unless it answers `expected`. */
+async function call(handler: Handler, event: APIGatewayProxyEventV2, expected: number): Promise<APIGatewayProxyStructuredResultV2> {
+  const res = (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
+  if (res.statusCode !== expected) throw new Error(`expected ${expected}, got ${res.statusCode}: ${res.body}`);
+  return res;
+}
 
 /** A query as Drizzle builds it, placeholders unbound (the app's readQueries()). */
 interface BuiltQuery {
@@ -42,13 +52,6 @@ export async function warmApp(services: Services) {
   const { encodeCursor } = await import('../lib/images/cursor');
   const { imageKey } = await import('../lib/images/cache');
   const { redisConfig } = await import('../lib/config');
-  const context = lambdaContext();
-  /** Invokes a handler; throws unless it answers `expected`. */
-  const call = async (handler: Handler, event: APIGatewayProxyEventV2, expected: number) => {
-    const res = (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
-    if (res.statusCode !== expected) throw new Error(`expected ${expected}, got ${res.statusCode}: ${res.body}`);
-    return res;
-  };
   await seed(services, 1000);
   const [newest] = await readQueries().firstPage.execute({ limit: 1 });
   const id = newest?.id ?? '';
@@ -61,4 +64,46 @@ export async function warmApp(services: Services) {
     await services.redis.get('warm');
   }
   return { handlers, call, id, getEvent, listEvent, readQueries, encodeCursor, imageKey, cacheTtlSeconds: redisConfig().CACHE_TTL_SECONDS };
+}
+
+/** A file as a client declares and sends it in a direct upload. */
+export interface UploadFile {
+  bytes: Uint8Array;
+  filename: string;
+  contentType: string;
+}
+
+export type UploadClient = Awaited<ReturnType<typeof uploadClient>>;
+
+/**
+ * Direct uploads as a client makes them: signed and completed by the app's handlers in this process,
+ * the file POSTed by Node's fetch to the signed target on the bench's emulator (every field, then
+ * `file`, as a browser form sends them).
+ */
+export async function uploadClient() {
+  const create = (await import('../functions/uploads-create')).handler as Handler;
+  const complete = (await import('../functions/uploads-complete')).handler as Handler;
+  const sign = async (title: string, file: UploadFile): Promise<SignedUpload> => {
+    const request: UploadRequest = { title, description: 'bench', filename: file.filename, size: file.bytes.byteLength, content_type: file.contentType };
+    return JSON.parse((await call(create, createUploadEvent(request), 201)).body ?? '{}') as SignedUpload;
+  };
+  const store = async (signed: SignedUpload, file: UploadFile): Promise<void> => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(signed.upload.fields)) form.append(name, value);
+    form.append('file', new Blob([file.bytes], { type: file.contentType }), file.filename);
+    const res = await fetch(signed.upload.url, { method: 'POST', body: form });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`the store refused the POST: ${res.status}`);
+  };
+  return {
+    sign,
+    store,
+    complete: (id: string) => call(complete, completeUploadEvent(id), 201),
+    /** A pending upload whose file is already stored: what a completion starts from. Its id. */
+    pending: async (title: string, file: UploadFile): Promise<string> => {
+      const signed = await sign(title, file);
+      await store(signed, file);
+      return signed.id;
+    },
+  };
 }

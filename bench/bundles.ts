@@ -2,7 +2,7 @@
  * The functions as deployed: packaged by `npm run package`, unzipped into the work folder, and run
  * one at a time in a fresh Node process by bench/driver.mjs.
  */
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, ScheduledEvent } from 'aws-lambda';
 import { execFile, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -48,7 +48,8 @@ export function packageFunctions(services: Services): Packaged {
 
 export interface DriverRun {
   bundle: Bundle;
-  events: APIGatewayProxyEventV2[];
+  /** HTTP API requests, or a schedule's events for a scheduled function. */
+  events: (APIGatewayProxyEventV2 | ScheduledEvent)[];
   /** `cold`: import, then the first event; `memory`: a warm-up event, then the second, sampled. */
   mode: 'cold' | 'memory';
   /** Added to this process's environment. */
@@ -60,7 +61,7 @@ export interface DriverRun {
 const runNode = promisify(execFile);
 
 /** Runs the driver on a bundle in a fresh Node process: the wall time of the process and what it measured. */
-export async function runDriver(services: Services, run: DriverRun): Promise<{ wall: number; result: Record<string, number>; stderr: string }> {
+export async function runDriver(services: Services, run: DriverRun): Promise<{ wall: number; result: Record<string, unknown>; stderr: string }> {
   const eventFile = join(services.work, `events-${randomUUID()}.json`);
   writeFileSync(eventFile, JSON.stringify(run.events));
   const args = [...(run.nodeArgs ?? []), join(services.root, 'bench', 'driver.mjs'), run.bundle.handler, eventFile, run.mode];
@@ -72,5 +73,5 @@ export async function runDriver(services: Services, run: DriverRun): Promise<{ w
     maxBuffer: 1 << 24,
   });
   const wall = performance.now() - t;
-  return { wall, result: JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, number>, stderr: out.stderr };
+  return { wall, result: JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>, stderr: out.stderr };
 }

@@ -16,7 +16,7 @@ import { startS3Emulator } from '../scripts/local-services';
 import { runMigrations } from '../scripts/migrate';
 import { httpEvent, multipart, type FileSpec } from '../support/lambda-events';
 import { startUpstashFixture } from '../support/upstash-fixture';
-import type { WarmApp } from './app';
+import type { UploadClient, WarmApp } from './app';
 import type { Packaged } from './bundles';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -30,6 +30,8 @@ const redisClient = () => createClient({ url: REDIS_URL });
 export interface BenchOptions {
   iterations: number;
   coldRuns: number;
+  /** Runs of the direct upload of a 50 MiB file (each moves hundreds of MiB through the emulator). */
+  largeIterations: number;
 }
 
 export interface Services {
@@ -56,6 +58,8 @@ export interface BenchContext extends Services {
   packaged: () => Packaged;
   /** The app's handlers in this process, warmed up on 1,000 rows, and its own queries. */
   app: () => Promise<WarmApp>;
+  /** Direct uploads through the app's handlers in this process and the client's POST to the store. */
+  uploads: () => Promise<UploadClient>;
 }
 
 /** A section's result: one table, printed and written to .bench-results.md by the runner. */
@@ -69,7 +73,7 @@ export interface Table {
   after?: string[];
 }
 
-export type Section = (ctx: BenchContext) => Promise<Table>;
+export type Section = (ctx: BenchContext) => Promise<Table | Table[]>;
 
 /** Creates the database, starts the emulator and the fixture, and sets the environment. */
 export async function startServices(options: BenchOptions): Promise<Services> {
@@ -160,3 +164,32 @@ export async function uploadEvents(description: string, file: FileSpec): Promise
       body: Buffer.from(body.toString('latin1').replace('TITLE', title), 'latin1'),
     });
 }
+
+/** What a client declares of a file before it sends it straight to the store (POST /api/v1/uploads). */
+export interface UploadRequest {
+  title: string;
+  description: string;
+  filename: string;
+  size: number;
+  content_type: string;
+}
+
+/** POST /api/v1/uploads with this declaration, with the deployed stage's key. */
+export const createUploadEvent = (request: UploadRequest): APIGatewayProxyEventV2 =>
+  httpEvent({
+    method: 'POST',
+    path: '/api/v1/uploads',
+    route: 'POST /api/v1/uploads',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` },
+    body: JSON.stringify(request),
+  });
+
+/** POST /api/v1/uploads/{id}/complete, with the deployed stage's key. */
+export const completeUploadEvent = (id: string): APIGatewayProxyEventV2 =>
+  httpEvent({
+    method: 'POST',
+    path: `/api/v1/uploads/${id}/complete`,
+    route: 'POST /api/v1/uploads/{id}/complete',
+    pathParameters: { id },
+    headers: { authorization: `Bearer ${BENCH_API_KEY}` },
+  });

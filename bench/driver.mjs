@@ -1,8 +1,9 @@
 // Run by the bench (bench/bundles.ts) in a fresh Node process: imports one bundled handler, serves one request (or
 // more), and prints what it measured as one JSON line. Arguments: bundle path, event file, mode.
-//   mode "cold":   import, then one request.
-//   mode "memory": import, one warm-up request (a small upload), then the measured request; prints
-//                  the resident set before it and the process's peak resident set after it.
+//   mode "cold":   import, then one request (or a scheduled event: what the handler returned is printed,
+//                  as it has no status).
+//   mode "memory": import, one warm-up request (like the measured one), then the measured request;
+//                  prints the resident set before it and the peak sampled during it.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
@@ -22,8 +23,9 @@ const imported = performance.now();
 if (mode === 'cold') {
   const res = await handler(events[0], context);
   const done = performance.now();
+  const answer = res?.statusCode === undefined ? { returned: res } : { status: res.statusCode };
   process.stdout.write(
-    `${JSON.stringify({ status: res.statusCode, importMs: imported - started, firstRequestMs: done - imported, sinceProcessStartMs: done })}\n`,
+    `${JSON.stringify({ ...answer, importMs: imported - started, firstRequestMs: done - imported, sinceProcessStartMs: done })}\n`,
   );
 } else {
   const warm = await handler(events[0], context);

@@ -1,21 +1,24 @@
 /**
  * `npm run bench`: every figure is a ratio of two things measured side by side in this one run (the
  * machine is shared and noisy): package sizes, cold starts against an empty handler, warm paths
- * against the raw operations they must do, a list page at 100,000 rows against 1,000, and the peak
- * memory of an upload at the size limit. Needs Postgres at 127.0.0.1:5432 and Redis at :6379.
+ * against the raw operations they must do, a list page at 100,000 rows against 1,000, direct uploads
+ * against a raw PutObject and INSERT of the same bytes, and the peak memory of an upload at the size
+ * limit and of a 50 MiB completion. Needs Postgres at 127.0.0.1:5432 and Redis at :6379.
  *
  *   BENCH_ITERATIONS=1000 BENCH_COLD_RUNS=7 npm run bench
  *
- * BENCH_SECTIONS=cold,warm,scale,memory runs only those, in that order (package sizes always). The
- * tables go to the console and to .bench-results.md.
+ * BENCH_SECTIONS=cold,warm,scale,direct,memory runs only those, in that order (package sizes
+ * always). BENCH_LARGE_ITERATIONS sets the runs of the 50 MiB direct upload (default: a twentieth of
+ * BENCH_ITERATIONS, at least 5). The tables go to the console and to .bench-results.md.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from '../lib/once';
-import { warmApp } from './app';
+import { uploadClient, warmApp } from './app';
 import { packageFunctions } from './bundles';
 import { startServices, type BenchContext, type Section, type Table } from './context';
 import { coldStarts } from './sections/cold';
+import { directUploads } from './sections/direct';
 import { memory } from './sections/memory';
 import { packages } from './sections/packages';
 import { scale } from './sections/scale';
@@ -25,10 +28,16 @@ const SECTIONS: [string, Section][] = [
   ['cold', coldStarts],
   ['warm', warmPaths],
   ['scale', scale],
+  ['direct', directUploads],
   ['memory', memory],
 ];
-const selected = new Set((process.env.BENCH_SECTIONS ?? 'cold,warm,scale,memory').split(','));
-const options = { iterations: Number(process.env.BENCH_ITERATIONS ?? 1000), coldRuns: Number(process.env.BENCH_COLD_RUNS ?? 7) };
+const selected = new Set((process.env.BENCH_SECTIONS ?? SECTIONS.map(([name]) => name).join(',')).split(','));
+const iterations = Number(process.env.BENCH_ITERATIONS ?? 1000);
+const options = {
+  iterations,
+  coldRuns: Number(process.env.BENCH_COLD_RUNS ?? 7),
+  largeIterations: Number(process.env.BENCH_LARGE_ITERATIONS ?? Math.max(5, Math.round(iterations / 20))),
+};
 
 /** A table as Markdown, preceded by a blank line and its title. */
 function markdown(table: Table): string[] {
@@ -50,11 +59,18 @@ const say = (line: string) => {
 };
 
 const services = await startServices(options);
-const ctx: BenchContext = { ...services, packaged: once(() => packageFunctions(services)), app: once(() => warmApp(services)) };
+const ctx: BenchContext = {
+  ...services,
+  packaged: once(() => packageFunctions(services)),
+  app: once(() => warmApp(services)),
+  uploads: once(() => uploadClient()),
+};
 try {
-  say(`# npm run bench (${new Date().toISOString()}, node ${process.version}, ${options.iterations} iterations, ${options.coldRuns} cold runs)`);
+  say(
+    `# npm run bench (${new Date().toISOString()}, node ${process.version}, ${options.iterations} iterations, ${options.largeIterations} of 50 MiB, ${options.coldRuns} cold runs)`,
+  );
   for (const section of [packages, ...SECTIONS.filter(([name]) => selected.has(name)).map(([, s]) => s)]) {
-    for (const line of markdown(await section(ctx))) say(line);
+    for (const table of [await section(ctx)].flat()) for (const line of markdown(table)) say(line);
   }
 } finally {
   await services.close();

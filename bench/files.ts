@@ -1,0 +1,32 @@
+/** The files the bench sends: real JPEGs, as large as the paths being measured need. */
+import jpeg from 'jpeg-js';
+import { makeJpeg } from '../support/images';
+
+export const MIB = 1024 * 1024;
+
+/**
+ * A 12 MP photo (4000×3000): smooth gradients with a fine grain, encoded at quality 90, so that it
+ * is the few MB a phone's 12 MP JPEG is (noise would make it 10 MB and more).
+ */
+export function photoJpeg(width = 4000, height = 3000): Buffer {
+  const data = Buffer.alloc(width * height * 4);
+  let seed = 1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const grain = ((seed >> 16) % 17) - 8;
+      data[i] = 128 + 100 * Math.sin(x / 97 + y / 211) + grain;
+      data[i + 1] = 128 + 100 * Math.sin(y / 71 - x / 333) + grain;
+      data[i + 2] = 128 + 100 * Math.sin((x + y) / 150) - grain;
+      data[i + 3] = 255;
+    }
+  }
+  return Buffer.from(jpeg.encode({ data, width, height }, 90).data);
+}
+
+/** A real small JPEG padded with zeros after its end marker to `size` bytes: decoders and the server's checks accept trailing bytes. */
+export function paddedJpeg(size: number): Buffer {
+  const small = makeJpeg(64, 48);
+  return Buffer.concat([small, Buffer.alloc(size - small.length)]);
+}
