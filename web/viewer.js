@@ -55,6 +55,12 @@ export function createViewer({ grid, announce }) {
     $('viewer-next').disabled = index >= grid.images.length - 1 && !grid.hasMore();
   }
 
+  // The open photo changed meanwhile (its copies were made, say): shown as it is now, unless it is
+  // being edited.
+  grid.onChange(() => {
+    if (dialog.open && current && editForm.hidden) show(current);
+  });
+
   image.addEventListener('error', () => {
     if (!image.getAttribute('src')) return;
     image.hidden = true;

@@ -146,6 +146,13 @@ beforeAll(async () => {
   }
   // Oldest first, so that the list's newest-first order is the reverse; the taken title among them.
   for (const [i, title] of [TAKEN, ...SEEDED].entries()) await seed(title, i);
+  // Their copies are made by the processing function, from the emulator's S3 events: the page opens
+  // on a settled gallery, each tile as the API says it stands.
+  const settled = Date.now() + 60_000;
+  while ((await listAll()).some((i) => i.processing === 'pending')) {
+    if (Date.now() > settled) throw new Error(`the seeded photos were not processed:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -367,18 +374,24 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
     // The four are first in the grid at once, as their thumbnails or placeholders say.
     expect((await tileTitles(page)).slice(0, 4).sort()).toEqual(expected.map((e) => e[0]).sort());
     expect(await tiles(page).count()).toBe(35);
-    const counts = await expectTilesAsTheApiSays(page);
-    if (all.some((i) => i.processing !== undefined)) {
-      // With variants (their issue): the three photos' thumbnails appear once made, followed by polling.
-      await expect
-        .poll(async () => (await expectTilesAsTheApiSays(page)).ready, { timeout: 60_000 })
-        .toBeGreaterThanOrEqual(4);
-      await expect
-        .poll(() => page.locator('#grid img.thumb').evaluateAll((imgs) => imgs.slice(0, 4).every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0)))
-        .toBe(true);
-    } else {
-      expect(counts.pending).toBe(35);
-    }
+    // Placeholders at first; the thumbnails appear once the processing function made them (the page
+    // polls the pending ones), each as the API says.
+    await expect
+      .poll(async () => (await listAll()).filter((i) => expected.some(([title]) => title === i.title)).map((i) => i.processing), { timeout: 60_000 })
+      .toEqual(['ready', 'ready', 'ready', 'ready']);
+    await expect.poll(async () => (await expectTilesAsTheApiSays(page)).ready, { timeout: 60_000 }).toBeGreaterThanOrEqual(4);
+    await expect
+      .poll(() =>
+        page.locator('#grid > li.tile').evaluateAll((lis, titles) =>
+          lis
+            .filter((li) => titles.includes(li.querySelector('.caption-title')?.textContent ?? ''))
+            .every((li) => {
+              const img = li.querySelector('img.thumb') as HTMLImageElement | null;
+              return img !== null && img.complete && img.naturalWidth > 0;
+            }),
+        expected.map(([title]) => title)),
+      )
+      .toBe(true);
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SCREENSHOTS}/uploads-desktop.png` });
     expect(seen.problems).toEqual([]);
@@ -418,6 +431,7 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
     const { page } = desktop;
     const all = await listAll();
     const harbour = all.find((i) => i.title === 'Harbour at dusk') as Image;
+    expect(harbour).toMatchObject({ processing: 'ready', variants: { display: { width: 2048, height: 1365 } } });
     const titles = await tileTitles(page);
     const at = titles.indexOf('Harbour at dusk');
     await tiles(page).nth(at).locator('button').click();
@@ -430,12 +444,9 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
     expect(await page.locator('#viewer-date').getAttribute('datetime')).toBe(harbour.created_at);
     expect(await page.locator('#viewer-date').textContent()).toMatch(/\d{4}/);
     expect(await page.locator('#viewer-original').getAttribute('href')).toBe(harbour.file_url);
-    // The display variant once made (the variants issue); until then the original, which Chromium can show.
-    const large = harbour.processing === 'ready' && harbour.variants ? harbour.variants.display.url : harbour.file_url;
-    await expect.poll(() => page.locator('#viewer-image').evaluate((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth)).toBe(
-      harbour.processing === 'ready' && harbour.variants ? harbour.variants.display.width : 2400,
-    );
-    expect(await page.locator('#viewer-image').getAttribute('src')).toBe(large);
+    // The display variant (2048 px), not the 2400 px original, which the link offers.
+    await expect.poll(() => page.locator('#viewer-image').evaluate((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth)).toBe(2048);
+    expect(await page.locator('#viewer-image').getAttribute('src')).toBe(harbour.variants?.display.url);
     expect(await page.locator('#viewer-image').getAttribute('alt')).toBe('Harbour at dusk');
     await page.screenshot({ path: `${SCREENSHOTS}/photo-desktop.png` });
     expect(await seriousViolations(page)).toEqual([]);
@@ -449,17 +460,15 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
     await page.keyboard.press('Escape');
     await viewer.waitFor({ state: 'hidden' });
 
-    // A HEIC: Chromium cannot show the original, so the view says so until the display variant exists.
+    // A HEIC, which Chromium cannot show: its display variant, a WebP, is what the view shows.
     const lake = all.find((i) => i.title === 'Alpine lake') as Image;
     await tiles(page).nth((await tileTitles(page)).indexOf('Alpine lake')).locator('button').click();
     await viewer.waitFor({ state: 'visible' });
     expect(await page.locator('#viewer-type').textContent()).toBe('image/heic');
-    if (lake.processing === 'ready' && lake.variants) {
-      await expect.poll(() => page.locator('#viewer-image').getAttribute('src')).toBe(lake.variants.display.url);
-    } else {
-      expect(await page.locator('#viewer-fallback').isVisible()).toBe(true);
-      expect(await page.locator('#viewer-image').isHidden()).toBe(true);
-    }
+    expect(lake).toMatchObject({ processing: 'ready' });
+    await expect.poll(() => page.locator('#viewer-image').getAttribute('src')).toBe(lake.variants?.display.url);
+    await expect.poll(() => page.locator('#viewer-image').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(1200);
+    expect(await page.locator('#viewer-fallback').isHidden()).toBe(true);
     await page.keyboard.press('Escape');
     await viewer.waitFor({ state: 'hidden' });
     // Focus goes back to the photo's tile.
