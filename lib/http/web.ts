@@ -29,6 +29,8 @@ export interface PolicySources {
   S3_FORCE_PATH_STYLE: boolean;
   S3_REGION?: string | undefined;
   AWS_REGION: string;
+  /** false: originals are handed out as presigned GETs, from the bucket's own origin. */
+  ORIGINALS_PUBLIC?: boolean;
 }
 
 /** S3's virtual-hosted style needs a DNS label: lowercase letters, digits and hyphens (no dots under TLS). */
@@ -55,15 +57,17 @@ export function uploadOrigin(c: PolicySources): string {
 
 /**
  * The page's Content-Security-Policy: its own scripts and styles only (no inline ones), images from
- * itself and the files' origin (FILES_BASE_URL) plus the data: and blob: URLs of local previews,
- * requests to itself and the bucket's upload origin, no forms, no base, never framed.
+ * itself and the files' origin (FILES_BASE_URL) — and the bucket's, where private originals are
+ * presigned GETs — plus the data: and blob: URLs of local previews, requests to itself and the
+ * bucket's upload origin, no forms, no base, never framed.
  */
 export function contentSecurityPolicy(c: PolicySources): string {
+  const images = new Set([new URL(c.FILES_BASE_URL).origin, ...(c.ORIGINALS_PUBLIC === false ? [uploadOrigin(c)] : [])]);
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    `img-src 'self' ${new URL(c.FILES_BASE_URL).origin} data: blob:`,
+    `img-src 'self' ${[...images].join(' ')} data: blob:`,
     `connect-src 'self' ${uploadOrigin(c)}`,
     "form-action 'none'",
     "base-uri 'none'",

@@ -44,6 +44,12 @@ describe('the upload origin in the CSP', () => {
         "form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
     );
   });
+
+  it('allows images from the bucket too when originals are private (presigned GETs from its origin)', () => {
+    expect(contentSecurityPolicy({ ...base, ORIGINALS_PUBLIC: false })).toContain(
+      "img-src 'self' https://d111111abcdef8.cloudfront.net https://photo-gallery-prod-123456789012.s3.eu-central-1.amazonaws.com data: blob:",
+    );
+  });
 });
 
 describe("the page's titles", () => {
