@@ -101,6 +101,21 @@ const parameterStoreSchema = object({
   AWS_REGION: string().min(1).default('us-east-1'),
 });
 
+/** The outbox's delivery: the stream's length, how long delivered events are kept, the listener's group. */
+const outboxSchema = object({
+  /** `image_events` keeps about this many entries (XADD MAXLEN ~). */
+  STREAM_MAXLEN: int(10_000, 100, 10_000_000),
+  /** Delivered events stay in the outbox this long, then the relay prunes them. */
+  OUTBOX_RETENTION_HOURS: int(168, 1, 24 * 365),
+  /** How long a request waits for S3 to delete files it just let go of; the relay retries the rest. */
+  FILE_REMOVAL_BUDGET_MS: int(1000, 50, 10_000),
+  LISTENER_GROUP: string().regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . -').default('listeners'),
+  /** Entries another consumer of the group read and left unacknowledged this long are taken over. */
+  LISTENER_CLAIM_IDLE_MS: int(60_000, 10, 24 * 3600 * 1000),
+  /** The listener's consumer name in the group: stable across restarts (unset: the host name). */
+  LISTENER_CONSUMER: string().regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . -').optional(),
+});
+
 const logSchema = object({
   LOG_LEVEL: zEnum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** The listener's output: CloudWatch-like text lines, or one JSON object a line. */
@@ -190,6 +205,8 @@ export const uploadConfig = section(uploadSchema);
 export const authConfig = section(authSchema, { secret: true });
 /** Redis: Upstash over REST when both UPSTASH_* are set, else REDIS_URL over TCP. */
 export const redisConfig = section(redisSchema, { secret: true });
+/** The outbox's delivery settings. */
+export const outboxConfig = section(outboxSchema);
 /** Logging settings. */
 export const logConfig = section(logSchema);
 

@@ -7,6 +7,8 @@ import { HttpError, ServiceUnavailableError } from './errors';
 import * as schema from './schema';
 
 export type Database = PostgresJsDatabase<typeof schema>;
+/** A transaction of that client, as `db().transaction()` hands it to its callback. */
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 // Checked at import: a missing or bad DATABASE_URL fails the cold start, not the first request.
 databaseConfig();

@@ -16,6 +16,8 @@ export interface RedisBackend {
   get(key: string): Promise<string | null>;
   eval(script: string, keys: string[], args: string[]): Promise<unknown>;
   publish(channel: string, message: string): Promise<number>;
+  /** Appends an entry to a stream, trimmed to about `maxLength` entries (`MAXLEN ~`); its id. */
+  xadd(stream: string, maxLength: number, fields: Record<string, string>): Promise<string | null>;
   /** Starts connecting, if there is a connection to make, without waiting for it. */
   warm(): void;
   close(): Promise<void>;
@@ -68,6 +70,8 @@ function upstashBackend(url: string, token: string): RedisBackend {
       return evalCached(script, (sha) => client.evalsha(sha, keys, args), () => client.eval(script, keys, args));
     },
     publish: async (channel, message) => (await upstash()).publish(channel, message),
+    xadd: async (stream, maxLength, fields) =>
+      (await upstash()).xadd(stream, '*', fields, { trim: { type: 'MAXLEN', threshold: maxLength, comparison: '~' } }),
     warm: () => {
       upstash().catch(() => {});
     },
@@ -131,6 +135,8 @@ function tcpBackend(url: string, connectTimeoutMs: number): RedisBackend {
       );
     },
     publish: async (channel, message) => (await ready()).publish(channel, message),
+    xadd: async (stream, maxLength, fields) =>
+      (await ready()).xAdd(stream, '*', fields, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxLength } }),
     warm: () => {
       ready().catch(() => {});
     },

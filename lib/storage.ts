@@ -12,7 +12,6 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { storageConfig } from './config';
 import { ServiceUnavailableError } from './errors';
-import { describeError, log } from './log';
 
 // Checked at import: a bad bucket or base URL fails the cold start, not the first upload.
 storageConfig();
@@ -121,14 +120,6 @@ export async function putImmutable(key: string, body: Uint8Array, contentType: s
   );
 }
 
-/**
- * Deletes the objects at `keys` (absent ones are fine), one request each, in order: s3rver answers a
- * multi-object delete of two keys in one folder with an error (it removes the emptied folder twice),
- * and an image has at most three. ServiceUnavailableError when S3 fails.
- */
-export async function deleteObjects(keys: string[]): Promise<void> {
-  for (const key of keys) await deleteObject(key);
-}
 
 /** The first `length` bytes of the object at `key` (fewer if it is shorter): one ranged GetObject. */
 export async function readObjectStart(key: string, length: number): Promise<Buffer> {
@@ -201,10 +192,10 @@ export async function presignGet(key: string, seconds: number): Promise<string> 
   return storage(() => getSignedUrl(s3(), new GetObjectCommand({ Bucket: storageConfig().S3_BUCKET, Key: key }), { expiresIn: seconds }));
 }
 
-/** Deletes the object at `key` (absent is fine); throws ServiceUnavailableError when S3 fails. */
-export async function deleteObject(key: string): Promise<void> {
+/** Deletes the object at `key` (absent is fine; `signal` gives up); throws ServiceUnavailableError when S3 fails. */
+export async function deleteObject(key: string, signal?: AbortSignal): Promise<void> {
   try {
-    await s3().send(new DeleteObjectCommand({ Bucket: storageConfig().S3_BUCKET, Key: key }));
+    await s3().send(new DeleteObjectCommand({ Bucket: storageConfig().S3_BUCKET, Key: key }), signal ? { abortSignal: signal } : {});
   } catch (err) {
     throw new ServiceUnavailableError('object storage', { cause: err });
   }
@@ -217,15 +208,3 @@ export function contentDisposition(filename: string): string {
   return `inline; filename="${ascii}"; filename*=UTF-8''${utf8}`;
 }
 
-/**
- * Deletes an object whose row was not committed after all (the transaction failed after the object
- * was stored). Never throws: a failure is logged as an orphan, with the key, for a person to remove.
- */
-export async function removeUncommitted(key: string, cause: unknown): Promise<void> {
-  try {
-    await deleteObject(key);
-    log.warn('rolled back after its object was stored; object removed', { key, ...describeError(cause) });
-  } catch (err) {
-    log.error('orphaned object: the row was not committed and the object could not be removed', { key, ...describeError(err) });
-  }
-}

@@ -1,21 +1,32 @@
 /**
- * The long-running listener (`npm run listener`, or its container): subscribes to image_channel on
- * the local Redis (TCP) or on Upstash (REST, Server-Sent Events) and prints one line per event, as
- * CloudWatch shows Lambda logs, or JSON with LOG_FORMAT=json. It resubscribes by itself after its
- * connection drops, and exits cleanly on SIGTERM and SIGINT.
+ * The long-running listener (`npm run listener`, or its container). It prints every event of the
+ * stream `image_events` once, as CloudWatch shows Lambda logs (or JSON with LOG_FORMAT=json), reading
+ * through a consumer group: on start what it missed while it was down (its own unacknowledged entries,
+ * then whatever arrived since), then live; an entry is acknowledged after it is printed, and entries a
+ * dead consumer of the group left are claimed after a minute. An event delivered twice (the outbox
+ * delivers at least once) is printed once: its outbox id is remembered for the group.
+ * `--from-start` prints the whole stream first, `--live-only` only what comes next (no group).
+ * It also runs the outbox relay (events Redis missed, files S3 could not delete) when it has the
+ * database and the bucket. It keeps going through lost connections and exits 0 on SIGTERM and SIGINT.
  */
-import { createClient } from '@redis/client';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { logConfig, redisConfig } from '../lib/config';
-import { IMAGE_CHANNEL } from '../lib/images/events';
+import { databaseConfig, logConfig, outboxConfig, redisConfig, storageConfig } from '../lib/config';
+import { IMAGE_STREAM } from '../lib/images/events';
+import { redact, streamOf, tcpRedis, upstashRedis, type Entry, type RawRedis } from './streams';
 
 type Level = 'INFO' | 'WARN' | 'ERROR';
 type Print = (line: string) => void;
+export type Mode = 'group' | 'from-start' | 'live-only';
 
-/** What a running subscription exposes: how to stop it. */
+/** A running listener: how to stop it. */
 export interface Listener {
   stop: () => Promise<void>;
 }
+
+/** How long a read waits for new entries, and how often dead consumers' entries are looked for. */
+const BLOCK_MS = 2_000;
+const BATCH = 100;
 
 /** Formats one log line: `<ISO time>\t<LEVEL>\t<message>` or one JSON object. */
 export function formatLine(format: 'text' | 'json', level: Level, message: string, fields: Record<string, unknown> = {}): string {
@@ -24,138 +35,169 @@ export function formatLine(format: 'text' | 'json', level: Level, message: strin
   return `${timestamp}\t${level}\t${message}`;
 }
 
-/** Hides the password of a URL for printing. */
-const redact = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-
-/** An event line: the payload as it was published, and in JSON mode also parsed. */
-function eventLine(format: 'text' | 'json', channel: string, payload: string): string {
-  if (format === 'text') return formatLine('text', 'INFO', payload);
-  let event: unknown = payload;
+/** An event line: the event as it was published, and in JSON mode also parsed, with its outbox id. */
+function eventLine(format: 'text' | 'json', entry: Entry): string {
+  if (format === 'text') return formatLine('text', 'INFO', entry.event);
+  let event: unknown = entry.event;
   try {
-    event = JSON.parse(payload);
+    event = JSON.parse(entry.event);
   } catch {
     // not JSON: printed as the string it is
   }
-  return formatLine('json', 'INFO', 'event', { channel, event });
+  return formatLine('json', 'INFO', 'event', { stream: IMAGE_STREAM, outbox_id: entry.outboxId, event });
 }
 
-/** Subscribes over TCP; node-redis reconnects and resubscribes after a dropped connection. */
-async function listenTcp(url: string, format: 'text' | 'json', print: Print): Promise<Listener> {
-  const client = createClient({
-    url,
-    name: 'photo-gallery-listener',
-    socket: { reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5_000) },
-  });
-  let reported = false;
-  client.on('error', (err: Error) => {
-    if (!reported) print(formatLine(format, 'WARN', `connection to ${redact(url)} lost: ${err.message}; reconnecting`));
-    reported = true;
-  });
-  client.on('ready', () => {
-    if (reported) print(formatLine(format, 'INFO', `reconnected to ${redact(url)}; subscribed to ${IMAGE_CHANNEL}`));
-    reported = false;
-  });
-  await client.connect();
-  await client.subscribe(IMAGE_CHANNEL, (message, channel) => print(eventLine(format, channel, message)));
-  print(formatLine(format, 'INFO', `subscribed to ${IMAGE_CHANNEL} on ${redact(url)}`));
-  return {
-    stop: async () => {
-      if (client.isOpen) await client.close();
-      else client.destroy();
-    },
-  };
-}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Subscribes through Upstash's REST API (`POST /subscribe/<channel>`, Server-Sent Events). The
- * stream is read here rather than through @upstash/redis's Subscriber, which does not say when its
- * stream ends: a dropped stream is noticed and subscribed again.
- */
-async function listenUpstash(url: string, token: string, format: 'text' | 'json', print: Print): Promise<Listener> {
-  const controller = new AbortController();
+/** Starts the listener the configuration asks for, in `mode`; lines go to `print`. */
+export async function startListener(mode: Mode, print: Print = (line) => process.stdout.write(`${line}\n`)): Promise<Listener> {
+  const format = logConfig().LOG_FORMAT;
+  const say = (level: Level, message: string) => print(formatLine(format, level, message));
+  const c = redisConfig();
+  const redis: RawRedis =
+    c.UPSTASH_REDIS_REST_URL && c.UPSTASH_REDIS_REST_TOKEN
+      ? upstashRedis(c.UPSTASH_REDIS_REST_URL, c.UPSTASH_REDIS_REST_TOKEN)
+      : await tcpRedis(c.REDIS_URL, (state, reason) =>
+          state === 'lost'
+            ? say('WARN', `connection to ${redact(c.REDIS_URL)} lost: ${reason}; reconnecting`)
+            : say('INFO', `reconnected to ${redact(c.REDIS_URL)}`),
+        );
+  const stream = streamOf(redis);
+  const { LISTENER_GROUP: group, LISTENER_CONSUMER, LISTENER_CLAIM_IDLE_MS: claimIdle } = outboxConfig();
+  const claimEvery = Math.max(claimIdle / 2, 50);
+  const consumer = LISTENER_CONSUMER ?? hostname();
   let stopped = false;
-  const endpoint = `${url.replace(/\/+$/, '')}/subscribe/${encodeURIComponent(IMAGE_CHANNEL)}`;
 
-  const once = async (): Promise<void> => {
-    const res = await fetch(endpoint, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
-      signal: controller.signal,
-    });
-    if (!res.ok || !res.body) throw new Error(`subscribe answered HTTP ${res.status}`);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of res.body) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline).replace(/\r$/, '');
-        buffer = buffer.slice(newline + 1);
-        if (!line.startsWith('data:')) continue;
-        const data = line.slice(5).trimStart();
-        const [kind, channel] = data.split(',', 2);
-        if (kind === 'subscribe') print(formatLine(format, 'INFO', `subscribed to ${channel} on ${url}`));
-        if (kind === 'message' && channel !== undefined) {
-          print(eventLine(format, channel, data.slice(kind.length + channel.length + 2)));
-        }
-      }
-    }
-    throw new Error('the subscription stream ended');
-  };
-
-  const loop = async (): Promise<void> => {
-    for (let attempt = 0; !stopped; attempt++) {
+  /** Runs `read` until stopped, waiting out failures (a lost connection) with a growing pause. */
+  const keepReading = async (read: () => Promise<void>) => {
+    let failures = 0;
+    while (!stopped) {
       try {
-        await once();
+        await read();
+        failures = 0;
       } catch (err) {
         if (stopped) return;
-        const delay = Math.min(100 * 2 ** Math.min(attempt, 6), 5_000);
-        print(formatLine(format, 'WARN', `subscription to ${url} lost: ${(err as Error).message}; resubscribing in ${delay} ms`));
-        await new Promise((r) => setTimeout(r, delay));
+        if (failures++ === 0) say('WARN', `reading ${IMAGE_STREAM} on ${redis.where} failed: ${(err as Error).message}; retrying`);
+        await sleep(Math.min(100 * 2 ** failures, 5_000));
       }
     }
   };
-  void loop();
+
+  /** Prints an entry the group has not printed yet, then acknowledges it. */
+  const handle = async (entries: Entry[]) => {
+    for (const entry of entries) {
+      if (stopped) return;
+      if (!entry.outboxId || !(await stream.printed(group, entry.outboxId))) {
+        print(eventLine(format, entry));
+        if (entry.outboxId) await stream.firstTime(group, entry.outboxId);
+      }
+      await stream.ack(group, [entry.id]);
+    }
+  };
+
+  const inGroup = async () => {
+    await stream.ensureGroup(group);
+    say('INFO', `reading ${IMAGE_STREAM} on ${redis.where} as ${consumer} in group ${group}`);
+    // What this consumer read before it stopped and never acknowledged, oldest first.
+    for (let pending = await stream.readGroup(group, consumer, '0', BATCH); pending.length > 0; pending = await stream.readGroup(group, consumer, '0', BATCH)) {
+      await handle(pending);
+    }
+    let claimedAt = 0;
+    await keepReading(async () => {
+      try {
+        if (Date.now() - claimedAt > claimEvery) {
+          claimedAt = Date.now();
+          await handle(await stream.claim(group, consumer, claimIdle, BATCH));
+        }
+        await handle(await stream.readGroup(group, consumer, '>', BATCH, Math.min(BLOCK_MS, claimEvery)));
+      } catch (err) {
+        // A Redis that came back empty (restarted without persistence): the group is made again,
+        // from the stream's start, where the relay is putting back what was missed.
+        if (!/NOGROUP/.test(String((err as Error).message))) throw err;
+        await stream.ensureGroup(group, '0');
+        say('INFO', `group ${group} made again on ${redis.where}, from the stream's start`);
+      }
+    });
+  };
+
+  /** Without a group: from the stream's start, or from its current end. */
+  const alone = async (from: 'start' | 'end') => {
+    const last = from === 'start' ? '0' : await lastId(redis);
+    let after = last;
+    const seen = new Set<string>();
+    say('INFO', `reading ${IMAGE_STREAM} on ${redis.where} ${from === 'start' ? 'from its start' : 'from now on'}`);
+    await keepReading(async () => {
+      for (const entry of await stream.readAfter(after, BATCH, BLOCK_MS)) {
+        after = entry.id;
+        if (entry.outboxId && seen.has(entry.outboxId)) continue;
+        if (entry.outboxId) seen.add(entry.outboxId);
+        print(eventLine(format, entry));
+      }
+    });
+  };
+
+  const reading = (mode === 'group' ? inGroup() : alone(mode === 'from-start' ? 'start' : 'end')).catch((err: unknown) => {
+    if (!stopped) say('ERROR', `stopped reading: ${(err as Error).message}`);
+  });
+  const relaying = runRelay(() => stopped, say);
+
   return {
     stop: async () => {
       stopped = true;
-      controller.abort();
+      await redis.close();
+      await Promise.all([reading, relaying]);
     },
   };
 }
 
-/** Starts the listener the configuration asks for; lines go to `print`. */
-export async function startListener(print: Print = (line) => process.stdout.write(`${line}\n`)): Promise<Listener> {
-  const format = logConfig().LOG_FORMAT;
-  const c = redisConfig();
-  return c.UPSTASH_REDIS_REST_URL && c.UPSTASH_REDIS_REST_TOKEN
-    ? listenUpstash(c.UPSTASH_REDIS_REST_URL, c.UPSTASH_REDIS_REST_TOKEN, format, print)
-    : listenTcp(c.REDIS_URL, format, print);
+/** The id of the stream's newest entry (`0` when it is empty): reading after it is reading what comes next. */
+async function lastId(redis: RawRedis): Promise<string> {
+  const reply = await redis.command(['XREVRANGE', IMAGE_STREAM, '+', '-', 'COUNT', '1']);
+  return Array.isArray(reply) && Array.isArray(reply[0]) && typeof reply[0][0] === 'string' ? reply[0][0] : '0';
+}
+
+/**
+ * The outbox relay, every second, when the listener has what it needs (the database and the bucket,
+ * as the functions have them): events Redis missed go out, files S3 could not delete are removed.
+ */
+async function runRelay(stopped: () => boolean, say: (level: Level, message: string) => void): Promise<void> {
+  try {
+    databaseConfig();
+    storageConfig();
+  } catch (err) {
+    say('WARN', `outbox relay off: ${(err as Error).message.replace(/^Invalid configuration: /, '')}`);
+    return;
+  }
+  const { relayRound } = await import('../lib/outbox/run');
+  say('INFO', 'outbox relay on: undelivered events and pending file removals are retried every second');
+  while (!stopped()) {
+    const round = await relayRound();
+    if (round.delivered + round.removed > 0) say('INFO', `relay: ${round.delivered} event(s) delivered, ${round.removed} file(s) removed`);
+    await sleep(1_000);
+  }
+  const { closeDb } = await import('../lib/db');
+  await closeDb();
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const print: Print = (line) => process.stdout.write(`${line}\n`);
+  const mode: Mode = process.argv.includes('--from-start') ? 'from-start' : process.argv.includes('--live-only') ? 'live-only' : 'group';
   let format: 'text' | 'json' = 'text';
   let listener: Listener | undefined;
   let stopping = false;
-  // Registered before the first connect: a first connect to an unreachable Redis retries until
-  // stopped, and a SIGTERM meanwhile must still end the process cleanly.
+  // Registered before the first connection: a SIGTERM while Redis is unreachable still exits 0.
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    if (!listener) {
-      print(formatLine(format, 'INFO', `${signal} received before subscribing; exiting`));
-      process.exit(0);
-    }
-    print(formatLine(format, 'INFO', `${signal} received; unsubscribing`));
-    await listener.stop();
+    print(formatLine(format, 'INFO', listener ? `${signal} received; stopping` : `${signal} received before reading; exiting`));
+    await listener?.stop();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   try {
     format = logConfig().LOG_FORMAT;
-    listener = await startListener(print);
+    listener = await startListener(mode, print);
   } catch (err) {
     print(formatLine(format, 'ERROR', `could not start: ${(err as Error).message}`));
     process.exit(1);

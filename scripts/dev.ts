@@ -179,6 +179,23 @@ async function processLocally(record: S3EventRecord): Promise<void> {
   }
 }
 
+// The outbox relay's round (the outboxRelay function, every minute on AWS; the listener, where it
+// runs), every two seconds here and in this process, so that serverless offline does not log an
+// invocation every two seconds: events Redis missed are delivered, files S3 could not delete at once
+// are removed. Imported now that the environment is complete (config is read at import).
+const { relayRound } = await import('../lib/outbox/run');
+let relaying = false;
+const relay = setInterval(() => {
+  if (relaying || stopping) return;
+  relaying = true;
+  relayRound()
+    .then((round) => {
+      if (round.delivered + round.removed > 0) say(`relay: ${round.delivered} event(s) delivered, ${round.removed} file(s) removed`);
+    })
+    .finally(() => (relaying = false));
+}, Number(env.RELAY_INTERVAL_MS ?? 2_000));
+relay.unref();
+
 // The hourly schedule of serverless.yml, every minute here: expired direct uploads are discarded.
 const sweep = setInterval(() => {
   invokeFunction('uploadsSweep', { source: 'npm start', 'detail-type': 'Scheduled Event' }).catch((err: unknown) =>

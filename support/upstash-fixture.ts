@@ -44,10 +44,16 @@ export async function startUpstashFixture(redisUrl = 'redis://127.0.0.1:6379', t
     if (!Array.isArray(command) || command.length === 0) return { error: 'ERR invalid command' };
     const args = command.map(String);
     commands.push(args);
+    // A blocking read holds its connection (Upstash holds the HTTP request): it gets one of its own.
+    const blocking = /^XREAD(GROUP)?$/i.test(args[0] ?? '') && args.some((a) => a.toUpperCase() === 'BLOCK');
+    const connection = blocking ? redis.duplicate() : redis;
     try {
-      return { result: (await redis.sendCommand(args)) as Reply };
+      if (blocking) await connection.connect();
+      return { result: (await connection.sendCommand(args)) as Reply };
     } catch (err) {
       return { error: (err as Error).message };
+    } finally {
+      if (blocking && connection.isOpen) await connection.close();
     }
   };
 

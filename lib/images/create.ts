@@ -3,8 +3,9 @@ import { db, withDb } from '../db';
 import type { Image } from './resource';
 import { warmRedis } from '../redis';
 import { images } from '../schema';
-import { publicUrl, putObject, removeUncommitted } from '../storage';
-import { publishEvent } from './events';
+import { guardObjects } from '../outbox/removals';
+import { relayImage } from '../outbox/relay';
+import { publicUrl, putObject } from '../storage';
 import { present } from './present';
 import { imageColumns, imageConflicts } from './rows';
 import type { ImageType } from './types';
@@ -23,16 +24,16 @@ export interface NewImage {
 /**
  * Stores the file and its row together: the row is inserted in a transaction that commits only after
  * the object is written, so a taken title (409) or a down database (503) never touches S3, and a
- * failed S3 write (503) leaves no row. Should the commit itself fail, the object is removed again.
+ * failed S3 write (503) leaves no row. Should the commit itself fail, the object is removed again —
+ * at once, or by its removal job (guardObjects). The event `image_uploaded` is written in the same
+ * transaction (the outbox) and delivered right after it.
  */
 export async function createImage(input: NewImage): Promise<Image> {
   const id = randomUUID();
   const key = `images/${id}.${input.type.ext}`;
   warmRedis();
-  let stored = false;
-  let image: Image;
-  try {
-    image = await withDb(
+  const image = await guardObjects([key], (release) =>
+    withDb(
       () =>
         db().transaction(async (tx) => {
           const [row] = await tx
@@ -52,15 +53,12 @@ export async function createImage(input: NewImage): Promise<Image> {
             .returning(imageColumns);
           if (!row) throw new Error('INSERT returned no row');
           await putObject(key, input.bytes, input.type.mime, input.filename);
-          stored = true;
+          await release(tx);
           return row;
         }),
       imageConflicts,
-    );
-  } catch (err) {
-    if (stored) await removeUncommitted(key, err);
-    throw err;
-  }
-  await publishEvent('image_uploaded', image);
+    ),
+  );
+  await relayImage(image.id);
   return present(image);
 }

@@ -1,31 +1,32 @@
 import { eq } from 'drizzle-orm';
 import { db, withDb } from '../db';
+import { relayImage } from '../outbox/relay';
+import { removalJobs, removeNow } from '../outbox/removals';
 import { warmRedis } from '../redis';
-import { images } from '../schema';
-import { deleteObjects, keyOfUrl } from '../storage';
+import { fileRemovals, images } from '../schema';
+import { keyOfUrl } from '../storage';
 import { variantKeys } from '../variants/keys';
 import { invalidateImage } from './cache';
 import { imageNotFound } from './errors';
-import { publishEvent } from './events';
 
 /**
- * Deletes the row and its files together — the original and its variants, made or not — in one S3
- * request: the row's deletion commits only after S3 confirmed the objects', so an S3 failure (503)
- * leaves both in place. Throws NotFoundError (404).
+ * Deletes the image: one transaction removes the row, writes `image_deleted` (the outbox) and a
+ * removal job for each of its files — the original and its variants, made or not — and commits;
+ * then the files are removed at once (within FILE_REMOVAL_BUDGET_MS), or by the relay, which retries
+ * until S3 confirms. So S3 being down delays the files' removal, never the answer, and never leaves a
+ * row without its file. Throws NotFoundError (404).
  */
 export async function deleteImage(id: string): Promise<void> {
   warmRedis();
-  const deleted = await withDb(() =>
+  const jobs = await withDb(() =>
     db().transaction(async (tx) => {
-      const [row] = await tx
-        .delete(images)
-        .where(eq(images.id, id))
-        .returning({ id: images.id, title: images.title, fileUrl: images.fileUrl });
+      const [row] = await tx.delete(images).where(eq(images.id, id)).returning({ id: images.id, fileUrl: images.fileUrl });
       if (!row) throw imageNotFound(id);
-      await deleteObjects([keyOfUrl(row.fileUrl), ...variantKeys(row.id)]);
-      return { id: row.id, title: row.title };
+      return tx
+        .insert(fileRemovals)
+        .values(removalJobs([keyOfUrl(row.fileUrl), ...variantKeys(row.id)]))
+        .returning({ id: fileRemovals.id });
     }),
   );
-  // Issued in one tick: both go to Redis in one round trip.
-  await Promise.all([invalidateImage(deleted.id, undefined), publishEvent('image_deleted', deleted)]);
+  await Promise.all([invalidateImage(id, undefined), relayImage(id), removeNow(jobs.map((j) => j.id))]);
 }

@@ -1,7 +1,7 @@
-import { bounded } from '../redis';
-
-/** The channel every change is published on. */
+/** The channel every change is published on (best effort: whoever listens at that moment). */
 export const IMAGE_CHANNEL = 'image_channel';
+/** The stream every change is appended to (at least once, in commit order per image, with its outbox id). */
+export const IMAGE_STREAM = 'image_events';
 
 export type ImageEventName = 'image_uploaded' | 'image_updated' | 'image_deleted' | 'image_processed' | 'image_processing_failed';
 
@@ -16,9 +16,4 @@ export interface ImageEvent {
 export function encodeEvent(name: ImageEventName, image: { id: string; title: string }): string {
   const event: ImageEvent = { event: name, id: image.id, title: image.title };
   return JSON.stringify(event);
-}
-
-/** Publishes a change on IMAGE_CHANNEL after its commit; a Redis failure is logged, never thrown. */
-export async function publishEvent(name: ImageEventName, image: { id: string; title: string }): Promise<void> {
-  await bounded(`publish ${name}`, (r) => r.publish(IMAGE_CHANNEL, encodeEvent(name, image)));
 }

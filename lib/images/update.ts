@@ -1,11 +1,11 @@
 import { eq, sql } from 'drizzle-orm';
 import { db, withDb } from '../db';
 import type { Image } from './resource';
+import { relayImage } from '../outbox/relay';
 import { warmRedis } from '../redis';
 import { images } from '../schema';
 import { invalidateImage } from './cache';
 import { imageNotFound } from './errors';
-import { publishEvent } from './events';
 import { present } from './present';
 import { imageColumns, imageConflicts } from './rows';
 
@@ -35,7 +35,7 @@ export async function updateImage(id: string, patch: ImageChanges): Promise<Imag
     imageConflicts,
   );
   if (!row) throw imageNotFound(id);
-  // Issued in one tick: both go to Redis in one round trip.
-  await Promise.all([invalidateImage(row.id, row.updated_at), publishEvent('image_updated', row)]);
+  // `image_updated` was written in the update's own transaction (the outbox): delivered now.
+  await Promise.all([invalidateImage(row.id, row.updated_at), relayImage(row.id)]);
   return present(row);
 }

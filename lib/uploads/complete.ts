@@ -3,14 +3,15 @@ import { uploadConfig } from '../config';
 import { db, withDb } from '../db';
 import { ConflictError } from '../errors';
 import { UnreadableImageError } from '../images/errors';
-import { publishEvent } from '../images/events';
 import { inspectImage } from '../images/inspect';
 import type { Image } from '../images/resource';
 import { present } from '../images/present';
 import { imageColumns, imageConflicts, preparedReads } from '../images/rows';
 import { warmRedis } from '../redis';
 import { images, uploads } from '../schema';
-import { copyObject, hashObject, objectSize, publicUrl, readObjectStart, removeUncommitted } from '../storage';
+import { relayImage } from '../outbox/relay';
+import { guardObjects } from '../outbox/removals';
+import { copyObject, hashObject, objectSize, publicUrl, readObjectStart } from '../storage';
 import { discardPending, discardUpload, pendingKey } from './pending';
 import { directUploadTooLarge, notUploadedYet, sizeMismatch, uploadNotFound } from './errors';
 
@@ -116,38 +117,40 @@ export async function completeUpload(id: string): Promise<{ image: Image; create
   }
 
   const key = `images/${id}.${file.ext}`;
-  let copied = false;
   let image: Image | undefined;
   try {
-    image = await withDb(
-      () =>
-        db().transaction(async (tx) => {
-          // Claims the upload: a second completion waits here, then finds it gone.
-          const [claimed] = await tx.delete(uploads).where(eq(uploads.id, id)).returning({ id: uploads.id });
-          if (!claimed) return undefined;
-          const [row] = await tx
-            .insert(images)
-            .values({
-              id,
-              title: pending.title,
-              description: pending.description,
-              filename: pending.filename,
-              fileUrl: publicUrl(key),
-              contentType: file.mime,
-              size: file.size,
-              width: file.width,
-              height: file.height,
-              sha256: file.sha256,
-            })
-            .returning(imageColumns);
-          await copyObject(pendingKey(id), key, file.mime, pending.filename);
-          copied = true;
-          return row;
-        }),
-      imageConflicts,
+    image = await guardObjects([key], (release) =>
+      withDb(
+        () =>
+          db().transaction(async (tx) => {
+            // Whatever this transaction commits, the copy is its own or the first completion's: the
+            // guard goes with it (a guard left behind would later remove a committed image's file).
+            await release(tx);
+            // Claims the upload: a second completion waits here, then finds it gone.
+            const [claimed] = await tx.delete(uploads).where(eq(uploads.id, id)).returning({ id: uploads.id });
+            if (!claimed) return undefined;
+            const [row] = await tx
+              .insert(images)
+              .values({
+                id,
+                title: pending.title,
+                description: pending.description,
+                filename: pending.filename,
+                fileUrl: publicUrl(key),
+                contentType: file.mime,
+                size: file.size,
+                width: file.width,
+                height: file.height,
+                sha256: file.sha256,
+              })
+              .returning(imageColumns);
+            await copyObject(pendingKey(id), key, file.mime, pending.filename);
+            return row;
+          }),
+        imageConflicts,
+      ),
     );
   } catch (err) {
-    if (copied) await removeUncommitted(key, err);
     if (err instanceof ConflictError) await discardUpload(id);
     throw err;
   }
@@ -157,7 +160,7 @@ export async function completeUpload(id: string): Promise<{ image: Image; create
     return { image: made, created: false };
   }
   await discardPending(id);
-  await publishEvent('image_uploaded', image);
+  await relayImage(image.id);
   return { image: await present(image), created: true };
 }
 

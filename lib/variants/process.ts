@@ -1,12 +1,13 @@
 import { eq, sql } from 'drizzle-orm';
-import { db, isoTimestamp, withDb } from '../db';
+import { db, isoTimestamp, withDb, type Tx } from '../db';
 import { UnsupportedMediaTypeError } from '../errors';
 import { invalidateImage } from '../images/cache';
-import { publishEvent, type ImageEventName } from '../images/events';
 import { detectImageType } from '../images/inspect';
 import { describeError, log } from '../log';
 import { images, type Variants } from '../schema';
-import { deleteObjects, objectSize, publicUrl, putImmutable, readObject } from '../storage';
+import { relayImage } from '../outbox/relay';
+import { guardObjects } from '../outbox/removals';
+import { objectSize, publicUrl, putImmutable, readObject } from '../storage';
 import { variantKey, variantKeys, type VariantName } from './keys';
 import { makeVariants, UndecodableImageError } from './make';
 
@@ -18,17 +19,37 @@ export class RowNotYetCommittedError extends Error {
 
 export type ProcessOutcome = 'processed' | 'failed' | 'skipped';
 
-/** Sets the outcome on the row (moving updated_at, so the cache fence covers it) and says it after the commit. */
-async function record(id: string, set: { processing: 'ready' | 'failed'; variants?: Variants }, event: ImageEventName) {
-  const [row] = await withDb(() =>
-    db()
-      .update(images)
-      .set({ ...set, updatedAt: sql`greatest(now(), ${images.updatedAt} + interval '1 microsecond')` })
-      .where(eq(images.id, id))
-      .returning({ title: images.title, updatedAt: isoTimestamp(images.updatedAt) }),
+/** The image was deleted while its copies were made. */
+class ImageGoneError extends Error {
+  override name = 'ImageGoneError';
+}
+
+const bumped = sql`greatest(now(), ${images.updatedAt} + interval '1 microsecond')`;
+
+/**
+ * Sets the outcome on the row, moving updated_at (so the cache fence covers it); the trigger writes
+ * the event (image_processed or image_processing_failed) in the same transaction. Then the cache entry
+ * goes and the event is delivered. `tx` work runs inside that transaction first. False when the row
+ * is gone.
+ */
+async function record(
+  id: string,
+  set: { processing: 'ready' | 'failed'; variants?: Variants },
+  inside: (tx: Tx) => Promise<unknown> = async () => {},
+): Promise<boolean> {
+  const row = await withDb(() =>
+    db().transaction(async (tx) => {
+      const [updated] = await tx
+        .update(images)
+        .set({ ...set, updatedAt: bumped })
+        .where(eq(images.id, id))
+        .returning({ updatedAt: isoTimestamp(images.updatedAt) });
+      if (updated) await inside(tx);
+      return updated;
+    }),
   );
   if (!row) return false;
-  await Promise.all([invalidateImage(id, row.updatedAt), publishEvent(event, { id, title: row.title })]);
+  await Promise.all([invalidateImage(id, row.updatedAt), relayImage(id)]);
   return true;
 }
 
@@ -58,25 +79,29 @@ export async function processImage(key: string): Promise<ProcessOutcome> {
   const original = await readObject(key);
   if (!original) return 'skipped';
 
-  let variants: Variants;
+  let made: Awaited<ReturnType<typeof makeVariants>>;
   try {
     const mime = row.contentType ?? (await detectImageType(original)).mime;
-    const made = await makeVariants(original, mime);
-    await Promise.all(Object.entries(made).map(([name, v]) => putImmutable(variantKey(id, name as VariantName), v.bytes, 'image/webp')));
-    variants = {
-      thumb: { url: publicUrl(variantKey(id, 'thumb')), width: made.thumb.width, height: made.thumb.height },
-      display: { url: publicUrl(variantKey(id, 'display')), width: made.display.width, height: made.display.height },
-    };
+    made = await makeVariants(original, mime);
   } catch (err) {
     if (!(err instanceof UndecodableImageError) && !(err instanceof UnsupportedMediaTypeError)) throw err;
     log.warn('image could not be processed', { id, key, ...describeError(err) });
-    await record(id, { processing: 'failed' }, 'image_processing_failed');
+    await record(id, { processing: 'failed' });
     return 'failed';
   }
-  if (!(await record(id, { processing: 'ready', variants }, 'image_processed'))) {
-    // Deleted while its copies were made: they go too.
-    await deleteObjects(variantKeys(id));
-    return 'skipped';
+  const variants: Variants = {
+    thumb: { url: publicUrl(variantKey(id, 'thumb')), width: made.thumb.width, height: made.thumb.height },
+    display: { url: publicUrl(variantKey(id, 'display')), width: made.display.width, height: made.display.height },
+  };
+  try {
+    // The copies never outlive their row: stored under guard, the guard released as the row records them.
+    await guardObjects(variantKeys(id), async (release) => {
+      await Promise.all((Object.keys(made) as VariantName[]).map((name) => putImmutable(variantKey(id, name), made[name].bytes, 'image/webp')));
+      if (!(await record(id, { processing: 'ready', variants }, release))) throw new ImageGoneError(id);
+    });
+  } catch (err) {
+    if (err instanceof ImageGoneError) return 'skipped'; // deleted meanwhile: its copies went with the guard
+    throw err;
   }
   return 'processed';
 }

@@ -69,7 +69,7 @@ export async function assertNoOrphans(): Promise<{ rows: string[]; keys: string[
 
 /** Empties the table and the bucket. */
 export async function resetState(): Promise<void> {
-  await sql`truncate images, uploads`;
+  await sql`truncate images, uploads, outbox, file_removals`;
   const keys = await objectKeys();
   // DeleteObjects takes at most 1000 keys a call.
   for (let i = 0; i < keys.length; i += 1000) {

@@ -150,7 +150,7 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
 
     it("gives every function the parameters' path, and no secret, in its environment", () => {
       const functions = lambdas(template);
-      expect(functions).toHaveLength(12);
+      expect(functions).toHaveLength(13);
       for (const [, fn] of functions) {
         const variables = fn.Environment.Variables;
         expect(variables.SSM_PARAMETER_PATH).toBe('/photo-gallery/prod');
@@ -218,6 +218,7 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
         UploadsComplete: 10,
         UploadsSweep: 10,
         ImagesProcess: 10,
+        OutboxRelay: 10,
         Openapi: 10,
         Docs: 10,
         Web: 10,

@@ -62,15 +62,14 @@ describe('S3 unreachable (a stopped emulator)', () => {
     expect(await rowIds()).toEqual([]);
   });
 
-  it('answers 503 to a DELETE and keeps both the row and the file', async () => {
+  it('answers 204 to a DELETE: the row goes now, its file once S3 is back (tests/integration/outbox.test.ts)', async () => {
     const image = (await api.upload({ title: 'survivor' })).json as { id: string };
-    const down = await apiWith({ S3_ENDPOINT: await stoppedEmulator() });
-    const res = await down.remove(image.id);
-    expect(res.status).toBe(503);
-    expect(res.json).toEqual(unavailable('object storage'));
-    expect(await rowIds()).toEqual([image.id]);
-    await assertNoOrphans();
-    expect((await api.get(image.id)).status).toBe(200);
+    const down = await apiWith({ S3_ENDPOINT: await stoppedEmulator(), FILE_REMOVAL_BUDGET_MS: '300' });
+    expect((await down.remove(image.id)).status).toBe(204);
+    expect(await rowIds()).toEqual([]);
+    expect(await objectKeys()).toEqual([`images/${image.id}.jpg`]);
+    expect((await sql`select count(*)::int as n from file_removals`)[0]?.n).toBe(3);
+    expect((await api.get(image.id)).status).toBe(404);
   });
 
   it('still serves reads, which do not touch S3', async () => {

@@ -1,11 +1,14 @@
 /**
  * The listener as `npm run listener` runs it: a separate process, on the local Redis and on Upstash's
- * protocol (the fixture), printing the events of real uploads, edits and deletes.
+ * protocol (the fixture), printing the events of real uploads, edits and deletes from the stream —
+ * catching up on what it missed while it was stopped or killed, taking over what a dead consumer left,
+ * printing an event delivered twice once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiWith } from '../helpers/api';
+import { startListener, type Running } from '../helpers/listener';
 import { resetState } from '../helpers/state';
 import { startUpstashFixture, type UpstashFixture } from '../../support/upstash-fixture';
 
@@ -13,48 +16,9 @@ const REDIS_URL = 'redis://127.0.0.1:6379';
 const direct = createClient({ url: REDIS_URL, RESP: 2 });
 let fixture: UpstashFixture;
 
-interface Running {
-  child: ChildProcess;
-  lines: string[];
-  /** Waits for a printed line that matches. */
-  waitFor: (pattern: RegExp, after?: number) => Promise<string>;
-  exit: () => Promise<number | null>;
-}
-
-function startListener(env: Record<string, string | undefined>): Running {
-  const childEnv = { ...process.env, ...env };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
-  const child = spawn('node_modules/.bin/tsx', ['listener/listener.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let partial = '';
-  const collect = (d: Buffer) => {
-    partial += String(d);
-    const parts = partial.split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    lines,
-    waitFor: async (pattern, after = 0) => {
-      for (let i = 0; i < 300; i++) {
-        const found = lines.slice(after).find((l) => pattern.test(l));
-        if (found) return found;
-        if (child.exitCode !== null) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`no line matching ${pattern}; printed:\n${lines.join('\n')}`);
-    },
-    exit: () => exited,
-  };
-}
-
 const running: Running[] = [];
-const listen = (env: Record<string, string | undefined>) => {
-  const r = startListener(env);
+const listen = (env: Record<string, string | undefined>, args: string[] = []) => {
+  const r = startListener(env, args);
   running.push(r);
   return r;
 };
@@ -80,68 +44,153 @@ afterEach(async () => {
 
 const LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\tINFO\t/;
 const tcp = { REDIS_URL, UPSTASH_REDIS_REST_URL: undefined, UPSTASH_REDIS_REST_TOKEN: undefined };
+/** A group of its own for each test: the stream is shared, the group's position is not. */
+const group = () => ({ LISTENER_GROUP: `test-${randomUUID().slice(0, 8)}`, LISTENER_CONSUMER: 'listener-1' });
+const READING = /reading image_events on .* in group/;
+/** The event lines about one image, as printed (the payload column). */
+const eventsOf = (r: Running, id: string) => r.lines.filter((l) => l.includes(id) && LINE.test(l)).map((l) => l.split('\t')[2]);
+const uploaded = (id: string, title: string) => `{"event":"image_uploaded","id":"${id}","title":"${title}"}`;
 
 describe('npm run listener on the local Redis', () => {
-  it('prints one CloudWatch-like line per upload, edit and delete', async () => {
-    const listener = listen(tcp);
-    await listener.waitFor(/subscribed to image_channel on redis:\/\/127\.0\.0\.1:6379/);
+  it('prints one CloudWatch-like line per upload, edit and delete, from the stream', async () => {
+    const listener = listen({ ...tcp, ...group() });
+    await listener.waitFor(READING);
     const api = await apiWith({ ...tcp, LOG_LEVEL: 'silent' });
     const image = (await api.upload({ title: 'watched' })).json as { id: string };
     await api.patch(image.id, { title: 'watched again' });
     await api.remove(image.id);
 
-    const deleted = await listener.waitFor(/image_deleted/);
-    const events = listener.lines.filter((l) => l.includes(image.id));
-    expect(events).toHaveLength(3);
-    for (const line of events) expect(line).toMatch(LINE);
-    expect(events.map((l) => l.split('\t')[2])).toEqual([
-      `{"event":"image_uploaded","id":"${image.id}","title":"watched"}`,
+    await listener.waitFor(new RegExp(`image_deleted.*${image.id}`));
+    for (const line of listener.lines.filter((l) => l.includes(image.id))) expect(line).toMatch(LINE);
+    expect(eventsOf(listener, image.id)).toEqual([
+      uploaded(image.id, 'watched'),
       `{"event":"image_updated","id":"${image.id}","title":"watched again"}`,
       `{"event":"image_deleted","id":"${image.id}","title":"watched again"}`,
     ]);
-    expect(deleted).toBe(events[2]);
   });
 
-  it('resubscribes by itself after its connection is killed (CLIENT KILL)', async () => {
-    const listener = listen(tcp);
-    await listener.waitFor(/subscribed to image_channel/);
+  it('catches up on start with what was published while it was stopped, then follows live', async () => {
+    const env = { ...tcp, ...group() };
+    const first = listen(env);
+    await first.waitFor(READING);
+    first.child.kill('SIGTERM');
+    expect(await first.exit()).toBe(0);
+
+    const api = await apiWith({ ...tcp, LOG_LEVEL: 'silent' });
+    const missed = [] as string[];
+    for (const title of ['while down 1', 'while down 2']) missed.push(((await api.upload({ title })).json as { id: string }).id);
+
+    const second = listen(env);
+    await second.waitFor(READING);
+    for (const [i, id] of missed.entries()) expect(await second.waitFor(new RegExp(id))).toContain(uploaded(id, `while down ${i + 1}`));
+    const live = ((await api.upload({ title: 'after restart' })).json as { id: string }).id;
+    await second.waitFor(new RegExp(live));
+    for (const id of [...missed, live]) expect(eventsOf(second, id)).toHaveLength(1);
+  });
+
+  it('killed (SIGKILL) mid-stream and started again: prints what it missed, nothing twice', async () => {
+    const env = { ...tcp, ...group() };
+    const api = await apiWith({ ...tcp, LOG_LEVEL: 'silent' });
+    const first = listen(env);
+    await first.waitFor(READING);
+    const before = ((await api.upload({ title: 'before the kill' })).json as { id: string }).id;
+    await first.waitFor(new RegExp(before));
+    first.child.kill('SIGKILL');
+    await first.exit();
+    const during = ((await api.upload({ title: 'while killed' })).json as { id: string }).id;
+    await api.patch(during, { description: 'edited while killed' });
+
+    const second = listen(env);
+    await second.waitFor(new RegExp(`image_updated.*${during}`));
+    expect(eventsOf(second, during)).toEqual([uploaded(during, 'while killed'), `{"event":"image_updated","id":"${during}","title":"while killed"}`]);
+    // What the first printed and acknowledged is not printed again.
+    expect(eventsOf(second, before)).toEqual([]);
+  });
+
+  it('takes over what a dead consumer of its group read and never acknowledged', async () => {
+    const env = { ...tcp, ...group(), LISTENER_CLAIM_IDLE_MS: '200' };
+    await direct.sendCommand(['XGROUP', 'CREATE', 'image_events', env.LISTENER_GROUP, '$', 'MKSTREAM']);
+    const id = randomUUID();
+    await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(id, 'orphaned'), 'outbox_id', '-1']);
+    // A consumer that read it and died.
+    await direct.sendCommand(['XREADGROUP', 'GROUP', env.LISTENER_GROUP, 'dead-consumer', 'COUNT', '10', 'STREAMS', 'image_events', '>']);
+    const listener = listen(env);
+    expect(await listener.waitFor(new RegExp(id))).toContain(uploaded(id, 'orphaned'));
+    const pending = (await direct.sendCommand(['XPENDING', 'image_events', env.LISTENER_GROUP])) as unknown[];
+    expect(Number(pending[0])).toBe(0);
+  });
+
+  it('prints an event the outbox delivered twice (same outbox id) once', async () => {
+    const env = { ...tcp, ...group() };
+    const listener = listen(env);
+    await listener.waitFor(READING);
+    const id = randomUUID();
+    const outboxId = String(Date.now());
+    for (let i = 0; i < 2; i++) await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(id, 'twice'), 'outbox_id', outboxId]);
+    const marker = randomUUID();
+    await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(marker, 'after'), 'outbox_id', `${outboxId}1`]);
+    await listener.waitFor(new RegExp(marker));
+    expect(eventsOf(listener, id)).toEqual([uploaded(id, 'twice')]);
+  });
+
+  it('--from-start prints the stream from its beginning; --live-only only what comes next', async () => {
+    // A short stream, so that "from its beginning" is quick to read.
+    await direct.sendCommand(['DEL', 'image_events']);
+    const old = randomUUID();
+    await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(old, 'old'), 'outbox_id', '-2']);
+    const fromStart = listen({ ...tcp, ...group() }, ['--from-start']);
+    const liveOnly = listen({ ...tcp, ...group() }, ['--live-only']);
+    await Promise.all([fromStart.waitFor(/from its start/), liveOnly.waitFor(/from now on/)]);
+    expect(await fromStart.waitFor(new RegExp(old))).toContain(uploaded(old, 'old'));
+    const fresh = randomUUID();
+    await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(fresh, 'fresh'), 'outbox_id', '-3']);
+    await Promise.all([fromStart.waitFor(new RegExp(fresh)), liveOnly.waitFor(new RegExp(fresh))]);
+    expect(eventsOf(liveOnly, old)).toEqual([]);
+  });
+
+  it('keeps reading after its connection is killed (CLIENT KILL)', async () => {
+    const listener = listen({ ...tcp, ...group() });
+    await listener.waitFor(READING);
     const clients = String(await direct.sendCommand(['CLIENT', 'LIST']));
     // The newest listener connection is this test's (ids only grow).
     const ids = [...clients.matchAll(/^id=(\d+) .*name=photo-gallery-listener /gm)].map((m) => Number(m[1]));
     expect(ids.length).toBeGreaterThan(0);
     await direct.sendCommand(['CLIENT', 'KILL', 'ID', String(Math.max(...ids))]);
-    await listener.waitFor(/reconnected to redis:\/\/127\.0\.0\.1:6379; subscribed to image_channel/);
-    await direct.publish('image_channel', '{"event":"image_uploaded","id":"after-kill","title":"t"}');
-    expect(await listener.waitFor(/after-kill/)).toMatch(LINE);
+    await listener.waitFor(/reconnected to redis:\/\/127\.0\.0\.1:6379/);
+    const id = randomUUID();
+    await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(id, 'after kill'), 'outbox_id', '-4']);
+    expect(await listener.waitFor(new RegExp(id))).toMatch(LINE);
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('exits cleanly (code 0) on %s', async (signal) => {
-    const listener = listen(tcp);
-    await listener.waitFor(/subscribed to image_channel/);
+    const listener = listen({ ...tcp, ...group() });
+    await listener.waitFor(READING);
     listener.child.kill(signal);
     expect(await listener.exit()).toBe(0);
-    expect(listener.lines.join('\n')).toContain(`${signal} received; unsubscribing`);
+    expect(listener.lines.join('\n')).toContain(`${signal} received; stopping`);
   });
 
   it('exits cleanly (code 0) on SIGTERM while Redis is unreachable at start', async () => {
-    const listener = listen({ ...tcp, REDIS_URL: 'redis://127.0.0.1:1' });
+    const listener = listen({ ...tcp, ...group(), REDIS_URL: 'redis://127.0.0.1:1' });
     await listener.waitFor(/WARN\tconnection to redis:\/\/127\.0\.0\.1:1 lost: .*; reconnecting/);
     listener.child.kill('SIGTERM');
     expect(await listener.exit()).toBe(0);
-    expect(listener.lines.join('\n')).toContain('SIGTERM received before subscribing; exiting');
+    expect(listener.lines.join('\n')).toContain('SIGTERM received before reading; exiting');
   });
 
   it('prints structured JSON with LOG_FORMAT=json', async () => {
-    const listener = listen({ ...tcp, LOG_FORMAT: 'json' });
-    await listener.waitFor(/subscribed to image_channel/);
-    await direct.publish('image_channel', '{"event":"image_updated","id":"json-1","title":"t"}');
-    const line = JSON.parse(await listener.waitFor(/json-1/));
+    const listener = listen({ ...tcp, ...group(), LOG_FORMAT: 'json' });
+    await listener.waitFor(/reading image_events/);
+    const id = randomUUID();
+    await direct.sendCommand(['XADD', 'image_events', '*', 'event', `{"event":"image_updated","id":"${id}","title":"t"}`, 'outbox_id', '42']);
+    const line = JSON.parse(await listener.waitFor(new RegExp(id)));
     expect(line).toEqual({
       timestamp: expect.stringMatching(/Z$/),
       level: 'INFO',
       message: 'event',
-      channel: 'image_channel',
-      event: { event: 'image_updated', id: 'json-1', title: 't' },
+      stream: 'image_events',
+      outbox_id: '42',
+      event: { event: 'image_updated', id, title: 't' },
     });
   });
 });
@@ -149,30 +198,21 @@ describe('npm run listener on the local Redis', () => {
 describe('npm run listener on Upstash (the protocol fixture)', () => {
   const upstash = () => ({ UPSTASH_REDIS_REST_URL: fixture.url, UPSTASH_REDIS_REST_TOKEN: fixture.token });
 
-  it('prints the events published through the real @upstash/redis client', async () => {
-    const listener = listen(upstash());
-    await listener.waitFor(/subscribed to image_channel on http:\/\/127\.0\.0\.1/);
+  it('prints the events the real @upstash/redis client delivered, read back over REST', async () => {
+    const listener = listen({ ...upstash(), ...group() });
+    await listener.waitFor(/reading image_events on http:\/\/127\.0\.0\.1/);
     const api = await apiWith({ ...upstash(), LOG_LEVEL: 'silent' });
     const image = (await api.upload({ title: 'via upstash' })).json as { id: string };
     const line = await listener.waitFor(new RegExp(image.id));
-    expect(line.split('\t')[2]).toBe(`{"event":"image_uploaded","id":"${image.id}","title":"via upstash"}`);
+    expect(line.split('\t')[2]).toBe(uploaded(image.id, 'via upstash'));
     expect(line).toMatch(LINE);
-  });
-
-  it('subscribes again after its stream drops', async () => {
-    const listener = listen(upstash());
-    await listener.waitFor(/subscribed to image_channel/);
-    const before = listener.lines.length;
-    fixture.dropSubscribers();
-    await listener.waitFor(/subscription to .* lost: .*; resubscribing/, before);
-    await listener.waitFor(/subscribed to image_channel/, before + 1);
-    await direct.publish('image_channel', '{"event":"image_deleted","id":"after-drop","title":"t"}');
-    expect(await listener.waitFor(/after-drop/)).toMatch(LINE);
+    expect(fixture.commands.some((c) => c[0]?.toUpperCase() === 'XADD')).toBe(true);
+    expect(fixture.commands.some((c) => c[0]?.toUpperCase() === 'XREADGROUP')).toBe(true);
   });
 
   it('exits cleanly on SIGTERM', async () => {
-    const listener = listen(upstash());
-    await listener.waitFor(/subscribed to image_channel/);
+    const listener = listen({ ...upstash(), ...group() });
+    await listener.waitFor(/reading image_events/);
     listener.child.kill('SIGTERM');
     expect(await listener.exit()).toBe(0);
   });

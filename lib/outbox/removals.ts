@@ -1,0 +1,106 @@
+import { inArray, lte, sql } from 'drizzle-orm';
+import { outboxConfig } from '../config';
+import { db, withDb, type Tx } from '../db';
+import { describeError, log } from '../log';
+import { fileRemovals } from '../schema';
+import { deleteObject } from '../storage';
+
+/**
+ * How long an object written inside a transaction is left alone before a removal job may delete it:
+ * longer than any function runs, so that a transaction still in flight never loses its object.
+ */
+export const IN_FLIGHT_SECONDS = 15 * 60;
+
+/** The rows of removal jobs for `keys`, due now or after `graceSeconds` (to insert in a transaction). */
+export const removalJobs = (keys: string[], graceSeconds = 0) =>
+  keys.map((key) => ({ key, notBefore: sql`now() + make_interval(secs => ${graceSeconds})` }));
+
+/** A job failed: tried again after a back-off (2^attempts seconds, at most an hour). */
+const backoff = sql`now() + make_interval(secs => least(power(2, ${fileRemovals.attempts} + 1), 3600))`;
+
+/**
+ * Tries removal jobs now, within FILE_REMOVAL_BUDGET_MS, and deletes the jobs S3 confirmed: right
+ * after a commit let files go, or after a transaction that stored them failed. The jobs are locked
+ * first, so a transaction still deciding about them (one that deletes its guard as it commits) is
+ * waited for: a job it deleted is gone, and its files are left alone. Never throws and never waits
+ * for S3 longer than the budget: what S3 did not confirm stays for runRemovals, which retries.
+ */
+export async function removeNow(ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  const signal = AbortSignal.timeout(outboxConfig().FILE_REMOVAL_BUDGET_MS);
+  try {
+    await withDb(() =>
+      db().transaction(async (tx) => {
+        const jobs = await tx
+          .select({ id: fileRemovals.id, key: fileRemovals.key })
+          .from(fileRemovals)
+          .where(inArray(fileRemovals.id, ids))
+          .for('update');
+        const done: number[] = [];
+        try {
+          for (const job of jobs) {
+            await deleteObject(job.key, signal);
+            done.push(job.id);
+          }
+        } finally {
+          if (done.length > 0) await tx.delete(fileRemovals).where(inArray(fileRemovals.id, done));
+        }
+      }),
+    );
+  } catch (err) {
+    log.warn('files left for the removal jobs', { ids, ...describeError(err) });
+  }
+}
+
+/**
+ * Runs `work`, a transaction that stores objects at `keys` and commits their rows, so that the
+ * objects never outlive a transaction that does not commit: a removal job for them is committed
+ * first, due only after IN_FLIGHT_SECONDS, and `work` deletes it in its own transaction (with
+ * `release(tx)`) as it commits. If `work` fails, the objects are removed at once — or by the job,
+ * once due, should that fail too. A file without its row only until the job runs; never a row
+ * without its file.
+ */
+export async function guardObjects<T>(keys: string[], work: (release: (tx: Tx) => Promise<unknown>) => Promise<T>): Promise<T> {
+  const guards = await withDb(() => db().insert(fileRemovals).values(removalJobs(keys, IN_FLIGHT_SECONDS)).returning({ id: fileRemovals.id }));
+  const ids = guards.map((g) => g.id);
+  try {
+    return await work((tx) => tx.delete(fileRemovals).where(inArray(fileRemovals.id, ids)));
+  } catch (err) {
+    await removeNow(ids);
+    throw err;
+  }
+}
+
+/**
+ * The removal relay: deletes the objects of due jobs, oldest first, at most `batch`, locked FOR UPDATE
+ * SKIP LOCKED so relays running at once share the work; a job S3 confirms is deleted, one it refuses
+ * is tried again after a back-off. Returns how many objects were removed; throws when the database fails.
+ */
+export async function runRemovals(batch = 100): Promise<number> {
+  return withDb(() =>
+    db().transaction(async (tx) => {
+      const due = await tx
+        .select({ id: fileRemovals.id, key: fileRemovals.key })
+        .from(fileRemovals)
+        .where(lte(fileRemovals.notBefore, sql`now()`))
+        .orderBy(fileRemovals.id)
+        .limit(batch)
+        .for('update', { skipLocked: true });
+      const done: number[] = [];
+      for (const job of due) {
+        try {
+          await deleteObject(job.key);
+          done.push(job.id);
+        } catch (err) {
+          log.warn('file removal failed; retried later', { key: job.key, ...describeError(err) });
+          await tx
+            .update(fileRemovals)
+            .set({ attempts: sql`${fileRemovals.attempts} + 1`, lastError: String((err as Error).cause ?? err).slice(0, 500), notBefore: backoff })
+            .where(inArray(fileRemovals.id, [job.id]));
+        }
+      }
+      if (done.length > 0) await tx.delete(fileRemovals).where(inArray(fileRemovals.id, done));
+      return done.length;
+    }),
+  );
+}
