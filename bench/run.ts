@@ -20,6 +20,7 @@ import { startServices, type BenchContext, type Section, type Table } from './co
 import { coldStarts } from './sections/cold';
 import { directUploads } from './sections/direct';
 import { memory } from './sections/memory';
+import { outbox } from './sections/outbox';
 import { packages } from './sections/packages';
 import { scale } from './sections/scale';
 import { warmPaths } from './sections/warm';
@@ -30,6 +31,7 @@ const SECTIONS: [string, Section][] = [
   ['scale', scale],
   ['direct', directUploads],
   ['memory', memory],
+  ['outbox', outbox],
 ];
 const selected = new Set((process.env.BENCH_SECTIONS ?? SECTIONS.map(([name]) => name).join(',')).split(','));
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 1000);

@@ -1,0 +1,124 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { makeJpeg } from '../../support/images';
+import { BUCKET, type BenchContext, type Table } from '../context';
+import { alternate, median, ms, percentile } from '../stats';
+
+/**
+ * What the outbox costs a write, and how fast the relay empties it. A write's own database and Redis
+ * work with the outbox (the trigger's INSERT in the write's transaction, then the image's events read,
+ * appended to the stream and published, and marked) against the same write before the outbox (the
+ * trigger off for that session, then one PUBLISH), alternating run by run; for an upload the object
+ * PUT and the guard that removes it should the transaction not commit are in. Then the relay: 5,000
+ * undelivered events drained by one relay in batches of 100 (each a transaction: lock, deliver, mark).
+ */
+export async function outbox(ctx: BenchContext): Promise<Table[]> {
+  const { sql, redis } = ctx;
+  const { imageKey } = await ctx.app();
+  const { relayImage, relayPending } = await import('../../lib/outbox/relay');
+  const { encodeEvent, IMAGE_CHANNEL } = await import('../../lib/images/events');
+  // "Before the outbox": a session in which the trigger does not fire (replica role skips triggers).
+  const before = await sql.reserve();
+  await before`set session_replication_role = replica`;
+  const after = await sql.reserve();
+
+  const iterations = ctx.options.iterations;
+  const [row] = await after<{ id: string }[]>`
+    insert into images (id, title, description, filename, file_url, processing)
+    values (gen_random_uuid(), ${`outbox ${randomUUID().slice(0, 8)}`}, '', 'f.jpg', ${`${ctx.filesBaseUrl}/images/f.jpg`}, 'ready') returning id`;
+  const id = row?.id ?? '';
+  const invalidate = () => redis.del(imageKey(id));
+  let n = 0;
+
+  const update = await alternate(
+    iterations,
+    async () => {
+      const [changed] = await after<{ title: string }[]>`
+        update images set description = ${`d ${n++}`}, updated_at = greatest(now(), updated_at + interval '1 microsecond')
+        where id = ${id} returning title`;
+      await Promise.all([invalidate(), relayImage(id)]);
+      return changed;
+    },
+    async () => {
+      const [changed] = await before<{ title: string }[]>`
+        update images set description = ${`d ${n++}`}, updated_at = greatest(now(), updated_at + interval '1 microsecond')
+        where id = ${id} returning title`;
+      await Promise.all([invalidate(), redis.publish(IMAGE_CHANNEL, encodeEvent('image_updated', { id, title: changed?.title ?? '' }))]);
+    },
+  );
+
+  const photo = makeJpeg(640, 480, 90);
+  const upload = async (session: typeof after, outboxed: boolean) => {
+    const newId = randomUUID();
+    const key = `images/${newId}.jpg`;
+    const [guard] = outboxed
+      ? await session<{ id: string }[]>`insert into file_removals (key, not_before) values (${key}, now() + interval '15 minutes') returning id`
+      : [];
+    await session.begin(async (tx) => {
+      await tx`insert into images (id, title, description, filename, file_url)
+               values (${newId}, ${`o ${newId}`.slice(0, 32)}, '', 'p.jpg', ${`${ctx.filesBaseUrl}/${key}`})`;
+      await ctx.s3Client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: photo, ContentType: 'image/jpeg' }));
+      if (guard) await tx`delete from file_removals where id = ${guard.id}`;
+    });
+    if (outboxed) await relayImage(newId);
+    else await redis.publish(IMAGE_CHANNEL, encodeEvent('image_uploaded', { id: newId, title: `o ${newId}`.slice(0, 32) }));
+  };
+  const create = await alternate(iterations, () => upload(after, true), () => upload(before, false));
+
+  before.release();
+  after.release();
+
+  const row50 = (name: string, [withOutbox, without]: [number[], number[]]) => {
+    const r = median(withOutbox) / median(without);
+    return [
+      name,
+      ms(median(withOutbox)),
+      ms(percentile(withOutbox, 99)),
+      ms(median(without)),
+      ms(percentile(without, 99)),
+      `${r.toFixed(2)}x`,
+      `≤ 1.1x ${r <= 1.1 ? '(met)' : '(NOT met)'}`,
+    ];
+  };
+  const cost: Table = {
+    title: `The outbox's cost to a write: its database and Redis work with the outbox and before it (${iterations} each, alternating)`,
+    columns: [
+      ['write', 'left'],
+      ['with the outbox p50', 'right'],
+      ['p99', 'right'],
+      ['before it p50', 'right'],
+      ['p99', 'right'],
+      ['ratio p50', 'right'],
+      ['goal', 'left'],
+    ],
+    rows: [
+      row50('update (title or description)', update),
+      row50(`upload of a ${(photo.length / 1024).toFixed(0)} KB JPEG (PUT in the transaction)`, create),
+    ],
+  };
+
+  // The relay: 5,000 undelivered events of 1,000 images, drained in batches of 100.
+  const throughput = async () => {
+    await sql`update outbox set published_at = now() where published_at is null`;
+    await sql`
+      insert into outbox (image_id, event, title)
+      select ('00000000-0000-4000-8000-' || lpad(to_hex(n % 1000), 12, '0'))::uuid, 'image_updated', 'relay ' || n
+      from generate_series(1, 5000) as n`;
+    const started = performance.now();
+    let delivered = 0;
+    for (let done = await relayPending(100); done > 0; done = await relayPending(100)) delivered += done;
+    const seconds = (performance.now() - started) / 1000;
+    return [String(delivered), `${seconds.toFixed(2)} s`, `${Math.round(delivered / seconds)}`];
+  };
+  const relayTable: Table = {
+    title: 'The relay: 5,000 undelivered events (1,000 images) to the stream and the channel, batches of 100',
+    columns: [
+      ['delivered', 'right'],
+      ['time', 'right'],
+      ['events/s', 'right'],
+    ],
+    rows: [await throughput()],
+  };
+  return [cost, relayTable];
+}
+
