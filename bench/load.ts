@@ -59,7 +59,8 @@ const api = (path: string) => new URL(path, base).toString();
 function pick(): Op {
   let roll = Math.random() * 100;
   for (const [op, weight] of MIX) {
-    if ((roll -= weight) < 0) return op;
+    roll -= weight;
+    if (roll < 0) return op;
   }
   return 'get';
 }
@@ -68,49 +69,57 @@ const anyLive = (): Live | undefined => {
   return all[Math.floor(Math.random() * all.length)];
 };
 
-async function once(op: Op): Promise<void> {
-  const target = anyLive();
-  const effective: Op = op !== 'upload' && op !== 'list' && !target ? 'upload' : op;
-  const started = performance.now();
+async function upload(): Promise<Response> {
+  const bytes = images[counter % images.length] ?? makeJpeg(32, 24);
+  const form = new FormData();
+  form.append('title', `load ${run} ${counter++}`);
+  form.append('description', 'load test');
+  form.append('file', new Blob([bytes], { type: 'image/jpeg' }), 'load.jpg');
+  const res = await fetch(api('/api/v1/images/'), { method: 'POST', body: form, headers: auth });
+  if (res.status === 201) {
+    const image = (await res.json()) as { id: string; file_url: string };
+    live.set(image.id, { id: image.id, fileUrl: image.file_url, hash: sha256(bytes) });
+  } else await res.arrayBuffer();
+  return res;
+}
+
+/** One request of kind `op` on `target` (an image uploaded earlier and not yet deleted). */
+async function onImage(op: 'get' | 'patch' | 'delete', target: Live): Promise<Response> {
   let res: Response;
-  switch (effective) {
-    case 'upload': {
-      const bytes = images[counter % images.length] ?? images[0]!;
-      const form = new FormData();
-      form.append('title', `load ${run} ${counter++}`);
-      form.append('description', 'load test');
-      form.append('file', new Blob([bytes], { type: 'image/jpeg' }), 'load.jpg');
-      res = await fetch(api('/api/v1/images/'), { method: 'POST', body: form, headers: auth });
-      if (res.status === 201) {
-        const image = (await res.json()) as { id: string; file_url: string };
-        live.set(image.id, { id: image.id, fileUrl: image.file_url, hash: sha256(bytes) });
-      } else await res.arrayBuffer();
-      break;
-    }
+  switch (op) {
     case 'get':
-      res = await fetch(api(`/api/v1/images/${target!.id}`));
-      await res.arrayBuffer();
-      break;
-    case 'list':
-      res = await fetch(api('/api/v1/images/?limit=20'));
-      await res.arrayBuffer();
+      res = await fetch(api(`/api/v1/images/${target.id}`));
       break;
     case 'patch':
-      res = await fetch(api(`/api/v1/images/${target!.id}`), {
+      res = await fetch(api(`/api/v1/images/${target.id}`), {
         method: 'PATCH',
         headers: { 'content-type': 'application/json', ...auth },
         body: JSON.stringify({ description: `patched ${counter++}` }),
       });
-      await res.arrayBuffer();
       break;
     case 'delete':
-      live.delete(target!.id);
-      res = await fetch(api(`/api/v1/images/${target!.id}`), { method: 'DELETE', headers: auth });
-      if (res.status === 204) deleted.set(target!.id, target!);
-      else live.set(target!.id, target!);
-      await res.arrayBuffer();
+      live.delete(target.id);
+      res = await fetch(api(`/api/v1/images/${target.id}`), { method: 'DELETE', headers: auth });
+      if (res.status === 204) deleted.set(target.id, target);
+      else live.set(target.id, target);
       break;
   }
+  await res.arrayBuffer();
+  return res;
+}
+
+async function once(op: Op): Promise<void> {
+  const target = anyLive();
+  // An operation on an image when none is live yet uploads one instead.
+  const effective: Op = op !== 'upload' && op !== 'list' && !target ? 'upload' : op;
+  const started = performance.now();
+  let res: Response;
+  if (effective === 'upload') res = await upload();
+  else if (effective === 'list') {
+    res = await fetch(api('/api/v1/images/?limit=20'));
+    await res.arrayBuffer();
+  } else if (target) res = await onImage(effective, target);
+  else return;
   latencies.get(effective)?.push(performance.now() - started);
   const key = `${effective} ${res.status}`;
   statuses.set(key, (statuses.get(key) ?? 0) + 1);

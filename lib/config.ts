@@ -155,7 +155,8 @@ let secrets: { values: Partial<Record<SecretVariable, string>>; origins: Origins
 export function loadSecrets(): Promise<void> {
   // A function declaration, not once(…): esbuild then leaves it, and the SSM client it imports, out
   // of the bundles of functions that never call it (docs, openapi).
-  return (loading ??= readSecrets());
+  loading ??= readSecrets();
+  return loading;
 }
 let loading: Promise<void> | undefined;
 

@@ -20,13 +20,14 @@ let connection: ReturnType<typeof postgres> | undefined;
 export function db(): Database {
   if (!database) {
     const c = databaseConfig();
-    const client = (connection = postgres(c.DATABASE_URL, {
+    const client = postgres(c.DATABASE_URL, {
       max: c.DB_MAX_CONNECTIONS,
       idle_timeout: c.DB_IDLE_TIMEOUT_SECONDS,
       connect_timeout: c.DB_CONNECT_TIMEOUT_SECONDS,
       prepare: c.DB_PREPARE,
       onnotice: () => {},
-    }));
+    });
+    connection = client;
     database = drizzle(client, { schema });
   }
   return database;

@@ -38,7 +38,7 @@ export function describeError(err: unknown): Record<string, unknown> {
     message: err.message.replace(/\nparams: [\s\S]*$/, ''),
     ...(code !== undefined ? { code } : {}),
     ...(err.cause !== undefined ? { cause: describeError(err.cause) } : {}),
-    ...(err.stack ? { stack: err.stack.replace(/\nparams: [\s\S]*?(?=\n    at )/, '') } : {}),
+    ...(err.stack ? { stack: err.stack.replace(/\nparams: [\s\S]*?(?=\n {4}at )/, '') } : {}),
   };
 }
 

@@ -26,7 +26,10 @@ export interface RedisBackend {
 const shas = new Map<string, string>();
 const sha1 = (script: string): string => {
   let sha = shas.get(script);
-  if (!sha) shas.set(script, (sha = createHash('sha1').update(script).digest('hex')));
+  if (!sha) {
+    sha = createHash('sha1').update(script).digest('hex');
+    shas.set(script, sha);
+  }
   return sha;
 };
 
@@ -91,6 +94,7 @@ const tcpOptions = (url: string, timeoutMs: number) => ({
   // Fail at once while not connected instead of queueing behind a dead socket.
   disableOfflineQueue: true,
 });
+// biome-ignore lint/complexity/noBannedTypes: node-redis's own type parameters for "no modules, functions, scripts or type mapping"
 type TcpClient = ReturnType<typeof createClient<{}, {}, {}, 2 | 3, {}>>;
 const newTcpClient = async (url: string, timeoutMs: number): Promise<TcpClient> =>
   (await import('@redis/client')).createClient(tcpOptions(url, timeoutMs)) as TcpClient;

@@ -9,7 +9,8 @@ import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ELF_MACHINES: Record<number, string> = { 0x3e: 'x86-64', 0xb7: 'aarch64', 0x03: 'x86', 0x28: 'arm' };
+/** e_machine values (0x3E, 0xB7, 0x03, 0x28), in decimal. */
+const ELF_MACHINES: Record<number, string> = { 62: 'x86-64', 183: 'aarch64', 3: 'x86', 40: 'arm' };
 const NATIVE_PACKAGES = /^node_modules\/(sharp|@img|libheif-js)\//;
 
 /** The machine an ELF file is built for (e_machine), or undefined when the bytes are not ELF. */

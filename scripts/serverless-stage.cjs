@@ -154,7 +154,7 @@ async function readParameter(resolveVariable, path) {
     // code means "ask again on a later pass", so it must reach osls untouched.
     if (error && error.code === 'MISSING_VARIABLE_DEPENDENCY') throw error;
     if (error && error.code === 'MISSING_VARIABLE_RESULT') return undefined;
-    throw new Error(`could not read the SSM parameter ${path}: ${error && error.message ? error.message : error}`);
+    throw new Error(`could not read the SSM parameter ${path}: ${error?.message ? error.message : error}`);
   }
 }
 

@@ -21,7 +21,7 @@ export const storedKey = () => sessionStorage.getItem(KEY_ITEM);
 /** Forgets the key (the page's "Forget API key", or a key the server refused). */
 export function forgetKey() {
   sessionStorage.removeItem(KEY_ITEM);
-  keyListeners.forEach((listener) => listener(null));
+  for (const listener of keyListeners) listener(null);
 }
 
 const keyListeners = new Set();
@@ -41,7 +41,7 @@ function askForKey(refused) {
     asking = null;
     if (key) {
       sessionStorage.setItem(KEY_ITEM, key);
-      keyListeners.forEach((listener) => listener(key));
+      for (const listener of keyListeners) listener(key);
     }
     return key;
   });

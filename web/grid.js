@@ -80,7 +80,7 @@ export function createGrid({ list, empty, more, loading, error, announce, onOpen
   function render() {
     empty.hidden = images.length > 0 || next !== null;
     more.hidden = next === null;
-    listeners.forEach((listener) => listener());
+    for (const listener of listeners) listener();
   }
 
   function remember(image) {

@@ -17,7 +17,7 @@ const cut = (text, max) => [...text].slice(0, max).join('');
 export function defaultTitle(filename) {
   const name = filename.split(/[\\/]/).pop() ?? '';
   const dot = name.lastIndexOf('.');
-  const base = (dot > 0 ? name.slice(0, dot) : name).replace(/[\u0000-\u001f\u007f\ufffd]/g, '').trim();
+  const base = (dot > 0 ? name.slice(0, dot) : name).replace(/[\p{Cc}\ufffd]/gu, '').trim();
   return cut(base, TITLE_MAX).trim() || 'Photo';
 }
 

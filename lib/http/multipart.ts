@@ -126,7 +126,7 @@ function partHeaders(raw: Buffer): Omit<Part, 'content'> {
     headers.set(name, line.slice(colon + 1).trim());
   }
   const disposition = parseHeaderValue(headers.get('content-disposition') ?? '');
-  if (!disposition || disposition.type !== 'form-data') {
+  if (disposition?.type !== 'form-data') {
     throw malformed('every part needs a Content-Disposition: form-data header');
   }
   const name = disposition.params.get('name');
@@ -178,7 +178,7 @@ export function splitParts(body: Buffer, boundary: string): Part[] {
 /** The boundary of a multipart/form-data Content-Type; undefined when it is not one. */
 function boundaryOf(contentType: string): string | undefined {
   const parsed = parseHeaderValue(contentType);
-  if (!parsed || parsed.type !== 'multipart/form-data') return undefined;
+  if (parsed?.type !== 'multipart/form-data') return undefined;
   const boundary = parsed.params.get('boundary');
   return boundary !== undefined && BOUNDARY.test(boundary) ? boundary : undefined;
 }

@@ -137,7 +137,7 @@ function boxes(b: Buffer, start: number, end: number): { list: Box[]; truncated:
 function heifSize(b: Buffer): DisplayedSize | undefined {
   const top = boxes(b, 0, b.length).list;
   const ftyp = top[0];
-  if (!ftyp || ftyp.type !== 'ftyp' || ftyp.end > b.length) return undefined;
+  if (ftyp?.type !== 'ftyp' || ftyp.end > b.length) return undefined;
   const brands = [b.toString('latin1', ftyp.body, ftyp.body + 4)];
   for (let o = ftyp.body + 8; o + 4 <= ftyp.end; o += 4) brands.push(b.toString('latin1', o, o + 4));
   if (!brands.some((brand) => HEIF_BRANDS.has(brand))) return undefined; // an MP4 video, say

@@ -42,8 +42,9 @@ export async function putObject(key: string, bytes: Uint8Array): Promise<void> {
 /** An object's bytes and Content-Type as stored. */
 export async function getObject(key: string): Promise<{ bytes: Buffer; contentType: string | undefined; disposition: string | undefined }> {
   const out = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
+  if (!out.Body) throw new Error(`object ${key} came back without a body`);
   return {
-    bytes: Buffer.from(await out.Body!.transformToByteArray()),
+    bytes: Buffer.from(await out.Body.transformToByteArray()),
     contentType: out.ContentType,
     disposition: out.ContentDisposition,
   };

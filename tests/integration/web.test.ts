@@ -22,6 +22,7 @@ import { resetState, sha256 } from '../helpers/state';
 // The callbacks given to page.evaluate run in the browser. The project's TypeScript has no DOM
 // library (one added program-wide clashes with Node's types), so the few browser globals they use
 // are declared here, for this module only, and loosely.
+// biome-ignore lint/suspicious/noExplicitAny: browser globals seen from Node's types, for page.evaluate callbacks only
 type InPage = any;
 declare const window: InPage, document: InPage, DataTransfer: InPage, DragEvent: InPage, requestAnimationFrame: InPage, sessionStorage: InPage;
 type HTMLElement = InPage;
@@ -318,7 +319,10 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
       w.maxRunning = 0;
       const sample = () => {
         const lis: HTMLElement[] = [...document.querySelectorAll('#upload-list > li')];
-        for (const li of lis) (w.samples[li.querySelector('.upload-name')?.firstChild?.textContent ?? ''] ??= []).push(li.querySelector('progress')?.value ?? -1);
+        for (const li of lis) {
+          const name = li.querySelector('.upload-name')?.firstChild?.textContent ?? '';
+          w.samples[name] = [...(w.samples[name] ?? []), li.querySelector('progress')?.value ?? -1];
+        }
         w.maxRunning = Math.max(w.maxRunning, lis.filter((li) => ['signing', 'sending', 'completing'].includes(li.dataset.state ?? '')).length);
         if (lis.some((li) => li.dataset.state !== 'done' && li.dataset.state !== 'failed')) requestAnimationFrame(sample);
       };
@@ -387,7 +391,7 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
             .filter((li) => titles.includes(li.querySelector('.caption-title')?.textContent ?? ''))
             .every((li) => {
               const img = li.querySelector('img.thumb') as HTMLImageElement | null;
-              return img !== null && img.complete && img.naturalWidth > 0;
+              return img?.complete && img.naturalWidth > 0;
             }),
         expected.map(([title]) => title)),
       )
