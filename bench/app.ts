@@ -4,11 +4,12 @@
  * the raw operations and the EXPLAIN are exactly what the handlers run. Imported once the services
  * have set the environment (config is read at import).
  */
-import { fillPlaceholders } from 'drizzle-orm';
+
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { fillPlaceholders } from 'drizzle-orm';
 import type { SignedUpload } from '../lib/uploads/create';
 import { httpEvent, lambdaContext } from '../support/lambda-events';
-import { completeUploadEvent, createUploadEvent, seed, type Services, type UploadRequest } from './context';
+import { completeUploadEvent, createUploadEvent, type Services, seed, type UploadRequest } from './context';
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
@@ -37,7 +38,12 @@ export const PAGE_SIZE = 50;
 
 /** GET /api/v1/images/ for a page of PAGE_SIZE, after `cursor` when one is given. */
 export const listPageEvent = (cursor?: string): APIGatewayProxyEventV2 =>
-  httpEvent({ method: 'GET', path: '/api/v1/images/', route: 'GET /api/v1/images', query: { limit: String(PAGE_SIZE), ...(cursor ? { cursor } : {}) } });
+  httpEvent({
+    method: 'GET',
+    path: '/api/v1/images/',
+    route: 'GET /api/v1/images',
+    query: { limit: String(PAGE_SIZE), ...(cursor ? { cursor } : {}) },
+  });
 
 export type WarmApp = Awaited<ReturnType<typeof warmApp>>;
 
@@ -84,7 +90,13 @@ export async function uploadClient() {
   const create = (await import('../functions/uploads-create')).handler as Handler;
   const complete = (await import('../functions/uploads-complete')).handler as Handler;
   const sign = async (title: string, file: UploadFile): Promise<SignedUpload> => {
-    const request: UploadRequest = { title, description: 'bench', filename: file.filename, size: file.bytes.byteLength, content_type: file.contentType };
+    const request: UploadRequest = {
+      title,
+      description: 'bench',
+      filename: file.filename,
+      size: file.bytes.byteLength,
+      content_type: file.contentType,
+    };
     return JSON.parse((await call(create, createUploadEvent(request), 201)).body ?? '{}') as SignedUpload;
   };
   const store = async (signed: SignedUpload, file: UploadFile): Promise<void> => {

@@ -8,9 +8,10 @@
  * The bucket is listed directly (S3_ENDPOINT, S3_BUCKET; npm start's emulator by default) to check
  * that every object has its row.
  */
-import { ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
+
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
 import { makeJpeg } from '../support/images';
 import { percentile } from './stats';
 
@@ -192,8 +193,15 @@ for (const [op, values] of [...latencies, ['all', all] as [string, number[]]]) {
     `${op.padEnd(8)} ${String(values.length).padStart(5)} ${percentile(values, 50).toFixed(1).padStart(9)} ${percentile(values, 95).toFixed(1).padStart(9)} ${percentile(values, 99).toFixed(1).padStart(9)}`,
   );
 }
-console.log(`statuses: ${[...statuses].sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);
-console.log(`invariants: ${live.size} live images readable with their bytes, ${deleted.size} deleted gone, ${rowKeys.size} rows = ${objectKeys.size} objects`);
+console.log(
+  `statuses: ${[...statuses]
+    .sort()
+    .map(([k, n]) => `${k}: ${n}`)
+    .join(', ')}`,
+);
+console.log(
+  `invariants: ${live.size} live images readable with their bytes, ${deleted.size} deleted gone, ${rowKeys.size} rows = ${objectKeys.size} objects`,
+);
 if (problems.length > 0) {
   console.error(`FAILED (${problems.length}):\n${problems.slice(0, 20).join('\n')}`);
   process.exit(1);

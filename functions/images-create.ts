@@ -1,9 +1,9 @@
-import { createImage } from '../lib/images/create';
 import { httpHandler, json } from '../lib/http/handler';
 import { readMultipartForm } from '../lib/http/multipart';
+import { parse, uploadSchema } from '../lib/http/validation';
+import { createImage } from '../lib/images/create';
 import { cleanFilename } from '../lib/images/filename';
 import { inspectImage } from '../lib/images/inspect';
-import { parse, uploadSchema } from '../lib/http/validation';
 
 /** POST /api/v1/images/: multipart title, description and file; 201 with the image and its Location. */
 export const handler = httpHandler(

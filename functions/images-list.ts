@@ -1,7 +1,7 @@
-import { decodeCursor } from '../lib/images/cursor';
-import { listImages } from '../lib/images/read';
 import { httpHandler, json } from '../lib/http/handler';
 import { listQuerySchema, parse } from '../lib/http/validation';
+import { decodeCursor } from '../lib/images/cursor';
+import { listImages } from '../lib/images/read';
 
 /** GET /api/v1/images/: newest first, keyset-paged; `Link: <…>; rel="next"` while more remain. */
 export const handler = httpHandler(async (event) => {

@@ -1,5 +1,5 @@
-import { coerce, enum as zEnum, object, string, url } from 'zod';
-import type { ZodType, output } from 'zod';
+import type { output, ZodType } from 'zod';
+import { coerce, object, string, url, enum as zEnum } from 'zod';
 import { once } from './once';
 import { FILE_URL_MAX } from './schema';
 
@@ -23,8 +23,7 @@ export const SECRET_PARAMETERS = {
 } as const;
 type SecretVariable = keyof typeof SECRET_PARAMETERS;
 
-const int = (fallback: number, min: number, max: number) =>
-  coerce.number().int().min(min).max(max).default(fallback);
+const int = (fallback: number, min: number, max: number) => coerce.number().int().min(min).max(max).default(fallback);
 const bool = (fallback: boolean) =>
   zEnum(['true', 'false', '1', '0'])
     .default(fallback ? 'true' : 'false')
@@ -40,24 +39,23 @@ const databaseSchema = object({
 });
 
 const storageSchema = object({
-    S3_BUCKET: string().min(3).max(63),
-    S3_REGION: string().min(1).optional(),
-    AWS_REGION: string().min(1).default('us-east-1'),
-    S3_ENDPOINT: optionalUrl,
-    S3_FORCE_PATH_STYLE: bool(false),
-    S3_TIMEOUT_MS: int(3000, 100, 60_000),
-    S3_MAX_ATTEMPTS: int(2, 1, 10),
-    /** false: only the variants are public; file_url is a presigned GET of the original, made per response. */
-    ORIGINALS_PUBLIC: bool(true),
-    ORIGINAL_URL_EXPIRES_SECONDS: int(3600, 60, 7 * 24 * 3600),
-    FILES_BASE_URL: url()
-      .regex(/^https?:\/\//, 'must be an http(s) URL')
-      .transform((u) => u.replace(/\/+$/, '')),
-  })
-  .refine((c) => c.FILES_BASE_URL.length + 1 + MAX_OBJECT_KEY_LENGTH <= FILE_URL_MAX, {
-    path: ['FILES_BASE_URL'],
-    message: `is too long: file_url (base + "/" + a ${MAX_OBJECT_KEY_LENGTH}-character key) must fit in ${FILE_URL_MAX} characters`,
-  });
+  S3_BUCKET: string().min(3).max(63),
+  S3_REGION: string().min(1).optional(),
+  AWS_REGION: string().min(1).default('us-east-1'),
+  S3_ENDPOINT: optionalUrl,
+  S3_FORCE_PATH_STYLE: bool(false),
+  S3_TIMEOUT_MS: int(3000, 100, 60_000),
+  S3_MAX_ATTEMPTS: int(2, 1, 10),
+  /** false: only the variants are public; file_url is a presigned GET of the original, made per response. */
+  ORIGINALS_PUBLIC: bool(true),
+  ORIGINAL_URL_EXPIRES_SECONDS: int(3600, 60, 7 * 24 * 3600),
+  FILES_BASE_URL: url()
+    .regex(/^https?:\/\//, 'must be an http(s) URL')
+    .transform((u) => u.replace(/\/+$/, '')),
+}).refine((c) => c.FILES_BASE_URL.length + 1 + MAX_OBJECT_KEY_LENGTH <= FILE_URL_MAX, {
+  path: ['FILES_BASE_URL'],
+  message: `is too long: file_url (base + "/" + a ${MAX_OBJECT_KEY_LENGTH}-character key) must fit in ${FILE_URL_MAX} characters`,
+});
 
 const uploadSchema = object({
   /** Through the function (multipart): API Gateway's 6 MB payload, base64-encoded, caps it near 4.4 MB. */
@@ -74,24 +72,28 @@ const uploadSchema = object({
 const authSchema = object({
   API_KEYS: string()
     .optional()
-    .transform((v) => (v ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0))
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k.length > 0),
+    )
     .refine((keys) => keys.every((k) => k.length >= 16), 'each key must be at least 16 characters'),
 });
 
 const redisSchema = object({
-    UPSTASH_REDIS_REST_URL: url().optional(),
-    UPSTASH_REDIS_REST_TOKEN: string().min(1).optional(),
-    REDIS_URL: string()
-      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-      .default('redis://127.0.0.1:6379'),
-    REDIS_TIMEOUT_MS: int(250, 10, 10_000),
-    REDIS_CONNECT_TIMEOUT_MS: int(2000, 10, 30_000),
-    CACHE_TTL_SECONDS: int(60, 1, 86_400),
-  })
-  .refine((c) => (c.UPSTASH_REDIS_REST_URL === undefined) === (c.UPSTASH_REDIS_REST_TOKEN === undefined), {
-    path: ['UPSTASH_REDIS_REST_TOKEN'],
-    message: 'and UPSTASH_REDIS_REST_URL go together: set both (Upstash) or neither (REDIS_URL)',
-  });
+  UPSTASH_REDIS_REST_URL: url().optional(),
+  UPSTASH_REDIS_REST_TOKEN: string().min(1).optional(),
+  REDIS_URL: string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_TIMEOUT_MS: int(250, 10, 10_000),
+  REDIS_CONNECT_TIMEOUT_MS: int(2000, 10, 30_000),
+  CACHE_TTL_SECONDS: int(60, 1, 86_400),
+}).refine((c) => (c.UPSTASH_REDIS_REST_URL === undefined) === (c.UPSTASH_REDIS_REST_TOKEN === undefined), {
+  path: ['UPSTASH_REDIS_REST_TOKEN'],
+  message: 'and UPSTASH_REDIS_REST_URL go together: set both (Upstash) or neither (REDIS_URL)',
+});
 
 /** Set by serverless.yml on deployed stages only: where the function's secrets are in SSM. */
 const parameterStoreSchema = object({
@@ -109,11 +111,15 @@ const outboxSchema = object({
   OUTBOX_RETENTION_HOURS: int(168, 1, 24 * 365),
   /** How long a request waits for S3 to delete files it just let go of; the relay retries the rest. */
   FILE_REMOVAL_BUDGET_MS: int(1000, 50, 10_000),
-  LISTENER_GROUP: string().regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . -').default('listeners'),
+  LISTENER_GROUP: string()
+    .regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . -')
+    .default('listeners'),
   /** Entries another consumer of the group read and left unacknowledged this long are taken over. */
   LISTENER_CLAIM_IDLE_MS: int(60_000, 10, 24 * 3600 * 1000),
   /** The listener's consumer name in the group: stable across restarts (unset: the host name). */
-  LISTENER_CONSUMER: string().regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . -').optional(),
+  LISTENER_CONSUMER: string()
+    .regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . -')
+    .optional(),
 });
 
 const logSchema = object({
@@ -163,9 +169,10 @@ let loading: Promise<void> | undefined;
 async function readSecrets(): Promise<void> {
   const { SSM_PARAMETER_PATH: path, AWS_REGION } = parameterStoreConfig();
   if (path === undefined) return;
-  const origins = Object.fromEntries(
-    Object.entries(SECRET_PARAMETERS).map(([variable, name]) => [variable, `${path}/${name}`]),
-  ) as Record<SecretVariable, string>;
+  const origins = Object.fromEntries(Object.entries(SECRET_PARAMETERS).map(([variable, name]) => [variable, `${path}/${name}`])) as Record<
+    SecretVariable,
+    string
+  >;
   const { readParameters } = await import('./parameter-store');
   const found = await readParameters(Object.values(origins), AWS_REGION).catch((err: unknown) => {
     throw new ConfigError(`Invalid configuration: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -210,4 +217,3 @@ export const redisConfig = section(redisSchema, { secret: true });
 export const outboxConfig = section(outboxSchema);
 /** Logging settings. */
 export const logConfig = section(logSchema);
-

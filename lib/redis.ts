@@ -1,5 +1,5 @@
-import type { createClient } from '@redis/client';
 import { createHash } from 'node:crypto';
+import type { createClient } from '@redis/client';
 import { redisConfig } from './config';
 import './secrets';
 import { describeError, log } from './log';
@@ -34,11 +34,7 @@ const sha1 = (script: string): string => {
 };
 
 /** Runs a script by its SHA (no script text on the wire), loading it with EVAL the first time. */
-async function evalCached(
-  script: string,
-  bySha: (sha: string) => Promise<unknown>,
-  byText: () => Promise<unknown>,
-): Promise<unknown> {
+async function evalCached(script: string, bySha: (sha: string) => Promise<unknown>, byText: () => Promise<unknown>): Promise<unknown> {
   try {
     return await bySha(sha1(script));
   } catch (err) {
@@ -70,7 +66,11 @@ function upstashBackend(url: string, token: string): RedisBackend {
     get: async (key) => (await upstash()).get<string>(key),
     eval: async (script, keys, args) => {
       const client = await upstash();
-      return evalCached(script, (sha) => client.evalsha(sha, keys, args), () => client.eval(script, keys, args));
+      return evalCached(
+        script,
+        (sha) => client.evalsha(sha, keys, args),
+        () => client.eval(script, keys, args),
+      );
     },
     publish: async (channel, message) => (await upstash()).publish(channel, message),
     xadd: async (stream, maxLength, fields) =>

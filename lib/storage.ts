@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -8,8 +10,6 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { storageConfig } from './config';
 import { ServiceUnavailableError } from './errors';
 
@@ -47,12 +47,7 @@ export function keyOfUrl(fileUrl: string): string {
 }
 
 /** Stores bytes under `key`; throws ServiceUnavailableError when S3 cannot be reached or fails. */
-export async function putObject(
-  key: string,
-  body: Uint8Array,
-  contentType: string,
-  downloadName: string,
-): Promise<void> {
+export async function putObject(key: string, body: Uint8Array, contentType: string, downloadName: string): Promise<void> {
   try {
     await s3().send(
       new PutObjectCommand({
@@ -120,13 +115,10 @@ export async function putImmutable(key: string, body: Uint8Array, contentType: s
   );
 }
 
-
 /** The first `length` bytes of the object at `key` (fewer if it is shorter): one ranged GetObject. */
 export async function readObjectStart(key: string, length: number): Promise<Buffer> {
   return storage(async () => {
-    const out = await s3().send(
-      new GetObjectCommand({ Bucket: storageConfig().S3_BUCKET, Key: key, Range: `bytes=0-${length - 1}` }),
-    );
+    const out = await s3().send(new GetObjectCommand({ Bucket: storageConfig().S3_BUCKET, Key: key, Range: `bytes=0-${length - 1}` }));
     return Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
   });
 }
@@ -207,4 +199,3 @@ export function contentDisposition(filename: string): string {
   const utf8 = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `inline; filename="${ascii}"; filename*=UTF-8''${utf8}`;
 }
-

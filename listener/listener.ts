@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { databaseConfig, logConfig, outboxConfig, redisConfig, storageConfig } from '../lib/config';
 import { IMAGE_STREAM } from '../lib/images/events';
-import { redact, streamOf, tcpRedis, upstashRedis, type Entry, type RawRedis } from './streams';
+import { type Entry, type RawRedis, redact, streamOf, tcpRedis, upstashRedis } from './streams';
 
 type Level = 'INFO' | 'WARN' | 'ERROR';
 type Print = (line: string) => void;
@@ -99,7 +99,11 @@ export async function startListener(mode: Mode, print: Print = (line) => process
     await stream.ensureGroup(group);
     say('INFO', `reading ${IMAGE_STREAM} on ${redis.where} as ${consumer} in group ${group}`);
     // What this consumer read before it stopped and never acknowledged, oldest first.
-    for (let pending = await stream.readGroup(group, consumer, '0', BATCH); pending.length > 0; pending = await stream.readGroup(group, consumer, '0', BATCH)) {
+    for (
+      let pending = await stream.readGroup(group, consumer, '0', BATCH);
+      pending.length > 0;
+      pending = await stream.readGroup(group, consumer, '0', BATCH)
+    ) {
       await handle(pending);
     }
     let claimedAt = 0;

@@ -25,7 +25,9 @@ export function checkPackage(dir: string): string[] {
   const problems: string[] = [];
   for (const zip of readdirSync(dir).filter((f) => f.endsWith('.zip'))) {
     const path = join(dir, zip);
-    const entries = execFileSync('unzip', ['-Z1', path], { encoding: 'utf8', maxBuffer: 1 << 26 }).split('\n').filter(Boolean);
+    const entries = execFileSync('unzip', ['-Z1', path], { encoding: 'utf8', maxBuffer: 1 << 26 })
+      .split('\n')
+      .filter(Boolean);
     if (zip !== 'imagesProcess.zip' && entries.some((e) => NATIVE_PACKAGES.test(e))) {
       problems.push(`${zip}: carries sharp or libheif, which only imagesProcess needs`);
     }

@@ -4,10 +4,10 @@
  * one), the migrations applied. Ctrl-C stops everything it started.
  */
 import { spawn } from 'node:child_process';
-import { createClient } from '@redis/client';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedPostgres, startS3Emulator, type Running, type S3EventRecord } from './local-services';
+import { createClient } from '@redis/client';
+import { type Running, type S3EventRecord, startEmbeddedPostgres, startS3Emulator } from './local-services';
 import { runMigrations } from './migrate';
 
 /** Where cache and events go, and whether that Redis answers (the API works without it). */
@@ -36,7 +36,10 @@ const env = process.env;
 const dataDir = env.DATA_DIR ?? `${root}.data`;
 const port = Number(env.PORT ?? 3000);
 const lambdaPort = Number(env.OFFLINE_LAMBDA_PORT ?? 3002);
-const corsOrigins = (env.CORS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+const corsOrigins = (env.CORS_ALLOWED_ORIGINS ?? '')
+  .split(',')
+  .map((o) => o.trim())
+  .filter(Boolean);
 
 /**
  * Invokes a function of serverless offline as AWS would (its Lambda API): what an EventBridge
@@ -185,21 +188,27 @@ async function processLocally(record: S3EventRecord): Promise<void> {
 // are removed. Imported now that the environment is complete (config is read at import).
 const { relayRound } = await import('../lib/outbox/run');
 let relaying = false;
-const relay = setInterval(() => {
-  if (relaying || stopping) return;
-  relaying = true;
-  relayRound()
-    .then((round) => {
-      if (round.delivered + round.removed > 0) say(`relay: ${round.delivered} event(s) delivered, ${round.removed} file(s) removed`);
-    })
-    .finally(() => (relaying = false));
-}, Number(env.RELAY_INTERVAL_MS ?? 2_000));
+const relay = setInterval(
+  () => {
+    if (relaying || stopping) return;
+    relaying = true;
+    relayRound()
+      .then((round) => {
+        if (round.delivered + round.removed > 0) say(`relay: ${round.delivered} event(s) delivered, ${round.removed} file(s) removed`);
+      })
+      .finally(() => (relaying = false));
+  },
+  Number(env.RELAY_INTERVAL_MS ?? 2_000),
+);
 relay.unref();
 
 // The hourly schedule of serverless.yml, every minute here: expired direct uploads are discarded.
-const sweep = setInterval(() => {
-  invokeFunction('uploadsSweep', { source: 'npm start', 'detail-type': 'Scheduled Event' }).catch((err: unknown) =>
-    say(`uploads sweep failed: ${err instanceof Error ? err.message : String(err)}`),
-  );
-}, Number(env.SWEEP_INTERVAL_MS ?? 60_000));
+const sweep = setInterval(
+  () => {
+    invokeFunction('uploadsSweep', { source: 'npm start', 'detail-type': 'Scheduled Event' }).catch((err: unknown) =>
+      say(`uploads sweep failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  },
+  Number(env.SWEEP_INTERVAL_MS ?? 60_000),
+);
 sweep.unref();

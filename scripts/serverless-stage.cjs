@@ -162,7 +162,9 @@ async function resolveStage({ options, resolveVariable }) {
   const stage = options.stage || 'dev';
   const env = process.env;
   if (!STAGE_NAME.test(stage)) {
-    throw new Error(`stage "${stage}": a stage name is 1 to 36 lowercase letters, digits and inner hyphens (it is part of the bucket's name)`);
+    throw new Error(
+      `stage "${stage}": a stage name is 1 to 36 lowercase letters, digits and inner hyphens (it is part of the bucket's name)`,
+    );
   }
   const functionNames = Object.keys(parse(readFileSync(join(__dirname, '..', 'serverless.yml'), 'utf8')).functions);
 
@@ -199,8 +201,7 @@ async function resolveStage({ options, resolveVariable }) {
     cors: cors(origins),
     bucketCors: bucketCors(origins),
     publicFiles: publicFiles(originalsPublic),
-    reservedConcurrency:
-      concurrency === undefined ? {} : reservedConcurrency(concurrency, `${path}/reserved-concurrency`, functionNames),
+    reservedConcurrency: concurrency === undefined ? {} : reservedConcurrency(concurrency, `${path}/reserved-concurrency`, functionNames),
     environment: {
       ...passThrough(TUNING),
       // Secrets are read by the functions at cold start, from here; none of them is in the template.

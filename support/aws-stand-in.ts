@@ -4,12 +4,11 @@
  * AWS SDK v3 client, osls's included, goes there when `AWS_ENDPOINT_URL` is set (`awsEnv`).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
 /** Whether a command is on the PATH. */
-export const hasCommand = (command: string): boolean =>
-  spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+export const hasCommand = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 
 export const REGION = 'eu-central-1';
 
@@ -43,7 +42,10 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
   });
   const ready = (async () => {
     for (let i = 0; i < 200; i++) {
-      const up = await fetch(`${url}/moto-api/`).then((r) => r.ok, () => false);
+      const up = await fetch(`${url}/moto-api/`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (up) return;
       await new Promise((r) => setTimeout(r, 100));
     }

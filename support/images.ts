@@ -75,10 +75,38 @@ export function pngBomb(width: number, height: number): Buffer {
 export function makeLandscape(width = 1200, height = 800, seed = 1, quality = 85): Buffer {
   const data = Buffer.alloc(width * height * 4);
   const palettes: number[][][] = [
-    [[255, 183, 120], [250, 120, 110], [92, 60, 120], [52, 40, 90], [28, 24, 60], [240, 150, 120]],
-    [[150, 205, 250], [95, 160, 230], [70, 120, 110], [45, 90, 80], [25, 60, 55], [120, 180, 220]],
-    [[255, 230, 170], [250, 190, 120], [150, 110, 90], [105, 75, 70], [60, 45, 50], [230, 180, 130]],
-    [[200, 215, 240], [160, 175, 220], [95, 105, 150], [65, 70, 115], [35, 40, 75], [170, 185, 225]],
+    [
+      [255, 183, 120],
+      [250, 120, 110],
+      [92, 60, 120],
+      [52, 40, 90],
+      [28, 24, 60],
+      [240, 150, 120],
+    ],
+    [
+      [150, 205, 250],
+      [95, 160, 230],
+      [70, 120, 110],
+      [45, 90, 80],
+      [25, 60, 55],
+      [120, 180, 220],
+    ],
+    [
+      [255, 230, 170],
+      [250, 190, 120],
+      [150, 110, 90],
+      [105, 75, 70],
+      [60, 45, 50],
+      [230, 180, 130],
+    ],
+    [
+      [200, 215, 240],
+      [160, 175, 220],
+      [95, 105, 150],
+      [65, 70, 115],
+      [35, 40, 75],
+      [170, 185, 225],
+    ],
   ];
   const [skyTop = [], skyLow = [], r1 = [], r2 = [], r3 = [], water = []] = palettes[seed % palettes.length] ?? [];
   const mix = (a: number[], b: number[], t: number) => a.map((v, i) => v + ((b[i] ?? 0) - v) * t);
@@ -99,7 +127,7 @@ export function makeLandscape(width = 1200, height = 800, seed = 1, quality = 85
       if (y > ridge(u, 0.55, 0.12, 5)) c = r1;
       if (y > ridge(u, 0.65, 0.08, 8)) c = r2;
       if (y > ridge(u, 0.74, 0.05, 13)) c = r3;
-      if (y > horizon) c = mix(water, r3, (y - horizon) / (height - horizon) * 0.8);
+      if (y > horizon) c = mix(water, r3, ((y - horizon) / (height - horizon)) * 0.8);
       const i = (y * width + x) * 4;
       data[i] = c[0] ?? 0;
       data[i + 1] = c[1] ?? 0;

@@ -10,17 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../lib/http/openapi';
 
 const runFiles: string[] = JSON.parse(process.env.TEST_RUN_FILES ?? '[]');
-const allFiles = (readdirSync('tests', { recursive: true }) as string[])
-  .filter((f) => f.endsWith('.test.ts'))
-  .map((f) => join('tests', f));
+const allFiles = (readdirSync('tests', { recursive: true }) as string[]).filter((f) => f.endsWith('.test.ts')).map((f) => join('tests', f));
 const fullRun = allFiles.every((f) => runFiles.some((r) => relative(process.cwd(), r) === f));
 
 describe.runIf(fullRun)('the OpenAPI document, against the whole suite', () => {
   it('every documented status of every operation was produced by a test', () => {
     const folder = process.env.CONTRACT_RECORD_DIR ?? '';
-    const produced = new Set(
-      readdirSync(folder).flatMap((f) => readFileSync(join(folder, f), 'utf8').split('\n').filter(Boolean)),
-    );
+    const produced = new Set(readdirSync(folder).flatMap((f) => readFileSync(join(folder, f), 'utf8').split('\n').filter(Boolean)));
     const paths = openApiDocument().paths as Record<string, Record<string, { operationId?: string; responses?: Record<string, unknown> }>>;
     const documented = Object.values(paths).flatMap((item) =>
       Object.values(item).flatMap((op) => (op.operationId ? Object.keys(op.responses ?? {}).map((s) => `${op.operationId} ${s}`) : [])),

@@ -56,7 +56,11 @@ export async function problemOf(response) {
   } catch {
     // not JSON: a proxy's page, an empty body
   }
-  return { status: response.status, title: response.statusText, detail: `The service answered ${response.status} ${response.statusText}.`.replace(' .', '.') };
+  return {
+    status: response.status,
+    title: response.statusText,
+    detail: `The service answered ${response.status} ${response.statusText}.`.replace(' .', '.'),
+  };
 }
 
 /** The Authorization header for the kept key, if any. */
@@ -77,7 +81,11 @@ export async function request(method, path, body) {
     try {
       response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch {
-      throw new ApiError(0, { status: 0, title: 'Network error', detail: 'The service cannot be reached: check the connection and try again.' });
+      throw new ApiError(0, {
+        status: 0,
+        title: 'Network error',
+        detail: 'The service cannot be reached: check the connection and try again.',
+      });
     }
     if (response.ok) return response;
     const problem = await problemOf(response);

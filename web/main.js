@@ -111,7 +111,9 @@ forget.addEventListener('click', () => {
 
 // More photos as the end of the grid comes into view (the button does the same by hand).
 $('load-more').addEventListener('click', () => grid.loadMore());
-$('list-error').querySelector('button').addEventListener('click', () => grid.loadMore());
+$('list-error')
+  .querySelector('button')
+  .addEventListener('click', () => grid.loadMore());
 const sentinel = $('sentinel');
 const MARGIN = 200;
 new IntersectionObserver((entries) => entries.some((entry) => entry.isIntersecting) && grid.loadMore(), {

@@ -1,12 +1,12 @@
-import type { APIGatewayProxyEventV2, ScheduledEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { APIGatewayProxyEventV2, ScheduledEvent } from 'aws-lambda';
 import { hasCommand, startAwsStandIn } from '../../support/aws-stand-in';
 import { makeJpeg } from '../../support/images';
 import { httpEvent } from '../../support/lambda-events';
 import { listPageEvent } from '../app';
-import { runDriver, type Bundle } from '../bundles';
-import { BENCH_API_KEY, completeUploadEvent, createUploadEvent, uploadEvents, type BenchContext, type Table } from '../context';
+import { type Bundle, runDriver } from '../bundles';
+import { BENCH_API_KEY, type BenchContext, completeUploadEvent, createUploadEvent, type Table, uploadEvents } from '../context';
 import { median, ms, ratio } from '../stats';
 
 /**
@@ -37,7 +37,9 @@ function checkReadsSecrets(bundles: Bundle[]): void {
     // The SSM API's JSON target prefix (X-Amz-Target: AmazonSSM.GetParameters), which minification keeps.
     const carries = readFileSync(bundle.handler, 'utf8').includes('AmazonSSM');
     if (carries !== READS_SECRETS.has(bundle.name)) {
-      throw new Error(`${bundle.name} ${carries ? 'carries' : 'does not carry'} the SSM client: update READS_SECRETS in bench/sections/cold.ts`);
+      throw new Error(
+        `${bundle.name} ${carries ? 'carries' : 'does not carry'} the SSM client: update READS_SECRETS in bench/sections/cold.ts`,
+      );
     }
   }
 }
@@ -88,7 +90,9 @@ export async function coldStarts(ctx: BenchContext): Promise<Table> {
         env: { ...ctx.deployedRedis, ...(ssm ? deployedSecrets : {}) },
       });
       const answered = SCHEDULED.has(bundle.name) ? JSON.stringify(result.returned) : result.status;
-      const ok = SCHEDULED.has(bundle.name) ? Number((result.returned as { swept?: number } | undefined)?.swept) >= 1 : Number(result.status) < 500;
+      const ok = SCHEDULED.has(bundle.name)
+        ? Number((result.returned as { swept?: number } | undefined)?.swept) >= 1
+        : Number(result.status) < 500;
       if (!ok) throw new Error(`${bundle.name} cold start answered ${answered}: ${stderr}`);
       return { wall, importMs: Number(result.importMs), firstMs: Number(result.firstRequestMs) };
     };
@@ -132,8 +136,17 @@ export async function coldStarts(ctx: BenchContext): Promise<Table> {
       rows: bundles.map(({ name }) => {
         const cold = of(name);
         const ssm = runs.has(`${name}+ssm`) ? of(`${name}+ssm`) : undefined;
-        const withSsm = ssm ? [ms(ssm.wall), ms(ssm.importMs), ratio(ssm.wall, baseline.wall), ms(ssm.wall - cold.wall)] : ['no read', '', '', ''];
-        return [name === empty.name ? 'empty handler' : name, ms(cold.wall), ms(cold.importMs), ms(cold.firstMs), ratio(cold.wall, baseline.wall), ...withSsm];
+        const withSsm = ssm
+          ? [ms(ssm.wall), ms(ssm.importMs), ratio(ssm.wall, baseline.wall), ms(ssm.wall - cold.wall)]
+          : ['no read', '', '', ''];
+        return [
+          name === empty.name ? 'empty handler' : name,
+          ms(cold.wall),
+          ms(cold.importMs),
+          ms(cold.firstMs),
+          ratio(cold.wall, baseline.wall),
+          ...withSsm,
+        ];
       }),
     };
   } finally {
@@ -171,7 +184,8 @@ async function coldEvents(ctx: BenchContext): Promise<(name: string, run: number
   const upload = await uploadEvents('cold', { bytes: makeJpeg(64, 48), filename: 'cold.jpg' });
   const events: Record<string, (run: number) => Promise<APIGatewayProxyEventV2 | ScheduledEvent>> = {
     empty: async () => httpEvent({ method: 'GET', path: '/', route: 'GET /' }),
-    imagesGet: async () => httpEvent({ method: 'GET', path: `/api/v1/images/${id}`, route: 'GET /api/v1/images/{id}', pathParameters: { id } }),
+    imagesGet: async () =>
+      httpEvent({ method: 'GET', path: `/api/v1/images/${id}`, route: 'GET /api/v1/images/{id}', pathParameters: { id } }),
     imagesList: async () => listPageEvent(),
     imagesCreate: async (run) => upload(`cold ${run} ${randomUUID().slice(0, 8)}`),
     imagesUpdate: async () =>

@@ -1,9 +1,9 @@
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { UploadClient, UploadFile } from '../app';
-import { BUCKET, type BenchContext, type Table } from '../context';
+import { type BenchContext, BUCKET, type Table } from '../context';
 import { MIB, paddedJpeg, photoJpeg } from '../files';
 import { median, ms, percentile, ratio } from '../stats';
 
@@ -60,7 +60,8 @@ export async function directUploads(ctx: BenchContext): Promise<Table[]> {
 
   const p99 = (values: number[], runs: number) => (runs >= P99_RUNS ? ms(percentile(values, 99)) : '—');
   const comparison: Table = {
-    title: "Direct uploads: create + the client's POST to the store + complete, in-process handlers and s3rver, alternating run by run with the raw operations",
+    title:
+      "Direct uploads: create + the client's POST to the store + complete, in-process handlers and s3rver, alternating run by run with the raw operations",
     note: `p99 only from ${P99_RUNS} runs (below that it is the slowest run).`,
     columns: [
       ['file', 'left'],
@@ -181,7 +182,8 @@ async function measure(ctx: BenchContext, uploads: UploadClient, file: UploadFil
     record('store.s3rver', sum(stored.served));
     record('store.client', stored.took - sum(stored.served));
     const calls = completed.served.map((s) => s.kind);
-    if (calls.join() !== COMPLETE_CALLS.join()) throw new Error(`the completion made the S3 requests ${calls.join(', ')}, not ${COMPLETE_CALLS.join(', ')}`);
+    if (calls.join() !== COMPLETE_CALLS.join())
+      throw new Error(`the completion made the S3 requests ${calls.join(', ')}, not ${COMPLETE_CALLS.join(', ')}`);
     for (const { kind, ms: served } of completed.served) record(kind, served);
     record('rest', completed.took - sum(completed.served));
     const image = JSON.parse(completed.out.body ?? '{}') as { file_url?: string; sha256?: string };
@@ -193,7 +195,9 @@ async function measure(ctx: BenchContext, uploads: UploadClient, file: UploadFil
     const id = randomUUID();
     const key = `raw/${id}.jpg`;
     const t = performance.now();
-    const put = await step('put', () => s3Client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: file.bytes, ContentType: file.contentType })));
+    const put = await step('put', () =>
+      s3Client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: file.bytes, ContentType: file.contentType })),
+    );
     await step(
       'insert',
       () => sql`insert into images (id, title, description, filename, file_url, content_type, size, sha256)

@@ -1,7 +1,7 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { runDriver } from '../bundles';
-import { completeUploadEvent, uploadEvents, type BenchContext, type Table } from '../context';
+import { type BenchContext, completeUploadEvent, type Table, uploadEvents } from '../context';
 import { MIB, paddedJpeg } from '../files';
 import { median, ratio } from '../stats';
 

@@ -1,7 +1,7 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { makeJpeg } from '../../support/images';
-import { BUCKET, type BenchContext, type Table } from '../context';
+import { type BenchContext, BUCKET, type Table } from '../context';
 import { alternate, median, ms, percentile } from '../stats';
 
 /**
@@ -52,7 +52,9 @@ export async function outbox(ctx: BenchContext): Promise<Table[]> {
     const newId = randomUUID();
     const key = `images/${newId}.jpg`;
     const [guard] = outboxed
-      ? await session<{ id: string }[]>`insert into file_removals (key, not_before) values (${key}, now() + interval '15 minutes') returning id`
+      ? await session<
+          { id: string }[]
+        >`insert into file_removals (key, not_before) values (${key}, now() + interval '15 minutes') returning id`
       : [];
     await session.begin(async (tx) => {
       await tx`insert into images (id, title, description, filename, file_url)
@@ -63,7 +65,11 @@ export async function outbox(ctx: BenchContext): Promise<Table[]> {
     if (outboxed) await relayImage(newId);
     else await redis.publish(IMAGE_CHANNEL, encodeEvent('image_uploaded', { id: newId, title: `o ${newId}`.slice(0, 32) }));
   };
-  const create = await alternate(iterations, () => upload(after, true), () => upload(before, false));
+  const create = await alternate(
+    iterations,
+    () => upload(after, true),
+    () => upload(before, false),
+  );
 
   before.release();
   after.release();
@@ -121,4 +127,3 @@ export async function outbox(ctx: BenchContext): Promise<Table[]> {
   };
   return [cost, relayTable];
 }
-

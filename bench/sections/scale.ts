@@ -1,5 +1,5 @@
 import { boundSql, listPageEvent, PAGE_SIZE } from '../app';
-import { seed, type BenchContext, type Table } from '../context';
+import { type BenchContext, seed, type Table } from '../context';
 import { median, ms, ratio, time } from '../stats';
 
 /**
@@ -32,7 +32,12 @@ export async function scale(ctx: BenchContext): Promise<Table> {
   // The query the list runs for a page after a cursor, bound as it binds it.
   const keyset = boundSql(readQueries().pageAfter, { createdAt: big.mid.created_at, id: big.mid.id, limit: PAGE_SIZE + 1 });
   const plan = await sql.unsafe(`explain (analyze, costs off, timing off, summary off) ${keyset.text}`, keyset.params);
-  const row = (page: string, at1k: number[], at100k: number[]) => [page, ms(median(at1k)), ms(median(at100k)), ratio(median(at100k), median(at1k))];
+  const row = (page: string, at1k: number[], at100k: number[]) => [
+    page,
+    ms(median(at1k)),
+    ms(median(at100k)),
+    ratio(median(at100k), median(at1k)),
+  ];
   return {
     title: `Scale: list pages of ${PAGE_SIZE} at 1,000 rows and at 100,000 rows (${n} each)`,
     columns: [

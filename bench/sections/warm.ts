@@ -1,8 +1,8 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { makeJpeg } from '../../support/images';
 import { boundSql, PAGE_SIZE } from '../app';
-import { BUCKET, uploadEvents, type BenchContext, type Table } from '../context';
+import { type BenchContext, BUCKET, type Table, uploadEvents } from '../context';
 import { alternate, median, ms, percentile, ratio } from '../stats';
 
 /**
@@ -13,11 +13,28 @@ export async function warmPaths(ctx: BenchContext): Promise<Table> {
   const { handlers, call, id, getEvent, listEvent, readQueries, imageKey, cacheTtlSeconds } = await ctx.app();
   const { sql, redis } = ctx;
   /** One row of the table: the handler's times against the raw operations', and the goal for p50. */
-  const pair = async (path: string, handler: () => Promise<unknown>, rawName: string, raw: () => Promise<unknown>, goal: number, before?: () => Promise<unknown>) => {
+  const pair = async (
+    path: string,
+    handler: () => Promise<unknown>,
+    rawName: string,
+    raw: () => Promise<unknown>,
+    goal: number,
+    before?: () => Promise<unknown>,
+  ) => {
     const [h, r] = await alternate(ctx.options.iterations, handler, raw, before);
     const r50 = median(h) / median(r);
     const p99 = (values: number[]) => percentile(values, 99);
-    return [path, ms(median(h)), ms(p99(h)), rawName, ms(median(r)), ms(p99(r)), `${r50.toFixed(2)}x`, ratio(p99(h), p99(r)), `≤ ${goal}x ${r50 <= goal ? '(met)' : '(NOT met)'}`];
+    return [
+      path,
+      ms(median(h)),
+      ms(p99(h)),
+      rawName,
+      ms(median(r)),
+      ms(p99(r)),
+      `${r50.toFixed(2)}x`,
+      ratio(p99(h), p99(r)),
+      `≤ ${goal}x ${r50 <= goal ? '(met)' : '(NOT met)'}`,
+    ];
   };
 
   // The raw operations run the handlers' own queries, prepared as theirs are, straight on postgres.js.
@@ -28,7 +45,15 @@ export async function warmPaths(ctx: BenchContext): Promise<Table> {
   const rows: string[][] = [];
   await call(handlers.get, getEvent, 200);
   const json = (await redis.get(key)) ?? '';
-  rows.push(await pair('GET by id, cache hit', () => call(handlers.get, getEvent, 200), 'one Redis GET', () => redis.get(key), 1.5));
+  rows.push(
+    await pair(
+      'GET by id, cache hit',
+      () => call(handlers.get, getEvent, 200),
+      'one Redis GET',
+      () => redis.get(key),
+      1.5,
+    ),
+  );
   rows.push(
     await pair(
       'GET by id, cache miss',
@@ -63,7 +88,9 @@ export async function warmPaths(ctx: BenchContext): Promise<Table> {
       'raw S3 PutObject + INSERT',
       async () => {
         const rawId = randomUUID();
-        await ctx.s3Client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `raw/${rawId}.jpg`, Body: megabyte, ContentType: 'image/jpeg' }));
+        await ctx.s3Client.send(
+          new PutObjectCommand({ Bucket: BUCKET, Key: `raw/${rawId}.jpg`, Body: megabyte, ContentType: 'image/jpeg' }),
+        );
         await sql`insert into images (id, title, description, filename, file_url)
                   values (${rawId}, ${`raw ${rawId}`.slice(0, 32)}, 'bench', 'mb.jpg', ${`${ctx.filesBaseUrl}/raw/${rawId}.jpg`})`;
       },

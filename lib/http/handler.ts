@@ -1,6 +1,6 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { authConfig } from '../config';
 import { BadRequestError, NotFoundError, toProblem, UnauthorizedError } from '../errors';
 import { describeError, log, withRequestId } from '../log';

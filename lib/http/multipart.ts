@@ -1,6 +1,6 @@
 import { uploadConfig } from '../config';
 import { BadRequestError, PayloadTooLargeError } from '../errors';
-import { header, type HttpEvent } from './handler';
+import { type HttpEvent, header } from './handler';
 
 // Checked at import: a bad MAX_UPLOAD_BYTES fails the cold start.
 uploadConfig();

@@ -1,14 +1,16 @@
-import { array, number, registry, strictObject, string, toJSONSchema } from 'zod';
 import type { ZodType } from 'zod';
+import { array, number, registry, strictObject, string, toJSONSchema } from 'zod';
 import { storageConfig, uploadConfig } from '../config';
-import { ServiceUnavailableError, toProblem, UnauthorizedError, ValidationError, type HttpError } from '../errors';
+import { type HttpError, ServiceUnavailableError, toProblem, UnauthorizedError, ValidationError } from '../errors';
 import { imageNotFound, notAnAcceptedType, notAnImage, titleTaken } from '../images/errors';
+import { IMAGE_EXAMPLE, imageSchema } from '../images/resource';
 import { once } from '../once';
 import { TITLE_MAX } from '../schema';
+import { directUploadTooLarge, notUploadedYet, sizeMismatch, uploadNotFound } from '../uploads/errors';
+import { signedUploadSchema } from '../uploads/resource';
 import { noSuchFile } from './docs';
 import { notJson } from './handler';
 import { multipartTooLarge } from './multipart';
-import { imageSchema, IMAGE_EXAMPLE } from '../images/resource';
 import {
   DEFAULT_PAGE_SIZE,
   fieldErrors,
@@ -20,23 +22,19 @@ import {
   uploadRequestSchema,
   uploadSchema,
 } from './validation';
-import { signedUploadSchema } from '../uploads/resource';
-import { directUploadTooLarge, notUploadedYet, sizeMismatch, uploadNotFound } from '../uploads/errors';
 
 type JsonSchema = Record<string, unknown>;
 
 /** An error as every endpoint answers it: application/problem+json (RFC 9457). */
 export const problemSchema = strictObject({
-    type: string().meta({ examples: ['about:blank'] }),
-    title: string().meta({ examples: ['Not Found'] }),
-    status: number().int().min(400).max(599),
-    detail: string(),
-    errors: array(strictObject({ field: string(), message: string() }))
-      .optional()
-      .meta({ description: 'On a 422: every field that is wrong, and why' }),
-  })
-  .meta({ id: 'Problem' });
-
+  type: string().meta({ examples: ['about:blank'] }),
+  title: string().meta({ examples: ['Not Found'] }),
+  status: number().int().min(400).max(599),
+  detail: string(),
+  errors: array(strictObject({ field: string(), message: string() }))
+    .optional()
+    .meta({ description: 'On a 422: every field that is wrong, and why' }),
+}).meta({ id: 'Problem' });
 
 /** A zod schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect), without its `$schema` and `id`. */
 function jsonSchema(schema: ZodType, io: 'input' | 'output'): JsonSchema {
@@ -147,7 +145,11 @@ const locationHeader = {
 
 const webHeaders = {
   ETag: { description: 'Strong, per encoding', required: true, schema: { type: 'string' } },
-  'Content-Security-Policy': { description: "The page's policy: its own scripts and styles only", required: true, schema: { type: 'string' } },
+  'Content-Security-Policy': {
+    description: "The page's policy: its own scripts and styles only",
+    required: true,
+    schema: { type: 'string' },
+  },
 };
 const ifNoneMatch = { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } };
 const notModified = { description: 'Unchanged since the ETag sent in If-None-Match', headers: webHeaders };
@@ -188,7 +190,7 @@ function buildDocument(): Record<string, unknown> {
           summary: 'Upload an image',
           description:
             `The file's type is judged from its bytes; it is stored under a key the server makes. At most ${maxUpload} bytes ` +
-            '(it passes through the function); larger files, and phones\' photos, go straight to S3: POST /api/v1/uploads.',
+            "(it passes through the function); larger files, and phones' photos, go straight to S3: POST /api/v1/uploads.",
           security: WRITE_SECURITY,
           requestBody: {
             required: true,
@@ -261,7 +263,7 @@ function buildDocument(): Record<string, unknown> {
           tags: ['uploads'],
           summary: 'Make the image from an uploaded file',
           description:
-            "No body. Verifies the stored file (its size against the declaration, its type and dimensions from its bytes, " +
+            'No body. Verifies the stored file (its size against the declaration, its type and dimensions from its bytes, ' +
             'its SHA-256), then stores the image under a key of its own and answers it: 201 the first time, 200 with the ' +
             'same image after. A refused file is deleted; the signed POST may then be used again until it expires.',
           security: WRITE_SECURITY,
@@ -302,7 +304,9 @@ function buildDocument(): Record<string, unknown> {
           operationId: 'getDocsFile',
           tags: ['documentation'],
           summary: "Swagger UI's script and style sheet",
-          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', enum: ['swagger-ui-bundle.js', 'swagger-ui.css'] } }],
+          parameters: [
+            { name: 'file', in: 'path', required: true, schema: { type: 'string', enum: ['swagger-ui-bundle.js', 'swagger-ui.css'] } },
+          ],
           responses: {
             200: {
               description: 'The file, gzipped when the client accepts it',
@@ -331,7 +335,13 @@ function buildDocument(): Record<string, unknown> {
           tags: ['web'],
           summary: "The gallery page's ES modules, style sheet and icon",
           parameters: [
-            { name: 'file', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*\\.[a-z]+$' }, example: 'main.js' },
+            {
+              name: 'file',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*\\.[a-z]+$' },
+              example: 'main.js',
+            },
             ifNoneMatch,
           ],
           responses: {

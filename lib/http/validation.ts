@@ -1,6 +1,6 @@
+import type { output, ZodError, ZodType } from 'zod';
 import { NEVER, number, object, strictObject, string, unknown } from 'zod';
-import type { ZodError, ZodType, output } from 'zod';
-import { ValidationError, type FieldError } from '../errors';
+import { type FieldError, ValidationError } from '../errors';
 import { ACCEPTED_TYPES_TEXT, DECLARABLE_TYPES } from '../images/types';
 import { DESCRIPTION_MAX, FILENAME_MAX, TITLE_MAX } from '../schema';
 import type { FilePart } from './multipart';
@@ -59,15 +59,15 @@ const isFilePart = (v: unknown): v is FilePart =>
 /** Exactly one non-empty file part. */
 export const filePartSchema = unknown()
   .transform((value, ctx): FilePart => {
-  const fail = (message: string) => {
-    ctx.addIssue({ code: 'custom', message });
-    return NEVER;
-  };
-  if (value === undefined) return fail('is required');
-  if (Array.isArray(value)) return fail('must be a single file');
-  if (!isFilePart(value)) return fail('must be a file part (with a filename), not a text field');
-  if (value.content.byteLength === 0) return fail('must not be empty');
-  return value;
+    const fail = (message: string) => {
+      ctx.addIssue({ code: 'custom', message });
+      return NEVER;
+    };
+    if (value === undefined) return fail('is required');
+    if (Array.isArray(value)) return fail('must be a single file');
+    if (!isFilePart(value)) return fail('must be a file part (with a filename), not a text field');
+    if (value.content.byteLength === 0) return fail('must not be empty');
+    return value;
   })
   .meta({
     type: 'string',
@@ -78,17 +78,16 @@ export const filePartSchema = unknown()
 
 /** The parts of a multipart upload: title, description and file, nothing else. */
 export const uploadSchema = strictObject({
-    title: titleSchema,
-    description: descriptionSchema,
-    file: filePartSchema,
-  })
-  .meta({ id: 'ImageUpload', description: 'The multipart/form-data parts of an upload' });
+  title: titleSchema,
+  description: descriptionSchema,
+  file: filePartSchema,
+}).meta({ id: 'ImageUpload', description: 'The multipart/form-data parts of an upload' });
 
 /** The JSON body of PATCH: title and/or description, nothing else. */
 export const imagePatchSchema = strictObject(
-    { title: titleSchema.optional(), description: descriptionSchema.optional() },
-    { error: 'must be a JSON object' },
-  )
+  { title: titleSchema.optional(), description: descriptionSchema.optional() },
+  { error: 'must be a JSON object' },
+)
   .refine((p) => p.title !== undefined || p.description !== undefined, {
     message: 'at least one of title and description is required',
   })
@@ -142,7 +141,9 @@ export const uploadRequestSchema = strictObject(
 ).meta({
   id: 'UploadRequest',
   description: 'A direct upload: the image fields and what the file will be',
-  examples: [{ title: 'Harbour at dusk', description: 'From the pier', filename: 'IMG_0042.HEIC', size: 2483117, content_type: 'image/heic' }],
+  examples: [
+    { title: 'Harbour at dusk', description: 'From the pier', filename: 'IMG_0042.HEIC', size: 2483117, content_type: 'image/heic' },
+  ],
 });
 
 export const DEFAULT_PAGE_SIZE = 50;

@@ -1,6 +1,6 @@
 import { redisConfig } from '../config';
-import type { Image } from './resource';
 import { bounded } from '../redis';
+import type { Image } from './resource';
 
 /** The cache key of an image, as the contract names it. */
 export const imageKey = (id: string): string => `image:${id}`;
@@ -38,9 +38,7 @@ export function readCachedImage(id: string): Promise<string | null | undefined> 
 /** Caches an image read from the database, unless a newer write has fenced it off. */
 export async function cacheImage(image: Image, json: string): Promise<void> {
   const ttl = redisConfig().CACHE_TTL_SECONDS;
-  await bounded('cache fill', (r) =>
-    r.eval(FILL, [imageKey(image.id), fenceKey(image.id)], [json, image.updated_at, String(ttl)]),
-  );
+  await bounded('cache fill', (r) => r.eval(FILL, [imageKey(image.id), fenceKey(image.id)], [json, image.updated_at, String(ttl)]));
 }
 
 /**

@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { db, withDb } from '../db';
-import type { Image } from './resource';
+import { relayImage } from '../outbox/relay';
+import { guardObjects } from '../outbox/removals';
 import { warmRedis } from '../redis';
 import { images } from '../schema';
-import { guardObjects } from '../outbox/removals';
-import { relayImage } from '../outbox/relay';
 import { publicUrl, putObject } from '../storage';
 import { present } from './present';
+import type { Image } from './resource';
 import { imageColumns, imageConflicts } from './rows';
 import type { ImageType } from './types';
 

@@ -1,6 +1,6 @@
 import { fileTypeFromBuffer } from 'file-type';
 import { uploadConfig } from '../config';
-import { CorruptHeaderError, displayedSize, type DisplayedSize } from './dimensions';
+import { CorruptHeaderError, type DisplayedSize, displayedSize } from './dimensions';
 import { notAnImage, tooManyPixels, UnreadableImageError } from './errors';
 import { ACCEPTED_TYPES, type ImageType } from './types';
 

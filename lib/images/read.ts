@@ -1,9 +1,9 @@
 import { withDb } from '../db';
-import type { Image } from './resource';
 import { cacheImage, readCachedImage } from './cache';
-import { encodeCursor, type Cursor } from './cursor';
+import { type Cursor, encodeCursor } from './cursor';
 import { imageNotFound } from './errors';
 import { present } from './present';
+import type { Image } from './resource';
 import { preparedReads } from './rows';
 
 export interface ImagePage {

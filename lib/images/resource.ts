@@ -1,5 +1,5 @@
-import { enum as zEnum, int, iso, strictObject, string, url, uuid } from 'zod';
 import type { output } from 'zod';
+import { int, iso, strictObject, string, url, uuid, enum as zEnum } from 'zod';
 import { DESCRIPTION_MAX, FILE_URL_MAX, FILENAME_MAX, PROCESSING_STATES, TITLE_MAX } from '../schema';
 import { DECLARABLE_TYPES } from './types';
 
@@ -23,7 +23,11 @@ export const IMAGE_EXAMPLE = {
   sha256: '3f0a8c1d9e4b7a2f6c5d8e9b0a1f2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8091',
   variants: {
     thumb: { url: 'http://127.0.0.1:4569/photo-gallery/variants/530918e4-2d9a-49a7-931e-fb5e18228cc1/thumb.webp', width: 300, height: 400 },
-    display: { url: 'http://127.0.0.1:4569/photo-gallery/variants/530918e4-2d9a-49a7-931e-fb5e18228cc1/display.webp', width: 1536, height: 2048 },
+    display: {
+      url: 'http://127.0.0.1:4569/photo-gallery/variants/530918e4-2d9a-49a7-931e-fb5e18228cc1/display.webp',
+      width: 1536,
+      height: 2048,
+    },
   },
   processing: 'ready',
 };
@@ -36,30 +40,31 @@ const ISO_TIMESTAMP = iso.datetime({ offset: true, precision: 6 });
 
 /** The image resource as the API returns it. */
 export const imageSchema = strictObject({
-    id: uuid(),
-    title: string().meta({ minLength: 1, maxLength: TITLE_MAX }),
-    description: string().meta({ maxLength: DESCRIPTION_MAX }),
-    filename: string().meta({ maxLength: FILENAME_MAX, description: "The client's file name, cut to its last path segment" }),
-    file_url: url().meta({ maxLength: FILE_URL_MAX, description: 'Where the file is fetched from' }),
-    created_at: ISO_TIMESTAMP,
-    updated_at: ISO_TIMESTAMP.meta({ description: 'Moves forward on every update' }),
-    content_type: zEnum(DECLARABLE_TYPES as [string, ...string[]])
-      .nullable()
-      .meta({ description: 'The type detected from the bytes (null only for an image older than this field, until backfilled)' }),
-    size: int().min(1).nullable().meta({ description: 'The file size in bytes' }),
-    width: int().min(1).nullable().meta({ description: 'Width in pixels as displayed (after the EXIF orientation or HEIF rotation)' }),
-    height: int().min(1).nullable().meta({ description: 'Height in pixels as displayed' }),
-    sha256: string()
-      .regex(/^[0-9a-f]{64}$/)
-      .nullable()
-      .meta({ description: "The SHA-256 of the file's bytes, hex" }),
-    variants: strictObject({ thumb: variantSchema('longest side 400'), display: variantSchema('longest side 2048') })
-      .nullable()
-      .meta({ description: 'Displayable WebP copies, upright, without EXIF, XMP or GPS; null until they are made' }),
-    processing: zEnum(PROCESSING_STATES).meta({ description: 'pending until the copies are made, then ready; failed when the file cannot be decoded' }),
-  })
-  .meta({
-    id: 'Image',
-    examples: [IMAGE_EXAMPLE],
-  });
+  id: uuid(),
+  title: string().meta({ minLength: 1, maxLength: TITLE_MAX }),
+  description: string().meta({ maxLength: DESCRIPTION_MAX }),
+  filename: string().meta({ maxLength: FILENAME_MAX, description: "The client's file name, cut to its last path segment" }),
+  file_url: url().meta({ maxLength: FILE_URL_MAX, description: 'Where the file is fetched from' }),
+  created_at: ISO_TIMESTAMP,
+  updated_at: ISO_TIMESTAMP.meta({ description: 'Moves forward on every update' }),
+  content_type: zEnum(DECLARABLE_TYPES as [string, ...string[]])
+    .nullable()
+    .meta({ description: 'The type detected from the bytes (null only for an image older than this field, until backfilled)' }),
+  size: int().min(1).nullable().meta({ description: 'The file size in bytes' }),
+  width: int().min(1).nullable().meta({ description: 'Width in pixels as displayed (after the EXIF orientation or HEIF rotation)' }),
+  height: int().min(1).nullable().meta({ description: 'Height in pixels as displayed' }),
+  sha256: string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable()
+    .meta({ description: "The SHA-256 of the file's bytes, hex" }),
+  variants: strictObject({ thumb: variantSchema('longest side 400'), display: variantSchema('longest side 2048') })
+    .nullable()
+    .meta({ description: 'Displayable WebP copies, upright, without EXIF, XMP or GPS; null until they are made' }),
+  processing: zEnum(PROCESSING_STATES).meta({
+    description: 'pending until the copies are made, then ready; failed when the file cannot be decoded',
+  }),
+}).meta({
+  id: 'Image',
+  examples: [IMAGE_EXAMPLE],
+});
 export type Image = output<typeof imageSchema>;

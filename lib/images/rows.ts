@@ -30,14 +30,19 @@ const newestFirst = [desc(images.createdAt), desc(images.id)];
 
 /** The read queries as Drizzle builds them, placeholders unbound (EXPLAINed by the tests as they are). */
 export const readQueries = once(() => ({
-  byId: db().select(imageColumns).from(images).where(eq(images.id, sql.placeholder('id'))),
-  firstPage: db().select(imageColumns).from(images).orderBy(...newestFirst).limit(sql.placeholder('limit')),
+  byId: db()
+    .select(imageColumns)
+    .from(images)
+    .where(eq(images.id, sql.placeholder('id'))),
+  firstPage: db()
+    .select(imageColumns)
+    .from(images)
+    .orderBy(...newestFirst)
+    .limit(sql.placeholder('limit')),
   pageAfter: db()
     .select(imageColumns)
     .from(images)
-    .where(
-      sql`(${images.createdAt}, ${images.id}) < (${sql.placeholder('createdAt')}::timestamptz, ${sql.placeholder('id')}::uuid)`,
-    )
+    .where(sql`(${images.createdAt}, ${images.id}) < (${sql.placeholder('createdAt')}::timestamptz, ${sql.placeholder('id')}::uuid)`)
     .orderBy(...newestFirst)
     .limit(sql.placeholder('limit')),
 }));

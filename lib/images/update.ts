@@ -1,12 +1,12 @@
 import { eq, sql } from 'drizzle-orm';
 import { db, withDb } from '../db';
-import type { Image } from './resource';
 import { relayImage } from '../outbox/relay';
 import { warmRedis } from '../redis';
 import { images } from '../schema';
 import { invalidateImage } from './cache';
 import { imageNotFound } from './errors';
 import { present } from './present';
+import type { Image } from './resource';
 import { imageColumns, imageConflicts } from './rows';
 
 /** What an update may change. */

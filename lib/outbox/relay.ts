@@ -93,11 +93,7 @@ export async function relayPending(batch = 100): Promise<number> {
         .select({ imageId: outbox.imageId, oldest: sql<number>`min(${outbox.id})`.mapWith(Number) })
         .from(outbox)
         .where(
-          and(
-            isNull(outbox.publishedAt),
-            inArray(outbox.imageId, [...new Set(locked.map((e) => e.imageId))]),
-            notInArray(outbox.id, ids),
-          ),
+          and(isNull(outbox.publishedAt), inArray(outbox.imageId, [...new Set(locked.map((e) => e.imageId))]), notInArray(outbox.id, ids)),
         )
         .groupBy(outbox.imageId);
       const oldestElsewhere = new Map(held.map((h) => [h.imageId, h.oldest]));
@@ -106,7 +102,12 @@ export async function relayPending(batch = 100): Promise<number> {
       await tx
         .update(outbox)
         .set({ publishedAt: sql`now()` })
-        .where(inArray(outbox.id, ready.map((e) => e.id)));
+        .where(
+          inArray(
+            outbox.id,
+            ready.map((e) => e.id),
+          ),
+        );
       return ready.length;
     }),
   );
@@ -116,10 +117,7 @@ export async function relayPending(batch = 100): Promise<number> {
 export async function pruneOutbox(): Promise<number> {
   const hours = outboxConfig().OUTBOX_RETENTION_HOURS;
   const pruned = await withDb(() =>
-    db()
-      .delete(outbox)
-      .where(sql`${outbox.publishedAt} < now() - make_interval(hours => ${hours})`)
-      .returning({ id: outbox.id }),
+    db().delete(outbox).where(sql`${outbox.publishedAt} < now() - make_interval(hours => ${hours})`).returning({ id: outbox.id }),
   );
   return pruned.length;
 }

@@ -1,6 +1,6 @@
 import { inArray, lte, sql } from 'drizzle-orm';
 import { outboxConfig } from '../config';
-import { db, withDb, type Tx } from '../db';
+import { db, type Tx, withDb } from '../db';
 import { describeError, log } from '../log';
 import { fileRemovals } from '../schema';
 import { deleteObject } from '../storage';
@@ -61,7 +61,9 @@ export async function removeNow(ids: number[]): Promise<void> {
  * without its file.
  */
 export async function guardObjects<T>(keys: string[], work: (release: (tx: Tx) => Promise<unknown>) => Promise<T>): Promise<T> {
-  const guards = await withDb(() => db().insert(fileRemovals).values(removalJobs(keys, IN_FLIGHT_SECONDS)).returning({ id: fileRemovals.id }));
+  const guards = await withDb(() =>
+    db().insert(fileRemovals).values(removalJobs(keys, IN_FLIGHT_SECONDS)).returning({ id: fileRemovals.id }),
+  );
   const ids = guards.map((g) => g.id);
   try {
     return await work((tx) => tx.delete(fileRemovals).where(inArray(fileRemovals.id, ids)));
@@ -95,7 +97,11 @@ export async function runRemovals(batch = 100): Promise<number> {
           log.warn('file removal failed; retried later', { key: job.key, ...describeError(err) });
           await tx
             .update(fileRemovals)
-            .set({ attempts: sql`${fileRemovals.attempts} + 1`, lastError: String((err as Error).cause ?? err).slice(0, 500), notBefore: backoff })
+            .set({
+              attempts: sql`${fileRemovals.attempts} + 1`,
+              lastError: String((err as Error).cause ?? err).slice(0, 500),
+              notBefore: backoff,
+            })
             .where(inArray(fileRemovals.id, [job.id]));
         }
       }

@@ -4,16 +4,16 @@ import { db, withDb } from '../db';
 import { ConflictError } from '../errors';
 import { UnreadableImageError } from '../images/errors';
 import { inspectImage } from '../images/inspect';
-import type { Image } from '../images/resource';
 import { present } from '../images/present';
+import type { Image } from '../images/resource';
 import { imageColumns, imageConflicts, preparedReads } from '../images/rows';
-import { warmRedis } from '../redis';
-import { images, uploads } from '../schema';
 import { relayImage } from '../outbox/relay';
 import { guardObjects } from '../outbox/removals';
+import { warmRedis } from '../redis';
+import { images, uploads } from '../schema';
 import { copyObject, hashObject, objectSize, publicUrl, readObjectStart } from '../storage';
-import { discardPending, discardUpload, pendingKey } from './pending';
 import { directUploadTooLarge, notUploadedYet, sizeMismatch, uploadNotFound } from './errors';
+import { discardPending, discardUpload, pendingKey } from './pending';
 
 // Checked at import: bad upload limits fail the cold start.
 uploadConfig();
@@ -40,7 +40,6 @@ async function inspectStored(key: string, size: number) {
   }
   throw new UnreadableImageError();
 }
-
 
 interface Pending {
   title: string;
@@ -163,4 +162,3 @@ export async function completeUpload(id: string): Promise<{ image: Image; create
   await relayImage(image.id);
   return { image: await present(image), created: true };
 }
-

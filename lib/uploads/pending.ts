@@ -28,9 +28,7 @@ export async function discardUpload(id: string): Promise<void> {
  * next run.
  */
 export async function sweepExpiredUploads(batch = 500): Promise<number> {
-  const expired = await withDb(() =>
-    db().select({ id: uploads.id }).from(uploads).where(sql`${uploads.expiresAt} <= now()`).limit(batch),
-  );
+  const expired = await withDb(() => db().select({ id: uploads.id }).from(uploads).where(sql`${uploads.expiresAt} <= now()`).limit(batch));
   let swept = 0;
   for (const { id } of expired) {
     try {

@@ -1,16 +1,15 @@
 import { eq, sql } from 'drizzle-orm';
-import { db, isoTimestamp, withDb, type Tx } from '../db';
+import { db, isoTimestamp, type Tx, withDb } from '../db';
 import { UnsupportedMediaTypeError } from '../errors';
 import { invalidateImage } from '../images/cache';
 import { detectImageType } from '../images/inspect';
 import { describeError, log } from '../log';
-import { images, type Variants } from '../schema';
 import { relayImage } from '../outbox/relay';
 import { guardObjects } from '../outbox/removals';
+import { images, type Variants } from '../schema';
 import { objectSize, publicUrl, putImmutable, readObject } from '../storage';
-import { variantKey, variantKeys, type VariantName } from './keys';
+import { type VariantName, variantKey, variantKeys } from './keys';
 import { makeVariants, UndecodableImageError } from './make';
-
 
 /** The object is there but its row is not yet: the upload's transaction has not committed. Retry later. */
 export class RowNotYetCommittedError extends Error {
@@ -96,7 +95,9 @@ export async function processImage(key: string): Promise<ProcessOutcome> {
   try {
     // The copies never outlive their row: stored under guard, the guard released as the row records them.
     await guardObjects(variantKeys(id), async (release) => {
-      await Promise.all((Object.keys(made) as VariantName[]).map((name) => putImmutable(variantKey(id, name), made[name].bytes, 'image/webp')));
+      await Promise.all(
+        (Object.keys(made) as VariantName[]).map((name) => putImmutable(variantKey(id, name), made[name].bytes, 'image/webp')),
+      );
       if (!(await record(id, { processing: 'ready', variants }, release))) throw new ImageGoneError(id);
     });
   } catch (err) {

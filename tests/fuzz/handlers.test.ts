@@ -19,10 +19,10 @@ import { handler as listHandler } from '../../functions/images-list';
 import { handler as updateHandler } from '../../functions/images-update';
 import { handler as completeUploadHandler } from '../../functions/uploads-complete';
 import { handler as createUploadHandler } from '../../functions/uploads-create';
+import { makeJpeg, makePng } from '../../support/images';
+import { type Call, httpEvent, lambdaContext } from '../../support/lambda-events';
 import { api } from '../helpers/api';
 import { assertDocumented, componentSchema, conforms, parameterConforms } from '../helpers/contract';
-import { makeJpeg, makePng } from '../../support/images';
-import { httpEvent, lambdaContext, type Call } from '../../support/lambda-events';
 import { assertNoOrphans, resetState } from '../helpers/state';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
@@ -108,13 +108,21 @@ interface PartSpec {
 
 const partSpec: fc.Arbitrary<PartSpec> = fc.record({
   name: fc.option(fieldName, { nil: undefined, freq: 8 }),
-  filename: fc.option(fc.oneof(fc.constantFrom('cat.jpg', 'a"b.png', 'C:\\x\\y.gif', '', 'ü.jpg'), fc.string({ maxLength: 20 })), { nil: undefined }),
-  type: fc.option(fc.constantFrom('image/jpeg', 'text/plain; charset=utf-8', 'application/octet-stream', 'x'), { nil: undefined }),
-  content: fc.oneof(imageBytes, anyText().map((s) => Buffer.from(s, 'utf8'))),
-  extraHeader: fc.option(fc.constantFrom('Content-Transfer-Encoding: base64', 'X-Y: z', 'nocolon', ': empty', 'Content-Disposition: form-data'), {
+  filename: fc.option(fc.oneof(fc.constantFrom('cat.jpg', 'a"b.png', 'C:\\x\\y.gif', '', 'ü.jpg'), fc.string({ maxLength: 20 })), {
     nil: undefined,
-    freq: 6,
   }),
+  type: fc.option(fc.constantFrom('image/jpeg', 'text/plain; charset=utf-8', 'application/octet-stream', 'x'), { nil: undefined }),
+  content: fc.oneof(
+    imageBytes,
+    anyText().map((s) => Buffer.from(s, 'utf8')),
+  ),
+  extraHeader: fc.option(
+    fc.constantFrom('Content-Transfer-Encoding: base64', 'X-Y: z', 'nocolon', ': empty', 'Content-Disposition: form-data'),
+    {
+      nil: undefined,
+      freq: 6,
+    },
+  ),
 });
 
 const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r|\n/g, ' ')}"`;
@@ -122,8 +130,16 @@ const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').r
 function serialize(parts: PartSpec[], boundary: string, closed: boolean): Buffer {
   const chunks: Buffer[] = [];
   for (const p of parts) {
-    const disposition = ['form-data', ...(p.name !== undefined ? [`name=${quote(p.name)}`] : []), ...(p.filename !== undefined ? [`filename=${quote(p.filename)}`] : [])];
-    const headers = [`Content-Disposition: ${disposition.join('; ')}`, ...(p.type ? [`Content-Type: ${p.type}`] : []), ...(p.extraHeader ? [p.extraHeader] : [])];
+    const disposition = [
+      'form-data',
+      ...(p.name !== undefined ? [`name=${quote(p.name)}`] : []),
+      ...(p.filename !== undefined ? [`filename=${quote(p.filename)}`] : []),
+    ];
+    const headers = [
+      `Content-Disposition: ${disposition.join('; ')}`,
+      ...(p.type ? [`Content-Type: ${p.type}`] : []),
+      ...(p.extraHeader ? [p.extraHeader] : []),
+    ];
     chunks.push(Buffer.from(`--${boundary}\r\n${headers.join('\r\n')}\r\n\r\n`, 'utf8'), Buffer.from(p.content), Buffer.from('\r\n'));
   }
   chunks.push(Buffer.from(closed ? `--${boundary}--\r\n` : ''));
@@ -156,7 +172,10 @@ const contentType = (b: string) =>
   fc.oneof(
     { weight: 6, arbitrary: fc.constant(`multipart/form-data; boundary=${b}`) },
     { weight: 2, arbitrary: fc.constant(`multipart/form-data; boundary="${b}"`) },
-    { weight: 1, arbitrary: fc.constantFrom('multipart/form-data', 'application/json', 'text/plain', 'multipart/form-data; boundary=', '') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('multipart/form-data', 'application/json', 'text/plain', 'multipart/form-data; boundary=', ''),
+    },
     { weight: 1, arbitrary: fc.string({ maxLength: 60 }) },
   );
 
@@ -213,7 +232,10 @@ describe('fuzz: no input crashes, hangs or 500s a function, and every answer is 
     await fc.assert(
       fc.asyncProperty(boundary, fc.uint8Array({ maxLength: 300 }), async (b, bytes) => {
         const prefix = Buffer.from(`--${b}\r\n`);
-        await send(createHandler, upload({ 'content-type': `multipart/form-data; boundary=${b}` }, Buffer.concat([prefix, Buffer.from(bytes)])));
+        await send(
+          createHandler,
+          upload({ 'content-type': `multipart/form-data; boundary=${b}` }, Buffer.concat([prefix, Buffer.from(bytes)])),
+        );
       }),
       settings,
     );
@@ -225,7 +247,13 @@ describe('fuzz: no input crashes, hangs or 500s a function, and every answer is 
         const body = serialize(
           [
             { name: 'title', filename: undefined, type: undefined, content: Buffer.from(title, 'utf8'), extraHeader: undefined },
-            { name: 'description', filename: undefined, type: undefined, content: Buffer.from(description, 'utf8'), extraHeader: undefined },
+            {
+              name: 'description',
+              filename: undefined,
+              type: undefined,
+              content: Buffer.from(description, 'utf8'),
+              extraHeader: undefined,
+            },
             { name: 'file', filename: 'f.jpg', type: 'image/jpeg', content: makeJpeg(), extraHeader: undefined },
           ],
           'fuzzfuzz',
@@ -268,8 +296,15 @@ describe('fuzz: no input crashes, hangs or 500s a function, and every answer is 
   it('PATCH /api/v1/images/{id}: raw bytes, any Content-Type, any id', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.constant(imageId), fc.uuid().map((u) => u.toUpperCase()), fc.string({ maxLength: 40 })),
-        fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/problem+json', ''), fc.string({ maxLength: 30 })),
+        fc.oneof(
+          fc.constant(imageId),
+          fc.uuid().map((u) => u.toUpperCase()),
+          fc.string({ maxLength: 40 }),
+        ),
+        fc.oneof(
+          fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/problem+json', ''),
+          fc.string({ maxLength: 30 }),
+        ),
         fc.oneof(
           fc.uint8Array({ maxLength: 80 }).map((b) => Buffer.from(b)),
           fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? '')),
@@ -291,7 +326,12 @@ describe('fuzz: no input crashes, hangs or 500s a function, and every answer is 
   });
 
   it('GET and DELETE /api/v1/images/{id}: an id is refused exactly when the document refuses it', async () => {
-    const id = fc.oneof(fc.uuid(), fc.uuid().map((u) => u.toUpperCase()), fc.string({ maxLength: 40 }), fc.stringMatching(/^[0-9a-fA-F-]{30,40}$/));
+    const id = fc.oneof(
+      fc.uuid(),
+      fc.uuid().map((u) => u.toUpperCase()),
+      fc.string({ maxLength: 40 }),
+      fc.stringMatching(/^[0-9a-fA-F-]{30,40}$/),
+    );
     await fc.assert(
       fc.asyncProperty(id, fc.boolean(), async (candidate, remove) => {
         const route = remove ? 'DELETE /api/v1/images/{id}' : 'GET /api/v1/images/{id}';
@@ -326,13 +366,19 @@ describe('fuzz: no input crashes, hangs or 500s a function, and every answer is 
       fc.string({ maxLength: 60 }),
       fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.from(b).toString('base64url')),
     );
-    const limit = fc.oneof(fc.integer({ min: -5, max: 150 }).map(String), fc.string({ maxLength: 6 }), fc.constantFrom('0x10', '1e1', '+5', ' 5', '05', '5.0'));
+    const limit = fc.oneof(
+      fc.integer({ min: -5, max: 150 }).map(String),
+      fc.string({ maxLength: 6 }),
+      fc.constantFrom('0x10', '1e1', '+5', ' 5', '05', '5.0'),
+    );
     await fc.assert(
       fc.asyncProperty(fc.option(limit, { nil: undefined }), fc.option(cursor, { nil: undefined }), async (l, c) => {
         const query = { ...(l !== undefined ? { limit: l } : {}), ...(c !== undefined ? { cursor: c } : {}) };
         const res = await send(listHandler, { method: 'GET', path: '/api/v1/images/', route: 'GET /api/v1/images', query });
         if (c === undefined && l !== undefined) {
-          expect({ status: res.status, limit: l }).toMatchObject({ status: parameterConforms('GET /api/v1/images', 'limit', l) ? 200 : 422 });
+          expect({ status: res.status, limit: l }).toMatchObject({
+            status: parameterConforms('GET /api/v1/images', 'limit', l) ? 200 : 422,
+          });
         }
       }),
       settings,

@@ -7,7 +7,7 @@ import { handler as updateHandler } from '../../functions/images-update';
 import { handler as uploadsCompleteHandler } from '../../functions/uploads-complete';
 import { handler as uploadsCreateHandler } from '../../functions/uploads-create';
 import { makeJpeg } from '../../support/images';
-import { multipart, type FileSpec } from '../../support/lambda-events';
+import { type FileSpec, multipart } from '../../support/lambda-events';
 import { invoke, type Reply } from './lambda';
 
 export type Handlers = {
@@ -60,7 +60,14 @@ export function apiOf(h: Handlers) {
     },
     /** PATCH with any headers and a body of raw bytes (base64-encoded, as API Gateway sends binary). */
     patchRaw(id: string, headers: Record<string, string>, body: Buffer): Promise<Reply> {
-      return invoke(h.update, { method: 'PATCH', path: `${BASE}/${id}`, route: 'PATCH /api/v1/images/{id}', pathParameters: { id }, headers, body });
+      return invoke(h.update, {
+        method: 'PATCH',
+        path: `${BASE}/${id}`,
+        route: 'PATCH /api/v1/images/{id}',
+        pathParameters: { id },
+        headers,
+        body,
+      });
     },
     /** POST /api/v1/uploads with a JSON body (or any text). */
     createUpload(body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Reply> {

@@ -4,9 +4,10 @@
  * (Location, Link, X-Cache) must be there when required and match their schemas. A response the
  * document does not describe is an error.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
+
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { openApiDocument } from '../../lib/http/openapi';
 
 type JsonSchema = Record<string, unknown>;
@@ -82,10 +83,7 @@ function record(operationId: string, status: number): void {
 }
 
 /** Throws when the response is not one the document describes for `METHOD /path`. */
-export function assertDocumented(
-  route: string,
-  reply: { status: number; headers: Record<string, string>; text: string },
-): void {
+export function assertDocumented(route: string, reply: { status: number; headers: Record<string, string>; text: string }): void {
   const [method = '', routePath = ''] = route.split(' ');
   const where = `${route} → ${reply.status}`;
   const operation = document.paths[documentPath(routePath)]?.[method.toLowerCase()];
@@ -133,7 +131,10 @@ export function parameterSchema(route: string, name: string): JsonSchema {
   const [method = '', routePath = ''] = route.split(' ');
   const item = document.paths[documentPath(routePath)] as Record<string, unknown> | undefined;
   const operation = item?.[method.toLowerCase()] as { parameters?: { name: string; schema: JsonSchema }[] } | undefined;
-  const parameters = [...((item?.parameters as { name: string; schema: JsonSchema }[] | undefined) ?? []), ...(operation?.parameters ?? [])];
+  const parameters = [
+    ...((item?.parameters as { name: string; schema: JsonSchema }[] | undefined) ?? []),
+    ...(operation?.parameters ?? []),
+  ];
   const found = parameters.find((p) => p.name === name);
   if (!found) throw new Error(`${route} has no parameter ${name}`);
   return found.schema;

@@ -3,9 +3,9 @@
  * started again (empty, as a Redis without persistence comes back); and a TCP switch in front of the
  * S3 emulator that can refuse connections (S3 down) and let them through again (S3 back).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /** A free loopback port. */
 export async function freePort(): Promise<number> {

@@ -1,5 +1,5 @@
 /** The listener as a separate process, as `npm run listener` (or its container) runs it, and what it prints. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 
 export interface Running {
   child: ChildProcess;
@@ -15,7 +15,10 @@ export function startListener(env: Record<string, string | undefined>, args: str
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
   // One process, as `node` runs the listener's container (the tsx CLI would put a parent in between,
   // which a SIGKILL would kill instead of the listener).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'listener/listener.ts', ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'listener/listener.ts', ...args], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let partial = '';
   const collect = (d: Buffer) => {
@@ -42,4 +45,3 @@ export function startListener(env: Record<string, string | undefined>, args: str
     exit: () => exited,
   };
 }
-

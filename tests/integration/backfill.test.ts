@@ -35,7 +35,8 @@ describe('backfill of what the file is', () => {
     const before = await sql`select * from images where id = ${fresh}`;
 
     expect(await backfillFileFacts()).toEqual({ filled: 2, failed: [] });
-    const rows = await sql`select id, content_type, size, width, height, sha256 from images where id in ${sql([jpeg, heif])} order by title`;
+    const rows =
+      await sql`select id, content_type, size, width, height, sha256 from images where id in ${sql([jpeg, heif])} order by title`;
     expect(rows).toEqual([
       { id: heif, content_type: 'image/heic', size: String(heic.byteLength), width: 300, height: 400, sha256: sha256(heic) },
       { id: jpeg, content_type: 'image/jpeg', size: String(sideways.byteLength), width: 300, height: 400, sha256: sha256(sideways) },

@@ -3,11 +3,11 @@
  * nothing in the database or the bucket. (PATCH bodies, ids, cursors and limits: images-read-write.)
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { api } from '../helpers/api';
 import { makeJpeg, makePng, pngBomb } from '../../support/images';
 import type { FileSpec } from '../../support/lambda-events';
-import { getObject, resetState, sha256, snapshot, sql } from '../helpers/state';
+import { api } from '../helpers/api';
 import { invalid, problem } from '../helpers/problems';
+import { getObject, resetState, sha256, snapshot, sql } from '../helpers/state';
 
 const unsupported = problem(415, 'The file is not a JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF image.');
 
@@ -31,11 +31,25 @@ async function refused(request: () => ReturnType<typeof api.upload>, status: num
 
 describe('uploads that are refused, changing nothing', () => {
   it('a missing file part', () =>
-    refused(() => api.uploadParts([['title', 't'], ['description', 'd']]), 422, invalid([{ field: 'file', message: 'is required' }])));
+    refused(
+      () =>
+        api.uploadParts([
+          ['title', 't'],
+          ['description', 'd'],
+        ]),
+      422,
+      invalid([{ field: 'file', message: 'is required' }]),
+    ));
 
   it('two file parts', () =>
     refused(
-      () => api.uploadParts([['title', 't'], ['description', 'd'], ['file', jpegPart()], ['file', jpegPart()]]),
+      () =>
+        api.uploadParts([
+          ['title', 't'],
+          ['description', 'd'],
+          ['file', jpegPart()],
+          ['file', jpegPart()],
+        ]),
       422,
       invalid([{ field: 'file', message: 'must be a single file' }]),
     ));
@@ -49,7 +63,14 @@ describe('uploads that are refused, changing nothing', () => {
 
   it('unknown extra fields', () =>
     refused(
-      () => api.uploadParts([['title', 't'], ['description', 'd'], ['id', 'mine'], ['file_url', 'x'], ['file', jpegPart()]]),
+      () =>
+        api.uploadParts([
+          ['title', 't'],
+          ['description', 'd'],
+          ['id', 'mine'],
+          ['file_url', 'x'],
+          ['file', jpegPart()],
+        ]),
       422,
       invalid([
         { field: 'id', message: 'is not an allowed field' },
@@ -73,7 +94,9 @@ describe('uploads that are refused, changing nothing', () => {
     ['a script declared as GIF', Buffer.from('#!/bin/sh\nrm -rf /\n'), 'x.gif', 'image/gif'],
     ['JavaScript declared as WebP', Buffer.from('fetch("/steal?c="+document.cookie)'), 'x.webp', 'image/webp'],
     ['a PDF declared as JPEG', Buffer.from('%PDF-1.7\n1 0 obj\n<<>>\nendobj\n'), 'x.jpg', 'image/jpeg'],
-  ])('%s (415)', (_, bytes, filename, type) => refused(() => api.upload({ title: 't', file: { bytes, filename, type } }), 415, unsupported));
+  ])('%s (415)', (_, bytes, filename, type) =>
+    refused(() => api.upload({ title: 't', file: { bytes, filename, type } }), 415, unsupported),
+  );
 
   it('a JPEG cut off inside its header (422: unreadable)', () =>
     refused(

@@ -62,4 +62,3 @@ describe('concurrency', () => {
     expect(rows).toHaveLength(5);
   });
 });
-

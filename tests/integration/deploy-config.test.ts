@@ -39,7 +39,9 @@ describe('serverless.yml', () => {
     expect(ok).toBe(true);
     const { Resources } = JSON.parse(out.slice(out.indexOf('{'))).resources;
     // photo-gallery-<stage>-<account id>, the account left to CloudFormation (packages offline).
-    expect(Resources.ImagesBucket.Properties.BucketName).toEqual({ 'Fn::Join': ['-', ['photo-gallery', 'dev', { Ref: 'AWS::AccountId' }]] });
+    expect(Resources.ImagesBucket.Properties.BucketName).toEqual({
+      'Fn::Join': ['-', ['photo-gallery', 'dev', { Ref: 'AWS::AccountId' }]],
+    });
     expect(Resources.ImagesBucket).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     const statements = Resources.ImagesBucketPolicy.Properties.PolicyDocument.Statement as Record<string, unknown>[];
     const fromTheDistribution = statements.find((s) => s.Sid === 'CloudFrontReadsImages')?.Condition;
@@ -62,7 +64,10 @@ describe('serverless.yml', () => {
       expect(ok).toBe(true);
       const config = JSON.parse(out.slice(out.indexOf('{')));
       const statements = config.resources.Resources.ImagesBucketPolicy.Properties.PolicyDocument.Statement as Record<string, unknown>[];
-      return { resource: statements.find((s) => s.Sid === 'CloudFrontReadsImages')?.Resource, env: config.provider.environment.ORIGINALS_PUBLIC };
+      return {
+        resource: statements.find((s) => s.Sid === 'CloudFrontReadsImages')?.Resource,
+        env: config.provider.environment.ORIGINALS_PUBLIC,
+      };
     };
     const under = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ImagesBucket', 'Arn'] }, `/${prefix}/*`]] });
     expect(await readable({})).toEqual({ resource: [under('images'), under('variants')], env: 'true' });
@@ -72,7 +77,9 @@ describe('serverless.yml', () => {
   it('will not resolve a deployed stage whose SSM parameters cannot be read, and does not call them missing', async () => {
     const { ok, out } = await serverless(['print', '--stage', 'prod']);
     expect(ok).toBe(false);
-    expect(out).toMatch(/could not read the SSM parameter \/photo-gallery\/prod\/[a-z-]+: .*AWS profile "none" doesn't seem to be configured/);
+    expect(out).toMatch(
+      /could not read the SSM parameter \/photo-gallery\/prod\/[a-z-]+: .*AWS profile "none" doesn't seem to be configured/,
+    );
     expect(out).not.toContain('needs the SSM parameter');
   });
 

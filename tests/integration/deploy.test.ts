@@ -13,11 +13,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_PARAMETERS } from '../../lib/config';
 import { checkPackage } from '../../scripts/check-package';
-import { startAwsStandIn, type AwsStandIn } from '../../support/aws-stand-in';
-import { missingDeployTools, projectCopy } from '../helpers/deploy-project';
-import { httpEvent, type Call } from '../../support/lambda-events';
-import { sql } from '../helpers/state';
+import { type AwsStandIn, startAwsStandIn } from '../../support/aws-stand-in';
+import { type Call, httpEvent } from '../../support/lambda-events';
 import { startUpstashFixture, type UpstashFixture } from '../../support/upstash-fixture';
+import { missingDeployTools, projectCopy } from '../helpers/deploy-project';
+import { sql } from '../helpers/state';
 
 const run = promisify(execFile);
 const SERVERLESS = join(process.cwd(), 'node_modules/.bin/serverless');
@@ -80,9 +80,7 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
       const [, properties] = lambdas(template).find(([id]) => id === `${fn[0]?.toUpperCase()}${fn.slice(1)}`) ?? [];
       const variables = properties?.Environment.Variables ?? {};
       const stands: Record<string, string> = { S3_BUCKET: process.env.S3_BUCKET ?? '', FILES_BASE_URL: process.env.FILES_BASE_URL ?? '' };
-      const environment = Object.fromEntries(
-        Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : (stands[k] ?? '')]),
-      );
+      const environment = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : (stands[k] ?? '')]));
       const dir = join(project.dir, 'unzipped', fn);
       await mkdir(dir, { recursive: true });
       await run('unzip', ['-q', '-o', join(project.dir, '.serverless', `${fn}.zip`), '-d', dir]);
@@ -135,7 +133,9 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
     it('packages --stage prod with its four parameters in SSM; no secret is anywhere in .serverless/', async () => {
       const dir = join(project.dir, '.serverless');
       const files = (await readdir(dir)).sort();
-      expect(files).toEqual(expect.arrayContaining(['cloudformation-template-update-stack.json', 'serverless-state.json', 'imagesCreate.zip']));
+      expect(files).toEqual(
+        expect.arrayContaining(['cloudformation-template-update-stack.json', 'serverless-state.json', 'imagesCreate.zip']),
+      );
       const leaked: string[] = [];
       for (const file of files) {
         const text = file.endsWith('.zip')
@@ -177,9 +177,13 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
     });
 
     it('compiles a template in which cfn-lint finds no error (W3005, redundant DependsOn, is osls its own)', async () => {
-      const lint = await run('cfn-lint', ['--format', 'json', '-t', join(project.dir, '.serverless/cloudformation-template-update-stack.json')], {
-        maxBuffer: 1 << 24,
-      }).then(
+      const lint = await run(
+        'cfn-lint',
+        ['--format', 'json', '-t', join(project.dir, '.serverless/cloudformation-template-update-stack.json')],
+        {
+          maxBuffer: 1 << 24,
+        },
+      ).then(
         ({ stdout }) => stdout,
         // cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational.
         (err: { code?: number; stdout?: string }) => ((err.code ?? 0) & 2 ? `errors: ${err.stdout}` : (err.stdout ?? '')),
@@ -190,12 +194,21 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
     });
 
     it("lets the functions read the stage's own parameters, decrypted through SSM only", () => {
-      const policies = template.Resources.IamRoleLambdaExecution?.Properties.Policies as { PolicyDocument: { Statement: Record<string, unknown>[] } }[];
+      const policies = template.Resources.IamRoleLambdaExecution?.Properties.Policies as {
+        PolicyDocument: { Statement: Record<string, unknown>[] };
+      }[];
       const statements = policies[0]?.PolicyDocument.Statement ?? [];
       const arn = (service: string, resource: string) => ({
-        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, resource]],
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, resource],
+        ],
       });
-      expect(statements).toContainEqual({ Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: arn('ssm', ':parameter/photo-gallery/prod/*') });
+      expect(statements).toContainEqual({
+        Effect: 'Allow',
+        Action: ['ssm:GetParameters'],
+        Resource: arn('ssm', ':parameter/photo-gallery/prod/*'),
+      });
       expect(statements).toContainEqual({
         Effect: 'Allow',
         Action: ['kms:Decrypt'],

@@ -1,5 +1,5 @@
-import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { handler as docs } from '../../functions/docs';
 import { handler as openapi } from '../../functions/openapi';
@@ -21,13 +21,7 @@ describe('GET /openapi.json', () => {
     const images = doc.paths['/api/v1/images/'] ?? {};
     const image = doc.paths['/api/v1/images/{id}'] ?? {};
     const ops = { post: images.post, list: images.get, get: image.get, patch: image.patch, delete: image.delete };
-    expect(Object.values(ops).map((o) => o?.operationId)).toEqual([
-      'uploadImage',
-      'listImages',
-      'getImage',
-      'updateImage',
-      'deleteImage',
-    ]);
+    expect(Object.values(ops).map((o) => o?.operationId)).toEqual(['uploadImage', 'listImages', 'getImage', 'updateImage', 'deleteImage']);
     // Which statuses each operation documents is checked from the other side: every response of the
     // suite must be documented (tests/helpers/contract.ts) and every documented status produced
     // (tests/contract-coverage.test.ts).
@@ -73,7 +67,12 @@ describe('GET /docs', () => {
 
   it('serves the script gzipped when asked, and plain otherwise', async () => {
     const original = readFileSync('node_modules/swagger-ui-dist/swagger-ui-bundle.js');
-    const call = { method: 'GET', path: '/docs/swagger-ui-bundle.js', route: 'GET /docs/{file}', pathParameters: { file: 'swagger-ui-bundle.js' } };
+    const call = {
+      method: 'GET',
+      path: '/docs/swagger-ui-bundle.js',
+      route: 'GET /docs/{file}',
+      pathParameters: { file: 'swagger-ui-bundle.js' },
+    };
     const gz = await invoke(docs, { ...call, headers: { 'accept-encoding': 'gzip, deflate' } });
     expect(gz.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(Buffer.from(gz.text, 'latin1')).equals(original)).toBe(true);

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startS3Emulator } from '../../scripts/local-services';
 import { api, apiWith } from '../helpers/api';
-import { assertNoOrphans, objectKeys, resetState, rowIds, sql } from '../helpers/state';
 import { problem } from '../helpers/problems';
-
+import { assertNoOrphans, objectKeys, resetState, rowIds, sql } from '../helpers/state';
 
 /** An S3 endpoint where an emulator ran and has been stopped. */
 async function stoppedEmulator(): Promise<string> {

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { api } from '../helpers/api';
 import { GIF, makeJpeg, makePng } from '../../support/images';
-import { assertNoOrphans, getObject, objectKeys, resetState, rowIds, sha256 } from '../helpers/state';
+import { api } from '../helpers/api';
 import { invalid, problem } from '../helpers/problems';
+import { assertNoOrphans, getObject, objectKeys, resetState, rowIds, sha256 } from '../helpers/state';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -65,11 +65,14 @@ describe('POST /api/v1/images/', () => {
   });
 
   it('answers the same on /api/v1/images without the trailing slash', async () => {
-    const res = await api.uploadParts([
-      ['title', 'no slash'],
-      ['description', ''],
-      ['file', { bytes: GIF, filename: 'a.gif' }],
-    ], '/api/v1/images');
+    const res = await api.uploadParts(
+      [
+        ['title', 'no slash'],
+        ['description', ''],
+        ['file', { bytes: GIF, filename: 'a.gif' }],
+      ],
+      '/api/v1/images',
+    );
     expect(res.status).toBe(201);
     const image = res.json as { id: string; description: string; file_url: string };
     expect(image.description).toBe('');
@@ -134,7 +137,12 @@ describe('POST /api/v1/images/', () => {
     const big = Buffer.concat([makeJpeg(), Buffer.alloc(limit)]);
     const res = await api.upload({ title: 'too big', file: { bytes: big, filename: 'big.jpg', type: 'image/jpeg' } });
     expect(res.status).toBe(413);
-    expect(res.json).toEqual(problem(413, 'The file is larger than the limit of 4194304 bytes (4 MiB). Larger files go straight to the store: POST /api/v1/uploads (see /docs).'));
+    expect(res.json).toEqual(
+      problem(
+        413,
+        'The file is larger than the limit of 4194304 bytes (4 MiB). Larger files go straight to the store: POST /api/v1/uploads (see /docs).',
+      ),
+    );
     expect(await objectKeys()).toEqual([]);
     expect(await rowIds()).toEqual([]);
   });
@@ -159,27 +167,86 @@ describe('POST /api/v1/images/', () => {
   });
 
   it.each([
-    ['the title is missing', [['description', 'd'], ['file', 'jpeg']], [{ field: 'title', message: 'is required' }]],
-    ['the description is missing', [['title', 't'], ['file', 'jpeg']], [{ field: 'description', message: 'is required' }]],
-    ['the file is missing', [['title', 't'], ['description', 'd']], [{ field: 'file', message: 'is required' }]],
+    [
+      'the title is missing',
+      [
+        ['description', 'd'],
+        ['file', 'jpeg'],
+      ],
+      [{ field: 'title', message: 'is required' }],
+    ],
+    [
+      'the description is missing',
+      [
+        ['title', 't'],
+        ['file', 'jpeg'],
+      ],
+      [{ field: 'description', message: 'is required' }],
+    ],
+    [
+      'the file is missing',
+      [
+        ['title', 't'],
+        ['description', 'd'],
+      ],
+      [{ field: 'file', message: 'is required' }],
+    ],
     [
       'the file is a text field',
-      [['title', 't'], ['description', 'd'], ['file', 'not a file']],
+      [
+        ['title', 't'],
+        ['description', 'd'],
+        ['file', 'not a file'],
+      ],
       [{ field: 'file', message: 'must be a file part (with a filename), not a text field' }],
     ],
-    ['the title is blank', [['title', '   '], ['description', 'd'], ['file', 'jpeg']], [{ field: 'title', message: 'must not be blank' }]],
-    ['the title is empty', [['title', ''], ['description', 'd'], ['file', 'jpeg']], [{ field: 'title', message: 'must not be empty' }]],
+    [
+      'the title is blank',
+      [
+        ['title', '   '],
+        ['description', 'd'],
+        ['file', 'jpeg'],
+      ],
+      [{ field: 'title', message: 'must not be blank' }],
+    ],
+    [
+      'the title is empty',
+      [
+        ['title', ''],
+        ['description', 'd'],
+        ['file', 'jpeg'],
+      ],
+      [{ field: 'title', message: 'must not be empty' }],
+    ],
     [
       'an unknown field is sent',
-      [['title', 't'], ['description', 'd'], ['owner', 'me'], ['file', 'jpeg']],
+      [
+        ['title', 't'],
+        ['description', 'd'],
+        ['owner', 'me'],
+        ['file', 'jpeg'],
+      ],
       [{ field: 'owner', message: 'is not an allowed field' }],
     ],
     [
       'two files are sent',
-      [['title', 't'], ['description', 'd'], ['file', 'jpeg'], ['file', 'jpeg']],
+      [
+        ['title', 't'],
+        ['description', 'd'],
+        ['file', 'jpeg'],
+        ['file', 'jpeg'],
+      ],
       [{ field: 'file', message: 'must be a single file' }],
     ],
-    ['the file is empty', [['title', 't'], ['description', 'd'], ['file', 'empty']], [{ field: 'file', message: 'must not be empty' }]],
+    [
+      'the file is empty',
+      [
+        ['title', 't'],
+        ['description', 'd'],
+        ['file', 'empty'],
+      ],
+      [{ field: 'file', message: 'must not be empty' }],
+    ],
   ])('answers 422 when %s, changing nothing', async (_, parts, errors) => {
     const res = await api.uploadParts(
       (parts as [string, string][]).map(([name, value]): [string, string | { bytes: Buffer; filename: string }] =>

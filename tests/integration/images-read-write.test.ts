@@ -2,8 +2,8 @@ import { fillPlaceholders } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { readQueries } from '../../lib/images/rows';
 import { api } from '../helpers/api';
-import { assertNoOrphans, objectKeys, resetState, rowIds, sql } from '../helpers/state';
 import { invalid, problem } from '../helpers/problems';
+import { assertNoOrphans, objectKeys, resetState, rowIds, sql } from '../helpers/state';
 
 type Image = { id: string; title: string; description: string; created_at: string; updated_at: string; file_url: string };
 
@@ -14,7 +14,6 @@ async function uploaded(title: string, description = 'Short desc'): Promise<Imag
   expect(res.status).toBe(201);
   return res.json as Image;
 }
-
 
 describe('GET /api/v1/images/{id}', () => {
   it('returns the image as it was created', async () => {
@@ -95,7 +94,8 @@ describe('GET /api/v1/images/', () => {
     for (let i = 0; i < 12; i++) await uploaded(`image ${i}`);
     const first = await api.list({ limit: '5' });
     expect((first.json as Image[]).map((i) => i.title)).toEqual(['image 11', 'image 10', 'image 9', 'image 8', 'image 7']);
-    const cursorOf = (link: string | undefined) => new URL(/<([^>]+)>/.exec(link ?? '')?.[1] ?? '', 'http://x').searchParams.get('cursor') ?? '';
+    const cursorOf = (link: string | undefined) =>
+      new URL(/<([^>]+)>/.exec(link ?? '')?.[1] ?? '', 'http://x').searchParams.get('cursor') ?? '';
     const second = await api.list({ limit: '5', cursor: cursorOf(first.headers.link) });
     const third = await api.list({ limit: '5', cursor: cursorOf(second.headers.link) });
     expect((third.json as Image[]).map((i) => i.title)).toEqual(['image 1', 'image 0']);
@@ -114,7 +114,9 @@ describe('GET /api/v1/images/', () => {
       const rows = await sql.unsafe(`explain ${text}`, fillPlaceholders(params, values) as never[]);
       return rows.map((r) => String(r['QUERY PLAN'])).join('\n');
     };
-    const [middle] = await sql<{ created_at: string; id: string }[]>`select created_at::text, id from images order by created_at desc, id desc offset 10000 limit 1`;
+    const [middle] = await sql<
+      { created_at: string; id: string }[]
+    >`select created_at::text, id from images order by created_at desc, id desc offset 10000 limit 1`;
     const plans = [
       await explain(readQueries().firstPage, { limit: 51 }),
       await explain(readQueries().pageAfter, { createdAt: middle?.created_at, id: middle?.id, limit: 51 }),
@@ -225,9 +227,7 @@ describe('PATCH /api/v1/images/{id}', () => {
     expect(malformed.json).toEqual(problem(400, 'The body is not valid JSON.'));
     const form = await api.patch(image.id, 'title=x', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(form.status).toBe(400);
-    expect(form.json).toEqual(
-      problem(400, 'The body must be JSON, sent with Content-Type: application/json.'),
-    );
+    expect(form.json).toEqual(problem(400, 'The body must be JSON, sent with Content-Type: application/json.'));
   });
 
   it('answers 422 for a non-UUID id', async () => {

@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { apiWith } from '../helpers/api';
-import { startListener, type Running } from '../helpers/listener';
-import { resetState } from '../helpers/state';
 import { startUpstashFixture, type UpstashFixture } from '../../support/upstash-fixture';
+import { apiWith } from '../helpers/api';
+import { type Running, startListener } from '../helpers/listener';
+import { resetState } from '../helpers/state';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const direct = createClient({ url: REDIS_URL, RESP: 2 });
@@ -102,7 +102,10 @@ describe('npm run listener on the local Redis', () => {
 
     const second = listen(env);
     await second.waitFor(new RegExp(`image_updated.*${during}`));
-    expect(eventsOf(second, during)).toEqual([uploaded(during, 'while killed'), `{"event":"image_updated","id":"${during}","title":"while killed"}`]);
+    expect(eventsOf(second, during)).toEqual([
+      uploaded(during, 'while killed'),
+      `{"event":"image_updated","id":"${during}","title":"while killed"}`,
+    ]);
     // What the first printed and acknowledged is not printed again.
     expect(eventsOf(second, before)).toEqual([]);
   });
@@ -126,7 +129,8 @@ describe('npm run listener on the local Redis', () => {
     await listener.waitFor(READING);
     const id = randomUUID();
     const outboxId = String(Date.now());
-    for (let i = 0; i < 2; i++) await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(id, 'twice'), 'outbox_id', outboxId]);
+    for (let i = 0; i < 2; i++)
+      await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(id, 'twice'), 'outbox_id', outboxId]);
     const marker = randomUUID();
     await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(marker, 'after'), 'outbox_id', `${outboxId}1`]);
     await listener.waitFor(new RegExp(marker));
@@ -182,7 +186,15 @@ describe('npm run listener on the local Redis', () => {
     const listener = listen({ ...tcp, ...group(), LOG_FORMAT: 'json' });
     await listener.waitFor(/reading image_events/);
     const id = randomUUID();
-    await direct.sendCommand(['XADD', 'image_events', '*', 'event', `{"event":"image_updated","id":"${id}","title":"t"}`, 'outbox_id', '42']);
+    await direct.sendCommand([
+      'XADD',
+      'image_events',
+      '*',
+      'event',
+      `{"event":"image_updated","id":"${id}","title":"t"}`,
+      'outbox_id',
+      '42',
+    ]);
     const line = JSON.parse(await listener.waitFor(new RegExp(id)));
     expect(line).toEqual({
       timestamp: expect.stringMatching(/Z$/),

@@ -5,10 +5,10 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as docs } from '../../functions/docs';
-import { api } from '../helpers/api';
-import { componentSchema, conforms, parameterConforms, parameterSchema } from '../helpers/contract';
 import { makeJpeg } from '../../support/images';
 import { multipart } from '../../support/lambda-events';
+import { api } from '../helpers/api';
+import { componentSchema, conforms, parameterConforms, parameterSchema } from '../helpers/contract';
 import { invoke } from '../helpers/lambda';
 import { invalid, problem } from '../helpers/problems';
 import { resetState, snapshot } from '../helpers/state';
@@ -59,22 +59,32 @@ describe('the multipart parser never throws outside the request', () => {
       malformed('it ends inside a part, before the closing boundary'),
     ));
 
-  it.each(['after', 'before'] as const)('3. description[] %s description is an unknown field (422), never merged or dropped', async (order) => {
-    const { body, contentType } = await uploadWith([['description[]', 'b']], order);
-    await refused(
-      () => api.post({ 'content-type': contentType }, body),
-      422,
-      invalid([{ field: 'description[]', message: 'is not an allowed field' }]),
-    );
-  });
+  it.each(['after', 'before'] as const)(
+    '3. description[] %s description is an unknown field (422), never merged or dropped',
+    async (order) => {
+      const { body, contentType } = await uploadWith([['description[]', 'b']], order);
+      await refused(
+        () => api.post({ 'content-type': contentType }, body),
+        422,
+        invalid([{ field: 'description[]', message: 'is not an allowed field' }]),
+      );
+    },
+  );
 
   it('3. a field sent twice is a list, refused as not a string (422)', async () => {
     const { body, contentType } = await uploadWith([['description', 'b']]);
-    await refused(() => api.post({ 'content-type': contentType }, body), 422, invalid([{ field: 'description', message: 'must be a string' }]));
+    await refused(
+      () => api.post({ 'content-type': contentType }, body),
+      422,
+      invalid([{ field: 'description', message: 'must be a string' }]),
+    );
   });
 
   it('3. a field named __proto__ is an unknown field, not a prototype', async () => {
-    const { body, contentType } = await uploadWith([['__proto__', 'x'], ['constructor', 'y']]);
+    const { body, contentType } = await uploadWith([
+      ['__proto__', 'x'],
+      ['constructor', 'y'],
+    ]);
     await refused(
       () => api.post({ 'content-type': contentType }, body),
       422,
@@ -86,11 +96,19 @@ describe('the multipart parser never throws outside the request', () => {
   });
 
   it('4. a part whose headers never end is a 400 at once, not a timeout', () =>
-    refused(() => api.post(XX, Buffer.from('--XX\r\n\r\n--XX--')), 400, malformed('every part needs a Content-Disposition: form-data header')));
+    refused(
+      () => api.post(XX, Buffer.from('--XX\r\n\r\n--XX--')),
+      400,
+      malformed('every part needs a Content-Disposition: form-data header'),
+    ));
 
   it('4. headers without their empty line, however long the body, are a 400', () =>
     refused(
-      () => api.post(XX, Buffer.concat([Buffer.from('--XX\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n'), Buffer.alloc(20_000, 'a')])),
+      () =>
+        api.post(
+          XX,
+          Buffer.concat([Buffer.from('--XX\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n'), Buffer.alloc(20_000, 'a')]),
+        ),
       400,
       malformed("a part's headers do not end with an empty line"),
     ));
@@ -99,10 +117,26 @@ describe('the multipart parser never throws outside the request', () => {
     ['no boundary at all', 'hello', malformed('it does not contain its boundary')],
     ['a boundary not followed by CRLF', '--XXjunk', malformed('a boundary line is not followed by CRLF')],
     ['a header line without a colon', '--XX\r\nnonsense\r\n\r\nx\r\n--XX--', malformed('a part header has no name')],
-    ['a repeated Content-Disposition', '--XX\r\nContent-Disposition: form-data; name="a"\r\nContent-Disposition: form-data; name="b"\r\n\r\nx\r\n--XX--', malformed('a part repeats its content-disposition header')],
-    ['an attachment, not form-data', '--XX\r\nContent-Disposition: attachment; name="a"\r\n\r\nx\r\n--XX--', malformed('every part needs a Content-Disposition: form-data header')],
-    ['an unterminated quoted name', '--XX\r\nContent-Disposition: form-data; name="title\r\n\r\nx\r\n--XX--', malformed('every part needs a Content-Disposition: form-data header')],
-    ['a bad filename*', "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''%FF\r\n\r\nx\r\n--XX--", malformed('a part has an unreadable filename*')],
+    [
+      'a repeated Content-Disposition',
+      '--XX\r\nContent-Disposition: form-data; name="a"\r\nContent-Disposition: form-data; name="b"\r\n\r\nx\r\n--XX--',
+      malformed('a part repeats its content-disposition header'),
+    ],
+    [
+      'an attachment, not form-data',
+      '--XX\r\nContent-Disposition: attachment; name="a"\r\n\r\nx\r\n--XX--',
+      malformed('every part needs a Content-Disposition: form-data header'),
+    ],
+    [
+      'an unterminated quoted name',
+      '--XX\r\nContent-Disposition: form-data; name="title\r\n\r\nx\r\n--XX--',
+      malformed('every part needs a Content-Disposition: form-data header'),
+    ],
+    [
+      'a bad filename*',
+      '--XX\r\nContent-Disposition: form-data; name="file"; filename*=UTF-8\'\'%FF\r\n\r\nx\r\n--XX--',
+      malformed('a part has an unreadable filename*'),
+    ],
   ])('%s is a 400', (_, body, expected) => refused(() => api.post(XX, Buffer.from(body, 'latin1')), 400, expected));
 
   it('more parts than any upload has is a 400', () => {
@@ -120,7 +154,8 @@ describe('the multipart parser never throws outside the request', () => {
       () => api.post({ 'content-type': type }, Buffer.from('--XX\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--XX--')),
       400,
       problem(400, 'The body must be multipart/form-data with the fields title, description and file.'),
-    ));
+    ),
+  );
 });
 
 describe('the parser reads what real clients send', () => {
@@ -129,7 +164,9 @@ describe('the parser reads what real clients send', () => {
     const body = Buffer.concat([
       Buffer.from('preamble to ignore\r\n--a:b c\t \r\nContent-Disposition: form-data; name=title\r\n\r\nQuoted boundary\r\n'),
       Buffer.from('--a:b c\r\ncontent-disposition: FORM-DATA; name="description"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nd\r\n'),
-      Buffer.from("--a:b c\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''caf%C3%A9.jpg\r\nContent-Type: image/jpeg\r\n\r\n"),
+      Buffer.from(
+        '--a:b c\r\nContent-Disposition: form-data; name="file"; filename*=UTF-8\'\'caf%C3%A9.jpg\r\nContent-Type: image/jpeg\r\n\r\n',
+      ),
       jpeg,
       Buffer.from('\r\n--a:b c--\r\nepilogue to ignore'),
     ]);
@@ -141,7 +178,9 @@ describe('the parser reads what real clients send', () => {
   it('a backslash-escaped quote in a file name, and a Windows path kept for the name cleaner', async () => {
     const file = (name: string) =>
       Buffer.concat([
-        Buffer.from(`--XX\r\nContent-Disposition: form-data; name="title"\r\n\r\n${name.length}\r\n--XX\r\nContent-Disposition: form-data; name="description"\r\n\r\n\r\n`),
+        Buffer.from(
+          `--XX\r\nContent-Disposition: form-data; name="title"\r\n\r\n${name.length}\r\n--XX\r\nContent-Disposition: form-data; name="description"\r\n\r\n\r\n`,
+        ),
         Buffer.from(`--XX\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\n\r\n`),
         makeJpeg(),
         Buffer.from('\r\n--XX--\r\n'),
@@ -156,7 +195,9 @@ describe('text that is not what the client sent is refused, never stored', () =>
     const body = Buffer.concat([
       Buffer.from('--XX\r\nContent-Disposition: form-data; name="title"\r\n\r\nbad '),
       Buffer.from([0xff]),
-      Buffer.from('\r\n--XX\r\nContent-Disposition: form-data; name="description"\r\n\r\nd\r\n--XX\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n'),
+      Buffer.from(
+        '\r\n--XX\r\nContent-Disposition: form-data; name="description"\r\n\r\nd\r\n--XX\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n',
+      ),
       makeJpeg(),
       Buffer.from('\r\n--XX--\r\n'),
     ]);
@@ -166,7 +207,11 @@ describe('text that is not what the client sent is refused, never stored', () =>
   it('6. a byte 0xFF in a PATCH body that arrives as bytes is a 400', () =>
     refused(
       () =>
-        api.patchRaw(bystander.id, { 'content-type': 'application/json' }, Buffer.from([...Buffer.from('{"description":"'), 0xff, ...Buffer.from('"}')])),
+        api.patchRaw(
+          bystander.id,
+          { 'content-type': 'application/json' },
+          Buffer.from([...Buffer.from('{"description":"'), 0xff, ...Buffer.from('"}')]),
+        ),
       400,
       problem(400, 'The body is not valid UTF-8.'),
     ));
@@ -233,12 +278,15 @@ describe('the OpenAPI document says what the service does', () => {
     expect((await api.patch(bystander.id, { description: text })).status).toBe(200);
   });
 
-  it.each(['0x10', '1e1', '+5', ' 5', '5 ', '5.0', '05', '', '١٠'])('limit=%j is refused by the document and by the service', async (limit) => {
-    expect(parameterConforms(listRoute, 'limit', limit)).toBe(false);
-    const res = await api.list({ limit });
-    expect(res.status).toBe(422);
-    expect(res.json).toEqual(invalid([{ field: 'limit', message: 'must be a whole number from 1 to 100' }]));
-  });
+  it.each(['0x10', '1e1', '+5', ' 5', '5 ', '5.0', '05', '', '١٠'])(
+    'limit=%j is refused by the document and by the service',
+    async (limit) => {
+      expect(parameterConforms(listRoute, 'limit', limit)).toBe(false);
+      const res = await api.list({ limit });
+      expect(res.status).toBe(422);
+      expect(res.json).toEqual(invalid([{ field: 'limit', message: 'must be a whole number from 1 to 100' }]));
+    },
+  );
 
   it('limit is documented as the integer 1 to 100', () => {
     expect(parameterSchema(listRoute, 'limit')).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
@@ -260,7 +308,12 @@ describe('the OpenAPI document says what the service does', () => {
   });
 
   it("/docs/{file}'s 404 says no such file, as documented", async () => {
-    const res = await invoke(docs, { method: 'GET', path: '/docs/nope.js', route: 'GET /docs/{file}', pathParameters: { file: 'nope.js' } });
+    const res = await invoke(docs, {
+      method: 'GET',
+      path: '/docs/nope.js',
+      route: 'GET /docs/{file}',
+      pathParameters: { file: 'nope.js' },
+    });
     expect(res.status).toBe(404);
     expect(res.json).toEqual(problem(404, 'No such file.'));
   });

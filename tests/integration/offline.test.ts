@@ -2,14 +2,14 @@
  * The seed README's curl and httpie examples, run unchanged but for the port, against the service as
  * `npm start` runs it: serverless offline, the embedded S3 emulator, migrations, over real HTTP.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeJpeg } from '../../support/images';
 import { resetState, sha256 } from '../helpers/state';
@@ -114,7 +114,9 @@ describe('the seed README examples against npm start', () => {
     expect(file.status).toBe(200);
     expect(sha256(Buffer.from(await file.arrayBuffer()))).toBe(sha256(makeJpeg(120, 80)));
 
-    expect(seedFields(JSON.parse(await shell(`curl -sS http://localhost:${port}/api/v1/images/${created.id}`)))).toEqual(seedFields(created));
+    expect(seedFields(JSON.parse(await shell(`curl -sS http://localhost:${port}/api/v1/images/${created.id}`)))).toEqual(
+      seedFields(created),
+    );
     expect(JSON.parse(await shell(`curl -sS http://localhost:${port}/api/v1/images/`)).map(seedFields)).toEqual([seedFields(created)]);
 
     const patched = JSON.parse(
@@ -136,7 +138,11 @@ describe('the seed README examples against npm start', () => {
     const big = await shell(
       `head -c 5000000 /dev/zero > ${dir}/big.jpg && curl -sS -F title=big -F description= -F "file=@${dir}/big.jpg" http://localhost:${port}/api/v1/images`,
     );
-    expect(JSON.parse(big)).toMatchObject({ status: 413, detail: 'The file is larger than the limit of 4194304 bytes (4 MiB). Larger files go straight to the store: POST /api/v1/uploads (see /docs).' });
+    expect(JSON.parse(big)).toMatchObject({
+      status: 413,
+      detail:
+        'The file is larger than the limit of 4194304 bytes (4 MiB). Larger files go straight to the store: POST /api/v1/uploads (see /docs).',
+    });
   });
 
   it("answers issue 9's attacks with a quick 4xx each, and keeps serving", async () => {
@@ -144,8 +150,14 @@ describe('the seed README examples against npm start', () => {
     const XX = `-H 'Content-Type: multipart/form-data; boundary=XX'`;
     const cursor = (moment: string) => Buffer.from(`${moment}|00000000-0000-0000-0000-000000000000`).toString('base64url');
     const attacks: [string, string][] = [
-      [`curl -sS -X POST $B/api/v1/images/ ${XX} --data-binary $'--XX\\r\\nContent-Disposition: form-data\\r\\n\\r\\nx\\r\\n--XX--\\r\\n'`, '400'],
-      [`curl -sS -X POST $B/api/v1/images/ ${XX} --data-binary $'--XX\\r\\nContent-Disposition: form-data; name="file"; filename="a.png"\\r\\n\\r\\nx'`, '400'],
+      [
+        `curl -sS -X POST $B/api/v1/images/ ${XX} --data-binary $'--XX\\r\\nContent-Disposition: form-data\\r\\n\\r\\nx\\r\\n--XX--\\r\\n'`,
+        '400',
+      ],
+      [
+        `curl -sS -X POST $B/api/v1/images/ ${XX} --data-binary $'--XX\\r\\nContent-Disposition: form-data; name="file"; filename="a.png"\\r\\n\\r\\nx'`,
+        '400',
+      ],
       [`curl -sS -X POST $B/api/v1/images/ -F description=a -F 'description[]=b'`, '422'],
       [`curl -sS -X POST $B/api/v1/images/ -F 'description[]=b' -F description=a -F title=t -F "file=@${imagePath}"`, '422'],
       [`curl -sS -X POST $B/api/v1/images/ ${XX} --data-binary $'--XX\\r\\n\\r\\n--XX--'`, '400'],
@@ -217,7 +229,10 @@ curl -sS -X POST "http://localhost:${port}$(jq -r .complete_url <<<"$up")"`),
         await new Promise((r) => setTimeout(r, 100));
         image = await (await fetch(`${B}/images/${created.id}`)).json();
       }
-      expect(image).toMatchObject({ processing: 'ready', variants: { thumb: { width: 120, height: 80 }, display: { width: 120, height: 80 } } });
+      expect(image).toMatchObject({
+        processing: 'ready',
+        variants: { thumb: { width: 120, height: 80 }, display: { width: 120, height: 80 } },
+      });
       for (const variant of [image.variants.thumb, image.variants.display]) {
         const res = await fetch(variant.url);
         expect(res.status).toBe(200);
@@ -253,7 +268,9 @@ curl -sS -X POST "http://localhost:${port}$(jq -r .complete_url <<<"$up")"`),
   file@${imagePath}`),
     );
     expect(created).toMatchObject({ title: 'My title', description: 'Short desc', filename: 'image.jpg' });
-    expect(seedFields(JSON.parse(await shell(`http --ignore-stdin --body :${port}/api/v1/images/${created.id}`)))).toEqual(seedFields(created));
+    expect(seedFields(JSON.parse(await shell(`http --ignore-stdin --body :${port}/api/v1/images/${created.id}`)))).toEqual(
+      seedFields(created),
+    );
     expect(JSON.parse(await shell(`http --ignore-stdin --body :${port}/api/v1/images/`)).map(seedFields)).toEqual([seedFields(created)]);
     const patched = JSON.parse(
       await shell(`http --ignore-stdin --body PATCH :${port}/api/v1/images/${created.id} title="New title" description="New desc"`),
@@ -270,7 +287,15 @@ describe.runIf(hasChromium || process.env.CI)('Swagger UI at /docs in headless C
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -287,7 +312,9 @@ describe.runIf(hasChromium || process.env.CI)('Swagger UI at /docs in headless C
     await page.locator('.opblock').first().waitFor();
     const images = page.locator('#operations-tag-images').locator('xpath=..').locator('.opblock');
     const summaries = await images.evaluateAll((els) =>
-      els.map((el) => `${el.querySelector('.opblock-summary-method')?.textContent} ${el.querySelector('.opblock-summary-path')?.textContent}`),
+      els.map(
+        (el) => `${el.querySelector('.opblock-summary-method')?.textContent} ${el.querySelector('.opblock-summary-path')?.textContent}`,
+      ),
     );
     expect(summaries).toEqual([
       'POST /api/v1/images/',

@@ -5,12 +5,13 @@
  * outlive a transaction that did not commit. Faults are real: a Redis server killed and started
  * again, an S3 switched off behind a TCP switch.
  */
-import { createClient } from '@redis/client';
+
 import { randomUUID } from 'node:crypto';
+import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { api, apiWith } from '../helpers/api';
 import { ownRedis, tcpSwitch } from '../helpers/faults';
-import { startListener, type Running } from '../helpers/listener';
+import { type Running, startListener } from '../helpers/listener';
 import { assertNoOrphans, objectKeys, resetState, rowIds, sql } from '../helpers/state';
 
 type Image = { id: string; title: string };
@@ -108,7 +109,14 @@ describe('Redis stopped while images change', () => {
 
       await redis.start(); // empty, as a Redis without persistence comes back
       const expectations: [Image, string[]][] = [
-        [a, [`image_uploaded","id":"${a.id}","title":"outage a"`, `image_updated","id":"${a.id}","title":"outage a2"`, `image_deleted","id":"${a.id}","title":"outage a2"`]],
+        [
+          a,
+          [
+            `image_uploaded","id":"${a.id}","title":"outage a"`,
+            `image_updated","id":"${a.id}","title":"outage a2"`,
+            `image_deleted","id":"${a.id}","title":"outage a2"`,
+          ],
+        ],
         [b, [`image_uploaded","id":"${b.id}","title":"outage b"`, `image_updated","id":"${b.id}","title":"outage b"`]],
       ];
       for (const [image, events] of expectations) {
@@ -125,7 +133,8 @@ describe('Redis stopped while images change', () => {
 
 describe('the relay', () => {
   it('run twice at once, delivers each event once', async () => {
-    for (let i = 0; i < 40; i++) await sql`insert into outbox (image_id, event, title) values (${randomUUID()}, 'image_uploaded', ${`relay ${i}`})`;
+    for (let i = 0; i < 40; i++)
+      await sql`insert into outbox (image_id, event, title) values (${randomUUID()}, 'image_uploaded', ${`relay ${i}`})`;
     vi.resetModules();
     const first = await import('../../lib/outbox/relay');
     vi.resetModules();
@@ -149,7 +158,9 @@ describe('the relay', () => {
 
   it("never delivers an image's event before an older one another relay holds", async () => {
     const image = randomUUID();
-    const [older] = await sql<{ id: string }[]>`insert into outbox (image_id, event, title) values (${image}, 'image_uploaded', 'held') returning id::text`;
+    const [older] = await sql<
+      { id: string }[]
+    >`insert into outbox (image_id, event, title) values (${image}, 'image_uploaded', 'held') returning id::text`;
     await sql`insert into outbox (image_id, event, title) values (${image}, 'image_updated', 'held')`;
     const { relayPending } = await import('../../lib/outbox/relay');
     // Another relay holds the older event (its transaction open, the row locked).
@@ -263,4 +274,3 @@ describe('objects stored in a transaction that never commits', () => {
     expect(await sql`select id from file_removals`).toEqual([]);
   });
 });
-

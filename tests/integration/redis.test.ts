@@ -2,16 +2,17 @@
  * Cache and events against this machine's real Redis, through both backends: node-redis over TCP,
  * and the real @upstash/redis client through a fixture that speaks Upstash's REST protocol.
  */
-import { createServer, type Socket } from 'node:net';
+
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Image } from '../../lib/images/resource';
+import { startUpstashFixture, type UpstashFixture } from '../../support/upstash-fixture';
 import { apiWith } from '../helpers/api';
 import { resetState, sql } from '../helpers/state';
-import { startUpstashFixture, type UpstashFixture } from '../../support/upstash-fixture';
 
-import type { Image } from '../../lib/images/resource';
 type Api = Awaited<ReturnType<typeof apiWith>>;
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -202,44 +203,45 @@ describe('Redis out of the critical path', () => {
         return { UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, UPSTASH_REDIS_REST_TOKEN: 't' };
       },
     ],
-    [
-      'Upstash refusing the token',
-      async () => ({ UPSTASH_REDIS_REST_URL: fixture.url, UPSTASH_REDIS_REST_TOKEN: 'wrong-token' }),
-    ],
+    ['Upstash refusing the token', async () => ({ UPSTASH_REDIS_REST_URL: fixture.url, UPSTASH_REDIS_REST_TOKEN: 'wrong-token' })],
   ];
 
-  it.each(faults)('every endpoint answers correctly with Redis %s, and warns', async (_, makeEnv) => {
-    const warnings: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      if (String(chunk).includes('"level":"warn"')) {
-        warnings.push(String(chunk));
-        return true;
+  it.each(faults)(
+    'every endpoint answers correctly with Redis %s, and warns',
+    async (_, makeEnv) => {
+      const warnings: string[] = [];
+      const write = process.stderr.write.bind(process.stderr);
+      const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        if (String(chunk).includes('"level":"warn"')) {
+          warnings.push(String(chunk));
+          return true;
+        }
+        return write(chunk);
+      });
+      try {
+        const api = await apiWith({ ...(await makeEnv()), LOG_LEVEL: 'warn', REDIS_TIMEOUT_MS: '250' });
+        const created = await api.upload({ title: 'redis is down' });
+        expect(created.status).toBe(201);
+        const image = created.json as Image;
+        const got = await api.get(image.id);
+        expect(got.status).toBe(200);
+        expect(got.headers['x-cache']).toBe('MISS');
+        expect(got.json).toEqual(image);
+        expect((await api.list()).json).toEqual([image]);
+        const patched = await api.patch(image.id, { title: 'still fine' });
+        expect(patched.status).toBe(200);
+        expect((await api.get(image.id)).json).toEqual(patched.json);
+        expect((await api.remove(image.id)).status).toBe(204);
+        expect((await api.get(image.id)).status).toBe(404);
+        expect(await sql`select id from images`).toHaveLength(0);
+        expect(warnings.length).toBeGreaterThan(0);
+        expect(warnings.join('\n')).toMatch(/redis .* skipped/);
+        const { closeRedis } = await import('../../lib/redis');
+        closers.push(closeRedis);
+      } finally {
+        spy.mockRestore();
       }
-      return write(chunk);
-    });
-    try {
-      const api = await apiWith({ ...(await makeEnv()), LOG_LEVEL: 'warn', REDIS_TIMEOUT_MS: '250' });
-      const created = await api.upload({ title: 'redis is down' });
-      expect(created.status).toBe(201);
-      const image = created.json as Image;
-      const got = await api.get(image.id);
-      expect(got.status).toBe(200);
-      expect(got.headers['x-cache']).toBe('MISS');
-      expect(got.json).toEqual(image);
-      expect((await api.list()).json).toEqual([image]);
-      const patched = await api.patch(image.id, { title: 'still fine' });
-      expect(patched.status).toBe(200);
-      expect((await api.get(image.id)).json).toEqual(patched.json);
-      expect((await api.remove(image.id)).status).toBe(204);
-      expect((await api.get(image.id)).status).toBe(404);
-      expect(await sql`select id from images`).toHaveLength(0);
-      expect(warnings.length).toBeGreaterThan(0);
-      expect(warnings.join('\n')).toMatch(/redis .* skipped/);
-      const { closeRedis } = await import('../../lib/redis');
-      closers.push(closeRedis);
-    } finally {
-      spy.mockRestore();
-    }
-  }, 10_000);
+    },
+    10_000,
+  );
 });

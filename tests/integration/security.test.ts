@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { apiWith } from '../helpers/api';
 import { makeJpeg } from '../../support/images';
-import { getObject, resetState, snapshot, sql } from '../helpers/state';
+import { apiWith } from '../helpers/api';
 import { problem } from '../helpers/problems';
+import { getObject, resetState, snapshot, sql } from '../helpers/state';
 
 type Api = Awaited<ReturnType<typeof apiWith>>;
 const KEY = 'k3y-0f-at-least-16-chars';
@@ -23,7 +23,15 @@ describe('write protection with API_KEYS', () => {
 
   /** An upload with credentials in the headers. */
   const uploadWith = (headers: Record<string, string>, title = 'keyed') =>
-    api.uploadParts([['title', title], ['description', ''], ['file', { bytes: makeJpeg(), filename: 'k.jpg' }]], undefined, headers);
+    api.uploadParts(
+      [
+        ['title', title],
+        ['description', ''],
+        ['file', { bytes: makeJpeg(), filename: 'k.jpg' }],
+      ],
+      undefined,
+      headers,
+    );
 
   it.each([
     ['no key', {}],
@@ -115,12 +123,20 @@ describe('logs', () => {
     url.port = '1';
     const api = await apiWith({ API_KEYS: KEY, LOG_LEVEL: 'debug', DATABASE_URL: url.toString() });
     const res = await api.uploadParts(
-      [['title', 'logged?'], ['description', ''], ['file', { bytes, filename: 'm.jpg' }]],
+      [
+        ['title', 'logged?'],
+        ['description', ''],
+        ['file', { bytes, filename: 'm.jpg' }],
+      ],
       undefined,
       { authorization: `Bearer ${KEY}` },
     );
     expect(res.status).toBe(503);
-    await api.patch('00000000-0000-4000-8000-000000000000', { title: 'x' }, { 'content-type': 'application/json', 'x-api-key': 'wrong-key-wrong-key' });
+    await api.patch(
+      '00000000-0000-4000-8000-000000000000',
+      { title: 'x' },
+      { 'content-type': 'application/json', 'x-api-key': 'wrong-key-wrong-key' },
+    );
     vi.restoreAllMocks();
     const log = lines.join('');
     expect(log).toContain('"level":"error"');

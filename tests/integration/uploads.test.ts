@@ -12,8 +12,8 @@ import { promisify } from 'node:util';
 import jpeg from 'jpeg-js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { sweepExpiredUploads } from '../../lib/uploads/pending';
-import { api, apiWith } from '../helpers/api';
 import { makeJpeg, makePng } from '../../support/images';
+import { api, apiWith } from '../helpers/api';
 import { invalid, problem } from '../helpers/problems';
 import { assertNoOrphans, getObject, objectKeys, resetState, sha256, snapshot, sql } from '../helpers/state';
 
@@ -114,7 +114,11 @@ describe('POST /api/v1/uploads: signing', () => {
       conditions: unknown[];
     };
     expect(policy.conditions).toEqual(
-      expect.arrayContaining([['content-length-range', 1000, 1000], ['eq', '$Content-Type', 'image/jpeg'], { key: `uploads/${signed.id}` }]),
+      expect.arrayContaining([
+        ['content-length-range', 1000, 1000],
+        ['eq', '$Content-Type', 'image/jpeg'],
+        { key: `uploads/${signed.id}` },
+      ]),
     );
     // Valid for UPLOAD_URL_EXPIRES_SECONDS (900), the pending row as long.
     const seconds = (Date.parse(signed.expires_at) - Date.now()) / 1000;
@@ -122,20 +126,39 @@ describe('POST /api/v1/uploads: signing', () => {
     expect(seconds).toBeLessThanOrEqual(900);
     expect(Math.abs(Date.parse(policy.expiration) - Date.parse(signed.expires_at))).toBeLessThan(5_000);
     const [row] = await sql`select title, description, filename, size, content_type from uploads where id = ${signed.id}`;
-    expect(row).toEqual({ title: 'Harbour', description: 'From the pier', filename: 'IMG_0042.jpg', size: '1000', content_type: 'image/jpeg' });
+    expect(row).toEqual({
+      title: 'Harbour',
+      description: 'From the pier',
+      filename: 'IMG_0042.jpg',
+      size: '1000',
+      content_type: 'image/jpeg',
+    });
     expect(await objectKeys()).toEqual([]);
   });
 
   it('keeps the declared file name only as a name: cut to its last segment, controls removed', async () => {
-    const signed = (await api.createUpload(request({ filename: '../../etc/\u0000passwd.heic', content_type: 'image/heic' }))).json as Signed;
+    const signed = (await api.createUpload(request({ filename: '../../etc/\u0000passwd.heic', content_type: 'image/heic' })))
+      .json as Signed;
     const [row] = await sql`select filename from uploads where id = ${signed.id}`;
     expect(row?.filename).toBe('passwd.heic');
   });
 
   it.each([
-    ['a size above MAX_DIRECT_UPLOAD_BYTES', { size: 100 * 1024 * 1024 + 1 }, problem(413, 'The file is larger than the limit of 104857600 bytes (100 MiB).')],
-    ['a type that is not an image', { content_type: 'text/html' }, problem(415, 'content_type must be an accepted image type: JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF.')],
-    ['an SVG', { content_type: 'image/svg+xml' }, problem(415, 'content_type must be an accepted image type: JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF.')],
+    [
+      'a size above MAX_DIRECT_UPLOAD_BYTES',
+      { size: 100 * 1024 * 1024 + 1 },
+      problem(413, 'The file is larger than the limit of 104857600 bytes (100 MiB).'),
+    ],
+    [
+      'a type that is not an image',
+      { content_type: 'text/html' },
+      problem(415, 'content_type must be an accepted image type: JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF.'),
+    ],
+    [
+      'an SVG',
+      { content_type: 'image/svg+xml' },
+      problem(415, 'content_type must be an accepted image type: JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF.'),
+    ],
     ['a size of 0', { size: 0 }, invalid([{ field: 'size', message: 'must be at least 1 byte' }])],
     ['a fractional size', { size: 1.5 }, invalid([{ field: 'size', message: 'must be a whole number of bytes' }])],
     ['a size as text', { size: '1000' }, invalid([{ field: 'size', message: 'must be a whole number of bytes' }])],
@@ -157,7 +180,9 @@ describe('POST /api/v1/uploads: signing', () => {
   });
 
   it('refuses a body that is not JSON with 400', async () => {
-    expect((await api.createUpload('{"title":', { 'content-type': 'application/json' })).json).toEqual(problem(400, 'The body is not valid JSON.'));
+    expect((await api.createUpload('{"title":', { 'content-type': 'application/json' })).json).toEqual(
+      problem(400, 'The body is not valid JSON.'),
+    );
   });
 });
 
@@ -228,7 +253,9 @@ describe('POST /api/v1/uploads/{id}/complete', () => {
 
   it('answers 404 for an upload never signed', async () => {
     const id = '7d8c6b1e-2f3a-4b5c-9d8e-7f6a5b4c3d2e';
-    expect((await api.completeUpload(id)).json).toEqual(problem(404, `No pending upload with id ${id}: it was never created, or it has expired.`));
+    expect((await api.completeUpload(id)).json).toEqual(
+      problem(404, `No pending upload with id ${id}: it was never created, or it has expired.`),
+    );
   });
 
   it('answers 404 for an expired upload, and discards its row and its file', async () => {
@@ -260,7 +287,9 @@ describe('POST /api/v1/uploads/{id}/complete', () => {
       const signed = await refusedAt(
         right,
         makeJpeg(65, 48),
-        invalid([{ field: 'size', message: `was declared as ${right.byteLength} bytes, but the uploaded file has ${makeJpeg(65, 48).byteLength}` }]),
+        invalid([
+          { field: 'size', message: `was declared as ${right.byteLength} bytes, but the uploaded file has ${makeJpeg(65, 48).byteLength}` },
+        ]),
       );
       await postFile(signed, right);
       expect((await api.completeUpload(signed.id)).status).toBe(201);
@@ -288,7 +317,9 @@ describe('POST /api/v1/uploads/{id}/complete', () => {
       const declared = makeJpeg(8, 8);
       const signed = (await small.createUpload(request({ size: declared.byteLength }))).json as Signed;
       await postFile(signed, makeJpeg(300, 300));
-      expect((await small.completeUpload(signed.id)).json).toEqual(problem(413, 'The file is larger than the limit of 2000 bytes (2000 bytes).'));
+      expect((await small.completeUpload(signed.id)).json).toEqual(
+        problem(413, 'The file is larger than the limit of 2000 bytes (2000 bytes).'),
+      );
       expect(await objectKeys()).toEqual([]);
     });
 

@@ -3,13 +3,14 @@
  * real bucket (s3rver), Postgres and Redis: every accepted type in, thumb and display WebP out, upright,
  * with no metadata; failures marked and published; deletions and races leave no copy behind.
  */
-import { createClient } from '@redis/client';
+
 import { readFileSync } from 'node:fs';
+import { createClient } from '@redis/client';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as processHandler } from '../../functions/images-process';
-import { s3Event, lambdaContext } from '../../support/lambda-events';
 import { makeJpeg, makePng } from '../../support/images';
+import { lambdaContext, s3Event } from '../../support/lambda-events';
 import { api } from '../helpers/api';
 import { getObject, objectKeys, putObject, resetState, sql } from '../helpers/state';
 
@@ -72,10 +73,21 @@ beforeEach(async () => {
 });
 
 describe('variants of every accepted type', () => {
-  const webp = async () => sharp({ create: { width: 900, height: 600, channels: 3, background: '#3366cc' } }).webp().toBuffer();
+  const webp = async () =>
+    sharp({ create: { width: 900, height: 600, channels: 3, background: '#3366cc' } })
+      .webp()
+      .toBuffer();
   const cases: [string, () => Promise<Buffer> | Buffer, [number, number], [number, number]][] = [
     ['a JPEG taken sideways (EXIF orientation 6)', () => fixture('exif6.jpg'), [300, 400], [300, 400]],
-    ['a 12 MP JPEG', () => sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#aa7733' } }).jpeg().toBuffer(), [400, 300], [2048, 1536]],
+    [
+      'a 12 MP JPEG',
+      () =>
+        sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#aa7733' } })
+          .jpeg()
+          .toBuffer(),
+      [400, 300],
+      [2048, 1536],
+    ],
     ['a PNG', () => makePng(640, 480), [400, 300], [640, 480]],
     ['a WebP', webp, [400, 267], [900, 600]],
     ['an animated GIF (its first frame)', () => fixture('anim.gif'), [120, 80], [120, 80]],
@@ -125,14 +137,22 @@ describe('variants of every accepted type', () => {
   it('keeps no EXIF, XMP or GPS in the copies, and sRGB without an ICC profile', async () => {
     const located = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#55aa55' } })
       .jpeg()
-      .withExif({ IFD0: { Artist: 'Someone', Copyright: 'Someone' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '52/1 31/1 0/1', GPSLongitudeRef: 'E', GPSLongitude: '13/1 24/1 0/1' } })
+      .withExif({
+        IFD0: { Artist: 'Someone', Copyright: 'Someone' },
+        IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '52/1 31/1 0/1', GPSLongitudeRef: 'E', GPSLongitude: '13/1 24/1 0/1' },
+      })
       .withIccProfile('p3')
       .toBuffer();
     expect(hasGps((await sharp(located).metadata()).exif)).toBe(true);
     const image = await uploadAndProcess('located', located);
     for (const variant of ['thumb', 'display']) {
       const meta = await sharp((await getObject(`variants/${image.id}/${variant}.webp`)).bytes).metadata();
-      expect({ exif: meta.exif, xmp: meta.xmp, icc: meta.icc, space: meta.space }).toEqual({ exif: undefined, xmp: undefined, icc: undefined, space: 'srgb' });
+      expect({ exif: meta.exif, xmp: meta.xmp, icc: meta.icc, space: meta.space }).toEqual({
+        exif: undefined,
+        xmp: undefined,
+        icc: undefined,
+        space: 'srgb',
+      });
     }
     // The original is kept byte for byte, location and all: file_url is the seed's, untouched.
     expect((await getObject(keyOf(image))).bytes.equals(located)).toBe(true);
@@ -174,7 +194,8 @@ describe('failures, repeats and races', () => {
   });
 
   it('deletes the copies it made for an image deleted while they were made', async () => {
-    const image = (await api.upload({ title: 'deleted meanwhile', file: { bytes: fixture('plain.jpg'), filename: 'p.jpg' } })).json as Image;
+    const image = (await api.upload({ title: 'deleted meanwhile', file: { bytes: fixture('plain.jpg'), filename: 'p.jpg' } }))
+      .json as Image;
     // The row vanishes at the moment processing records its outcome: a trigger skips that UPDATE.
     await sql`create or replace function vanish() returns trigger language plpgsql as $$ begin return null; end $$`;
     await sql`create trigger vanish before update on images for each row when (new.processing = 'ready') execute function vanish()`;

@@ -4,7 +4,7 @@
  * by a drop (straight to the bucket, progress per file), open, edit, delete, at a desktop's and a
  * phone's width, axe-core inside the page. Screenshots go to artifacts/screenshots/.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notAnImage, titleTaken } from '../../lib/images/errors';
 import { directUploadTooLarge } from '../../lib/uploads/errors';
@@ -24,7 +24,12 @@ import { resetState, sha256 } from '../helpers/state';
 // are declared here, for this module only, and loosely.
 // biome-ignore lint/suspicious/noExplicitAny: browser globals seen from Node's types, for page.evaluate callbacks only
 type InPage = any;
-declare const window: InPage, document: InPage, DataTransfer: InPage, DragEvent: InPage, requestAnimationFrame: InPage, sessionStorage: InPage;
+declare const window: InPage,
+  document: InPage,
+  DataTransfer: InPage,
+  DragEvent: InPage,
+  requestAnimationFrame: InPage,
+  sessionStorage: InPage;
 type HTMLElement = InPage;
 type HTMLImageElement = InPage;
 type HTMLInputElement = InPage;
@@ -95,7 +100,7 @@ async function listAll(): Promise<Image[]> {
 async function seed(title: string, i: number): Promise<void> {
   const form = new FormData();
   form.append('title', title);
-  form.append('description', i % 3 === 0 ? '' : ['Evening light', 'From the trail', 'Low tide'][i % 3] ?? '');
+  form.append('description', i % 3 === 0 ? '' : (['Evening light', 'From the trail', 'Low tide'][i % 3] ?? ''));
   form.append('file', new Blob([makeLandscape(480, 320, i)], { type: 'image/jpeg' }), `${title}.jpg`);
   const res = await api('/api/v1/images/', { method: 'POST', body: form });
   expect(res.status).toBe(201);
@@ -156,7 +161,15 @@ beforeAll(async () => {
   }
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 180_000);
 
@@ -175,12 +188,17 @@ afterAll(async () => {
  * A page in its own context (its own sessionStorage), which records every CSP violation, console
  * error, uncaught error and request URL, for the test to hold against.
  */
-async function openPage(viewport: { width: number; height: number }): Promise<{ page: Page; context: BrowserContext; seen: { problems: string[]; urls: string[] } }> {
+async function openPage(viewport: {
+  width: number;
+  height: number;
+}): Promise<{ page: Page; context: BrowserContext; seen: { problems: string[]; urls: string[] } }> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   const page = await context.newPage();
   const seen = { problems: [] as string[], urls: [] as string[] };
   await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e: InPage) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener('securitypolicyviolation', (e: InPage) =>
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+    );
   });
   page.on('console', (m) => {
     // A refused request's status is logged by the browser itself; the page shows the detail.
@@ -222,7 +240,9 @@ async function expectTilesAsTheApiSays(page: Page): Promise<{ ready: number; pen
     if (image?.processing === 'ready' && image.variants) {
       // Runs once the API has variants (the variants issue): the thumb, lazily, display in the srcset.
       expect(tile).toMatchObject({ state: 'ready', placeholder: null, img: { src: image.variants.thumb.url, loading: 'lazy' } });
-      expect(tile.img?.srcset).toBe(`${image.variants.thumb.url} ${image.variants.thumb.width}w, ${image.variants.display.url} ${image.variants.display.width}w`);
+      expect(tile.img?.srcset).toBe(
+        `${image.variants.thumb.url} ${image.variants.thumb.width}w, ${image.variants.display.url} ${image.variants.display.width}w`,
+      );
     } else if (image?.processing === 'failed') {
       expect(tile).toMatchObject({ state: 'failed', img: null, placeholder: 'placeholder failed' });
     } else {
@@ -238,11 +258,17 @@ async function expectTilesAsTheApiSays(page: Page): Promise<{ ready: number; pen
 async function seriousViolations(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (c: Document, o: object) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: { run: (c: Document, o: object) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
+      }
+    ).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
   });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.targets.join(', ')}`);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.targets.join(', ')}`);
 }
 
 /** Fires a drag and drop of `files` (name, type, bytes) on the page, as a person dropping files does. */
@@ -254,7 +280,8 @@ async function drop(page: Page, dropped: { name: string; type: string; base64?: 
       transfer.items.add(new File([bytes], f.name, { type: f.type }));
     }
     const target = document.querySelector('.dropzone') ?? document.body;
-    for (const type of ['dragenter', 'dragover']) target.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    for (const type of ['dragenter', 'dragover'])
+      target.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
     (window as unknown as { overlayShown: boolean }).overlayShown = !document.getElementById('drop-overlay')?.hidden;
     target.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
   }, dropped);
@@ -262,7 +289,8 @@ async function drop(page: Page, dropped: { name: string; type: string; base64?: 
   expect(await page.locator('#drop-overlay').isHidden()).toBe(true);
 }
 
-const uploadItem = (page: Page, filename: string) => page.locator('#upload-list > li').filter({ has: page.locator('.upload-name', { hasText: filename }) });
+const uploadItem = (page: Page, filename: string) =>
+  page.locator('#upload-list > li').filter({ has: page.locator('.upload-name', { hasText: filename }) });
 
 describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, under npm start', () => {
   let desktop: Awaited<ReturnType<typeof openPage>>;
@@ -323,7 +351,10 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
           const name = li.querySelector('.upload-name')?.firstChild?.textContent ?? '';
           w.samples[name] = [...(w.samples[name] ?? []), li.querySelector('progress')?.value ?? -1];
         }
-        w.maxRunning = Math.max(w.maxRunning, lis.filter((li) => ['signing', 'sending', 'completing'].includes(li.dataset.state ?? '')).length);
+        w.maxRunning = Math.max(
+          w.maxRunning,
+          lis.filter((li) => ['signing', 'sending', 'completing'].includes(li.dataset.state ?? '')).length,
+        );
         if (lis.some((li) => li.dataset.state !== 'done' && li.dataset.state !== 'failed')) requestAnimationFrame(sample);
       };
       requestAnimationFrame(sample);
@@ -343,7 +374,9 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
     await expect
       .poll(() => items.evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.state)), { timeout: 60_000 })
       .toEqual(['done', 'done', 'done', 'done']);
-    expect(await items.locator('progress').evaluateAll((bars) => bars.map((b) => (b as HTMLProgressElement).value))).toEqual([100, 100, 100, 100]);
+    expect(await items.locator('progress').evaluateAll((bars) => bars.map((b) => (b as HTMLProgressElement).value))).toEqual([
+      100, 100, 100, 100,
+    ]);
     expect(await items.locator('.upload-status').allTextContents()).toEqual(['Uploaded', 'Uploaded', 'Uploaded', 'Uploaded']);
     const sampled = await page.evaluate(() => {
       const w = window as unknown as { samples: Record<string, number[]>; maxRunning: number };
@@ -357,7 +390,9 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
     expect(sampled.maxRunning).toBeGreaterThanOrEqual(2);
 
     // The taken default title became "Desert ridge (2)"; the key stayed in this tab, never in a URL or a cookie.
-    expect(await items.locator('input[name="title"]').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toContain(`${TAKEN} (2)`);
+    expect(await items.locator('input[name="title"]').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toContain(
+      `${TAKEN} (2)`,
+    );
     expect(await page.evaluate(() => sessionStorage.getItem('photo-gallery.api-key'))).toBe(API_KEY);
     expect(await context.cookies()).toEqual([]);
     expect(seen.urls.filter((u) => u.includes(API_KEY) || u.includes('not-the-key'))).toEqual([]);
@@ -372,28 +407,43 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
     ];
     for (const [title, path, type, width, height] of expected) {
       const bytes = await readFile(path);
-      expect(all.find((i) => i.title === title)).toMatchObject({ content_type: type, size: bytes.byteLength, sha256: sha256(bytes), width, height });
+      expect(all.find((i) => i.title === title)).toMatchObject({
+        content_type: type,
+        size: bytes.byteLength,
+        sha256: sha256(bytes),
+        width,
+        height,
+      });
     }
-    expect(all.map((i) => i.title).slice(0, 4).sort()).toEqual(expected.map((e) => e[0]).sort());
+    expect(
+      all
+        .map((i) => i.title)
+        .slice(0, 4)
+        .sort(),
+    ).toEqual(expected.map((e) => e[0]).sort());
     // The four are first in the grid at once, as their thumbnails or placeholders say.
     expect((await tileTitles(page)).slice(0, 4).sort()).toEqual(expected.map((e) => e[0]).sort());
     expect(await tiles(page).count()).toBe(35);
     // Placeholders at first; the thumbnails appear once the processing function made them (the page
     // polls the pending ones), each as the API says.
     await expect
-      .poll(async () => (await listAll()).filter((i) => expected.some(([title]) => title === i.title)).map((i) => i.processing), { timeout: 60_000 })
+      .poll(async () => (await listAll()).filter((i) => expected.some(([title]) => title === i.title)).map((i) => i.processing), {
+        timeout: 60_000,
+      })
       .toEqual(['ready', 'ready', 'ready', 'ready']);
     await expect.poll(async () => (await expectTilesAsTheApiSays(page)).ready, { timeout: 60_000 }).toBeGreaterThanOrEqual(4);
     await expect
       .poll(() =>
-        page.locator('#grid > li.tile').evaluateAll((lis, titles) =>
-          lis
-            .filter((li) => titles.includes(li.querySelector('.caption-title')?.textContent ?? ''))
-            .every((li) => {
-              const img = li.querySelector('img.thumb') as HTMLImageElement | null;
-              return img?.complete && img.naturalWidth > 0;
-            }),
-        expected.map(([title]) => title)),
+        page.locator('#grid > li.tile').evaluateAll(
+          (lis, titles) =>
+            lis
+              .filter((li) => titles.includes(li.querySelector('.caption-title')?.textContent ?? ''))
+              .every((li) => {
+                const img = li.querySelector('img.thumb') as HTMLImageElement | null;
+                return img?.complete && img.naturalWidth > 0;
+              }),
+          expected.map(([title]) => title),
+        ),
       )
       .toBe(true);
     expect(await seriousViolations(page)).toEqual([]);
@@ -414,7 +464,9 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
     await mine.locator('input[name="title"]').fill('Harbour at dusk');
     await page.locator('#start-uploads').click();
     await expect
-      .poll(() => page.locator('#upload-list > li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.state)), { timeout: 30_000 })
+      .poll(() => page.locator('#upload-list > li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.state)), {
+        timeout: 30_000,
+      })
       .toEqual(['failed', 'failed', 'failed']);
     expect(await uploadItem(page, 'notes.jpg').locator('.upload-error').textContent()).toBe(notAnImage().message);
     expect(await uploadItem(page, 'huge.jpg').locator('.upload-error').textContent()).toBe(directUploadTooLarge(100 * 1024 * 1024).message);
@@ -444,12 +496,16 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
     expect(await page.locator('#viewer-title').textContent()).toBe('Harbour at dusk');
     expect(await page.locator('#viewer-description').textContent()).toBe('No description');
     expect(await page.locator('#viewer-dimensions').textContent()).toBe('2400 × 1600 px');
-    expect(await page.locator('#viewer-size').textContent()).toBe(`${new Intl.NumberFormat('en', { maximumFractionDigits: 1 }).format(harbour.size / 1e6)} MB`);
+    expect(await page.locator('#viewer-size').textContent()).toBe(
+      `${new Intl.NumberFormat('en', { maximumFractionDigits: 1 }).format(harbour.size / 1e6)} MB`,
+    );
     expect(await page.locator('#viewer-date').getAttribute('datetime')).toBe(harbour.created_at);
     expect(await page.locator('#viewer-date').textContent()).toMatch(/\d{4}/);
     expect(await page.locator('#viewer-original').getAttribute('href')).toBe(harbour.file_url);
     // The display variant (2048 px), not the 2400 px original, which the link offers.
-    await expect.poll(() => page.locator('#viewer-image').evaluate((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth)).toBe(2048);
+    await expect
+      .poll(() => page.locator('#viewer-image').evaluate((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth))
+      .toBe(2048);
     expect(await page.locator('#viewer-image').getAttribute('src')).toBe(harbour.variants?.display.url);
     expect(await page.locator('#viewer-image').getAttribute('alt')).toBe('Harbour at dusk');
     await page.screenshot({ path: `${SCREENSHOTS}/photo-desktop.png` });
@@ -466,7 +522,10 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
 
     // A HEIC, which Chromium cannot show: its display variant, a WebP, is what the view shows.
     const lake = all.find((i) => i.title === 'Alpine lake') as Image;
-    await tiles(page).nth((await tileTitles(page)).indexOf('Alpine lake')).locator('button').click();
+    await tiles(page)
+      .nth((await tileTitles(page)).indexOf('Alpine lake'))
+      .locator('button')
+      .click();
     await viewer.waitFor({ state: 'visible' });
     expect(await page.locator('#viewer-type').textContent()).toBe('image/heic');
     expect(lake).toMatchObject({ processing: 'ready' });
@@ -476,7 +535,9 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
     await page.keyboard.press('Escape');
     await viewer.waitFor({ state: 'hidden' });
     // Focus goes back to the photo's tile.
-    expect(await page.evaluate(() => document.activeElement?.closest('li')?.querySelector('.caption-title')?.textContent)).toBe('Alpine lake');
+    expect(await page.evaluate(() => document.activeElement?.closest('li')?.querySelector('.caption-title')?.textContent)).toBe(
+      'Alpine lake',
+    );
   });
 
   it('edits a title and description in place, showing the 409 and 422 details, and deletes a photo after confirming', async () => {
@@ -502,13 +563,18 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
     expect(await page.locator('#viewer-description').textContent()).toBe('Seen from the ferry');
     expect((await tileTitles(page))[at]).toBe('Morning fog over the bay');
     const id = await tiles(page).nth(at).getAttribute('data-id');
-    expect(await (await api(`/api/v1/images/${id}`)).json()).toMatchObject({ title: 'Morning fog over the bay', description: 'Seen from the ferry' });
+    expect(await (await api(`/api/v1/images/${id}`)).json()).toMatchObject({
+      title: 'Morning fog over the bay',
+      description: 'Seen from the ferry',
+    });
 
     // Delete: asked first; Cancel keeps it, Delete removes it from the grid and the service.
     const before = await tiles(page).count();
     await page.locator('#delete').click();
     await page.locator('#confirm-delete').waitFor({ state: 'visible' });
-    expect(await page.locator('#confirm-text').textContent()).toBe('“Morning fog over the bay” and its file will be deleted. This cannot be undone.');
+    expect(await page.locator('#confirm-text').textContent()).toBe(
+      '“Morning fog over the bay” and its file will be deleted. This cannot be undone.',
+    );
     await page.locator('#confirm-cancel').click();
     expect(await tiles(page).count()).toBe(before);
     await page.locator('#delete').click();
@@ -527,7 +593,9 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
     await expect(page.addScriptTag({ content: 'window.injected = true' })).rejects.toThrow(/Content Security Policy/);
     expect(await page.evaluate(() => 'injected' in window)).toBe(false);
     const s3 = new URL((await listAll())[0]?.file_url ?? '').origin;
-    expect(seen.urls.filter((u) => !u.startsWith(`${base}/`) && !u.startsWith(`${s3}/`) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
+    expect(
+      seen.urls.filter((u) => !u.startsWith(`${base}/`) && !u.startsWith(`${s3}/`) && !u.startsWith('blob:') && !u.startsWith('data:')),
+    ).toEqual([]);
   });
 });
 

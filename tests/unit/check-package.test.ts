@@ -50,7 +50,10 @@ describe('the arm64 package check', () => {
 
   it('passes arm64 binaries in imagesProcess, and JavaScript anywhere', () => {
     const ok = zipOf({
-      imagesProcess: { 'node_modules/@img/sharp-linux-arm64/lib/sharp.node': elf(0xb7), 'functions/images-process.mjs': Buffer.from('export {}') },
+      imagesProcess: {
+        'node_modules/@img/sharp-linux-arm64/lib/sharp.node': elf(0xb7),
+        'functions/images-process.mjs': Buffer.from('export {}'),
+      },
       imagesGet: { 'functions/images-get.mjs': Buffer.from('export {}') },
     });
     expect(checkPackage(ok)).toEqual([]);
@@ -58,7 +61,10 @@ describe('the arm64 package check', () => {
 
   it('refuses an x64 binary, and sharp in any other function', () => {
     const bad = zipOf({
-      imagesProcess: { 'node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node': elf(0x3e), 'node_modules/@img/x/lib/libvips-cpp.so.8.18.7': elf(0xb7) },
+      imagesProcess: {
+        'node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node': elf(0x3e),
+        'node_modules/@img/x/lib/libvips-cpp.so.8.18.7': elf(0xb7),
+      },
       imagesGet: { 'node_modules/sharp/lib/index.js': Buffer.from('module.exports = {}') },
     });
     expect(checkPackage(bad)).toEqual([

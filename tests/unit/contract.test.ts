@@ -18,10 +18,24 @@ describe('the contract check', () => {
     ['a missing X-Cache', 'GET /api/v1/images/{id}', 200, json, image, /required header x-cache is missing/],
     ['a wrong X-Cache', 'GET /api/v1/images/{id}', 200, { ...json, 'x-cache': 'MAYBE' }, image, /header x-cache/],
     ['a missing Location', 'POST /api/v1/images', 201, json, image, /required header location is missing/],
-    ['an undocumented header', 'PATCH /api/v1/images/{id}', 200, { ...json, link: '</x>; rel="next"' }, image, /header link is not documented/],
+    [
+      'an undocumented header',
+      'PATCH /api/v1/images/{id}',
+      200,
+      { ...json, link: '</x>; rel="next"' },
+      image,
+      /header link is not documented/,
+    ],
     ['an extra property', 'PATCH /api/v1/images/{id}', 200, json, { ...image, secret: 1 }, /must NOT have additional properties/],
     ['a millisecond timestamp', 'PATCH /api/v1/images/{id}', 200, json, { ...image, created_at: '2026-11-26T18:34:11.098Z' }, /created_at/],
-    ['a problem as plain JSON', 'GET /api/v1/images/{id}', 404, json, { type: 'about:blank', title: 'Not Found', status: 404, detail: 'x' }, /content type application\/json is not documented/],
+    [
+      'a problem as plain JSON',
+      'GET /api/v1/images/{id}',
+      404,
+      json,
+      { type: 'about:blank', title: 'Not Found', status: 404, detail: 'x' },
+      /content type application\/json is not documented/,
+    ],
     ['an unknown operation', 'PUT /api/v1/images/{id}', 200, json, image, /no operation/],
   ])('rejects %s', (_, route, status, headers, body, message) => {
     expect(() => assertDocumented(route, { status, headers, text: JSON.stringify(body) })).toThrow(message);

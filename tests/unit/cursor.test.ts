@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from '../../lib/images/cursor';
 import { ValidationError } from '../../lib/errors';
+import { decodeCursor, encodeCursor } from '../../lib/images/cursor';
 
 describe('cursor', () => {
   const cursor = { createdAt: '2026-11-26T18:00:00.123456+00:00', id: '7b0d2c3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e' };

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import draft07 from 'ajv/dist/refs/json-schema-draft-07.json' with { type: 'json' };
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 const compose = parse(readFileSync('docker-compose.local.yml', 'utf8')) as { services: Record<string, { image?: string }> };
 // The upstream schema uses union types and object keywords without "type": valid JSON Schema that

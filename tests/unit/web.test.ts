@@ -2,7 +2,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { describe, expect, it } from 'vitest';
-import { contentSecurityPolicy, uploadOrigin, type PolicySources } from '../../lib/http/web';
+import { contentSecurityPolicy, type PolicySources, uploadOrigin } from '../../lib/http/web';
 import { codePoints, declaredType, defaultTitle, formatBytes, nextLink, numberedTitle, processingOf } from '../../web/text.js';
 
 const base: PolicySources = {
