@@ -4,8 +4,8 @@
  * AWS SDK v3 client, osls's included, goes there when `AWS_ENDPOINT_URL` is set (`awsEnv`).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { type AddressInfo, createServer } from 'node:net';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { freePort } from './ports';
 
 /** Whether a command is on the PATH. */
 export const hasCommand = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
@@ -19,14 +19,6 @@ export interface AwsStandIn {
   /** Creates SecureString parameters, values as given (the AWS CLI v1 would fetch `https://` values). */
   putParameters: (parameters: Record<string, string>) => Promise<void>;
   stop: () => Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** Starts moto_server on 127.0.0.1 and waits until it answers. */

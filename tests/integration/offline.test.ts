@@ -2,28 +2,18 @@
  * The seed README's curl and httpie examples, run unchanged but for the port, against the service as
  * `npm start` runs it: serverless offline, the embedded S3 emulator, migrations, over real HTTP.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeJpeg } from '../../support/images';
+import { hasChromium, type LocalService, launchChromium, startService } from '../helpers/local-service';
 import { resetState, sha256 } from '../helpers/state';
 
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const hasHttpie = await run('http', ['--version']).then(
   () => true,
@@ -33,11 +23,8 @@ const hasHeifEnc = await run('heif-enc', ['--version']).then(
   () => true,
   () => false,
 );
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 
-let child: ChildProcess;
-let output = '';
+let service: LocalService | undefined;
 let port = 0;
 let dir = '';
 let imagePath = '';
@@ -47,37 +34,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gallery-e2e-'));
   imagePath = join(dir, 'image.jpg');
   await writeFile(imagePath, makeJpeg(120, 80));
-  port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    OFFLINE_LAMBDA_PORT: String(await freePort()),
-    OFFLINE_WEBSOCKET_PORT: String(await freePort()),
-    S3_PORT: String(await freePort()),
-    S3_BUCKET: 'gallery-e2e',
-    DATA_DIR: dir,
-    LOG_LEVEL: 'warn',
-    CORS_ALLOWED_ORIGINS: 'https://gallery.example',
-  };
-  // npm start's own emulator, not the one the other tests use.
-  delete env.S3_ENDPOINT;
-  delete env.FILES_BASE_URL;
-  child = spawn('node_modules/.bin/tsx', ['scripts/dev.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d) => (output += String(d)));
-  child.stderr?.on('data', (d) => (output += String(d)));
-  const deadline = Date.now() + 90_000;
-  while (!output.includes('API ready')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  service = await startService({ S3_BUCKET: 'gallery-e2e', DATA_DIR: dir, CORS_ALLOWED_ORIGINS: 'https://gallery.example' });
+  port = service.port;
 }, 120_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGINT');
-    await exited;
-  }
+  await service?.stop();
   await rm(dir, { recursive: true, force: true });
   await resetState();
 });
@@ -181,7 +143,7 @@ describe('the seed README examples against npm start', () => {
     // The same process still serves: nothing was stored by the attacks, the survivor is intact.
     const list = (await (await fetch(`${B}/api/v1/images/`)).json()) as { title: string; description: string }[];
     expect(list.map((i) => [i.title, i.description])).toEqual([['survivor', 'd']]);
-    expect(output).not.toMatch(/uncaught|TypeError|LambdaTimeoutError/i);
+    expect(service?.output()).not.toMatch(/uncaught|TypeError|LambdaTimeoutError/i);
     await shell(`curl -sS -o /dev/null -X DELETE ${B}/api/v1/images/${created.id}`);
   });
 
@@ -285,18 +247,7 @@ curl -sS -X POST "http://localhost:${port}$(jq -r .complete_url <<<"$up")"`),
 describe.runIf(hasChromium || process.env.CI)('Swagger UI at /docs in headless Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -4,19 +4,19 @@
  * by a drop (straight to the bucket, progress per file), open, edit, delete, at a desktop's and a
  * phone's width, axe-core inside the page. Screenshots go to artifacts/screenshots/.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notAnImage, titleTaken } from '../../lib/images/errors';
 import { directUploadTooLarge } from '../../lib/uploads/errors';
 import { makeLandscape } from '../../support/images';
+import { hasChromium, type LocalService, launchChromium, startService } from '../helpers/local-service';
 import { resetState, sha256 } from '../helpers/state';
 
 // The callbacks given to page.evaluate run in the browser. The project's TypeScript has no DOM
@@ -37,9 +37,8 @@ type HTMLProgressElement = InPage;
 type Document = InPage;
 
 const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
 const hasTools =
-  existsSync(CHROMIUM) &&
+  hasChromium &&
   (await run('heif-enc', ['--version']).then(
     () => true,
     () => false,
@@ -69,22 +68,12 @@ interface Image {
   processing?: 'pending' | 'ready' | 'failed';
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 /** Thirty place names for the seeded photos, and one a new upload's default title will collide with. */
 const PLACES = ['Harbour', 'Ridge', 'Meadow', 'Glacier', 'Dunes', 'Cove', 'Canyon', 'Fjord', 'Summit', 'Lagoon'];
 const SEEDED = PLACES.flatMap((p) => [`${p} at dawn`, `${p} in fog`, `${p} at noon`]).slice(0, 30);
 const TAKEN = 'Desert ridge';
 
-let child: ChildProcess;
-let output = '';
+let service: LocalService | undefined;
 let base = '';
 let dir = '';
 let browser: Browser;
@@ -126,60 +115,24 @@ beforeAll(async () => {
   files.notImage = join(dir, 'notes.jpg');
   await writeFile(files.notImage, 'these are notes, not a photo\n'.repeat(40));
 
-  const port = await freePort();
-  base = `http://localhost:${port}`;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    OFFLINE_LAMBDA_PORT: String(await freePort()),
-    OFFLINE_WEBSOCKET_PORT: String(await freePort()),
-    S3_PORT: String(await freePort()),
-    S3_BUCKET: 'gallery-web',
-    DATA_DIR: dir,
-    LOG_LEVEL: 'warn',
-    API_KEYS: API_KEY,
-  };
   // npm start's own emulator, which admits the page's origin to POST files (scripts/dev.ts).
-  delete env.S3_ENDPOINT;
-  delete env.FILES_BASE_URL;
-  child = spawn('node_modules/.bin/tsx', ['scripts/dev.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d) => (output += String(d)));
-  child.stderr?.on('data', (d) => (output += String(d)));
-  const deadline = Date.now() + 90_000;
-  while (!output.includes('API ready')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  service = await startService({ S3_BUCKET: 'gallery-web', DATA_DIR: dir, API_KEYS: API_KEY });
+  base = service.base;
   // Oldest first, so that the list's newest-first order is the reverse; the taken title among them.
   for (const [i, title] of [TAKEN, ...SEEDED].entries()) await seed(title, i);
   // Their copies are made by the processing function, from the emulator's S3 events: the page opens
   // on a settled gallery, each tile as the API says it stands.
   const settled = Date.now() + 60_000;
   while ((await listAll()).some((i) => i.processing === 'pending')) {
-    if (Date.now() > settled) throw new Error(`the seeded photos were not processed:\n${output}`);
+    if (Date.now() > settled) throw new Error(`the seeded photos were not processed:\n${service.output()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGINT');
-    await exited;
-  }
+  await service?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
   await resetState();
 });
