@@ -87,9 +87,9 @@ export async function startListener(mode: Mode, print: Print = (line) => process
   const handle = async (entries: Entry[]) => {
     for (const entry of entries) {
       if (stopped) return;
-      if (!entry.outboxId || !(await stream.printed(group, entry.outboxId))) {
+      if (!entry.outboxId || !(await stream.printed(group, entry))) {
         print(eventLine(format, entry));
-        if (entry.outboxId) await stream.firstTime(group, entry.outboxId);
+        if (entry.outboxId) await stream.markPrinted(group, entry);
       }
       await stream.ack(group, [entry.id]);
     }

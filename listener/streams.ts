@@ -2,6 +2,7 @@
  * The listener's Redis, whichever one runs: raw commands over TCP (node-redis) or Upstash's REST API,
  * answering the same RESP2-shaped values, and the stream commands the listener needs on top.
  */
+import { createHash } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { IMAGE_STREAM } from '../lib/images/events';
 
@@ -126,11 +127,19 @@ export function streamOf(redis: RawRedis) {
     /** XREAD after `id` (`$`: what comes next), without a group. */
     readAfter: async (id: string, count: number, blockMs: number) =>
       fromRead(await redis.command(['XREAD', 'COUNT', String(count), 'BLOCK', String(blockMs), 'STREAMS', IMAGE_STREAM, id])),
-    /** Notes an outbox id as printed for the group (a day); false when it was already. */
-    firstTime: async (group: string, outboxId: string) =>
-      (await redis.command(['SET', `listener:${group}:printed:${outboxId}`, '1', 'NX', 'EX', '86400'])) === 'OK',
-    /** True when the group printed this outbox id before. */
-    printed: async (group: string, outboxId: string) =>
-      Number(await redis.command(['EXISTS', `listener:${group}:printed:${outboxId}`])) === 1,
+    /** Notes an entry's event as printed for the group (a day). */
+    markPrinted: async (group: string, entry: Entry) => {
+      await redis.command(['SET', printedKey(group, entry), '1', 'EX', '86400']);
+    },
+    /** True when the group printed this entry's event before (the same outbox row, relayed again). */
+    printed: async (group: string, entry: Entry) => Number(await redis.command(['EXISTS', printedKey(group, entry)])) === 1,
   };
 }
+
+/**
+ * The key that marks an event printed: its outbox id with a digest of its JSON. A relay that
+ * delivers one outbox row twice writes the same JSON under the same id; a database made anew (its
+ * outbox ids start at 1 again) writes other events under those ids, and they are printed.
+ */
+const printedKey = (group: string, entry: Entry): string =>
+  `listener:${group}:printed:${entry.outboxId}:${createHash('sha256').update(entry.event).digest('base64url').slice(0, 22)}`;

@@ -9,6 +9,19 @@ export interface Running {
   exit: () => Promise<number | null>;
 }
 
+const started = new Set<Running>();
+
+/** Kills (SIGKILL) every listener a test started that is still running, and waits for each to exit. */
+export async function stopListeners(): Promise<void> {
+  for (const r of [...started]) {
+    started.delete(r);
+    if (r.child.exitCode === null && r.child.signalCode === null) {
+      r.child.kill('SIGKILL');
+      await r.exit();
+    }
+  }
+}
+
 /** Starts the listener with `env` over the test's environment (an undefined value removes a variable). */
 export function startListener(env: Record<string, string | undefined>, args: string[] = []): Running {
   const childEnv = { ...process.env, ...env };
@@ -30,7 +43,7 @@ export function startListener(env: Record<string, string | undefined>, args: str
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
+  const running: Running = {
     child,
     lines,
     waitFor: async (pattern, after = 0) => {
@@ -44,4 +57,6 @@ export function startListener(env: Record<string, string | undefined>, args: str
     },
     exit: () => exited,
   };
+  started.add(running);
+  return running;
 }

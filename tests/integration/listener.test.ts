@@ -9,19 +9,13 @@ import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startUpstashFixture, type UpstashFixture } from '../../support/upstash-fixture';
 import { apiWith } from '../helpers/api';
-import { type Running, startListener } from '../helpers/listener';
+import { type Running, startListener, stopListeners } from '../helpers/listener';
 import { resetState } from '../helpers/state';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const direct = createClient({ url: REDIS_URL, RESP: 2 });
 let fixture: UpstashFixture;
 
-const running: Running[] = [];
-const listen = (env: Record<string, string | undefined>, args: string[] = []) => {
-  const r = startListener(env, args);
-  running.push(r);
-  return r;
-};
 
 beforeAll(async () => {
   await direct.connect();
@@ -33,12 +27,7 @@ afterAll(async () => {
 });
 beforeEach(resetState);
 afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null) {
-      r.child.kill('SIGKILL');
-      await r.exit();
-    }
-  }
+  await stopListeners();
   vi.resetModules();
 });
 
@@ -53,7 +42,7 @@ const uploaded = (id: string, title: string) => `{"event":"image_uploaded","id":
 
 describe('npm run listener on the local Redis', () => {
   it('prints one CloudWatch-like line per upload, edit and delete, from the stream', async () => {
-    const listener = listen({ ...tcp, ...group() });
+    const listener = startListener({ ...tcp, ...group() });
     await listener.waitFor(READING);
     const api = await apiWith({ ...tcp, LOG_LEVEL: 'silent' });
     const image = (await api.upload({ title: 'watched' })).json as { id: string };
@@ -71,7 +60,7 @@ describe('npm run listener on the local Redis', () => {
 
   it('catches up on start with what was published while it was stopped, then follows live', async () => {
     const env = { ...tcp, ...group() };
-    const first = listen(env);
+    const first = startListener(env);
     await first.waitFor(READING);
     first.child.kill('SIGTERM');
     expect(await first.exit()).toBe(0);
@@ -80,7 +69,7 @@ describe('npm run listener on the local Redis', () => {
     const missed = [] as string[];
     for (const title of ['while down 1', 'while down 2']) missed.push(((await api.upload({ title })).json as { id: string }).id);
 
-    const second = listen(env);
+    const second = startListener(env);
     await second.waitFor(READING);
     for (const [i, id] of missed.entries()) expect(await second.waitFor(new RegExp(id))).toContain(uploaded(id, `while down ${i + 1}`));
     const live = ((await api.upload({ title: 'after restart' })).json as { id: string }).id;
@@ -91,7 +80,7 @@ describe('npm run listener on the local Redis', () => {
   it('killed (SIGKILL) mid-stream and started again: prints what it missed, nothing twice', async () => {
     const env = { ...tcp, ...group() };
     const api = await apiWith({ ...tcp, LOG_LEVEL: 'silent' });
-    const first = listen(env);
+    const first = startListener(env);
     await first.waitFor(READING);
     const before = ((await api.upload({ title: 'before the kill' })).json as { id: string }).id;
     await first.waitFor(new RegExp(before));
@@ -100,7 +89,7 @@ describe('npm run listener on the local Redis', () => {
     const during = ((await api.upload({ title: 'while killed' })).json as { id: string }).id;
     await api.patch(during, { description: 'edited while killed' });
 
-    const second = listen(env);
+    const second = startListener(env);
     await second.waitFor(new RegExp(`image_updated.*${during}`));
     expect(eventsOf(second, during)).toEqual([
       uploaded(during, 'while killed'),
@@ -117,7 +106,7 @@ describe('npm run listener on the local Redis', () => {
     await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(id, 'orphaned'), 'outbox_id', '-1']);
     // A consumer that read it and died.
     await direct.sendCommand(['XREADGROUP', 'GROUP', env.LISTENER_GROUP, 'dead-consumer', 'COUNT', '10', 'STREAMS', 'image_events', '>']);
-    const listener = listen(env);
+    const listener = startListener(env);
     expect(await listener.waitFor(new RegExp(id))).toContain(uploaded(id, 'orphaned'));
     const pending = (await direct.sendCommand(['XPENDING', 'image_events', env.LISTENER_GROUP])) as unknown[];
     expect(Number(pending[0])).toBe(0);
@@ -125,7 +114,7 @@ describe('npm run listener on the local Redis', () => {
 
   it('prints an event the outbox delivered twice (same outbox id) once', async () => {
     const env = { ...tcp, ...group() };
-    const listener = listen(env);
+    const listener = startListener(env);
     await listener.waitFor(READING);
     const id = randomUUID();
     const outboxId = String(Date.now());
@@ -137,13 +126,27 @@ describe('npm run listener on the local Redis', () => {
     expect(eventsOf(listener, id)).toEqual([uploaded(id, 'twice')]);
   });
 
+  it('prints an event of a database made anew whose outbox id it printed before for another event', async () => {
+    const env = { ...tcp, ...group() };
+    const listener = startListener(env);
+    await listener.waitFor(READING);
+    // The same outbox id from two databases (npm start's data folder wiped and made again): two events.
+    const outboxId = String(Date.now());
+    const [before, after] = [randomUUID(), randomUUID()];
+    await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(before, 'old database'), 'outbox_id', outboxId]);
+    await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(after, 'new database'), 'outbox_id', outboxId]);
+    await listener.waitFor(new RegExp(after));
+    expect(eventsOf(listener, before)).toEqual([uploaded(before, 'old database')]);
+    expect(eventsOf(listener, after)).toEqual([uploaded(after, 'new database')]);
+  });
+
   it('--from-start prints the stream from its beginning; --live-only only what comes next', async () => {
     // A short stream, so that "from its beginning" is quick to read.
     await direct.sendCommand(['DEL', 'image_events']);
     const old = randomUUID();
     await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(old, 'old'), 'outbox_id', '-2']);
-    const fromStart = listen({ ...tcp, ...group() }, ['--from-start']);
-    const liveOnly = listen({ ...tcp, ...group() }, ['--live-only']);
+    const fromStart = startListener({ ...tcp, ...group() }, ['--from-start']);
+    const liveOnly = startListener({ ...tcp, ...group() }, ['--live-only']);
     await Promise.all([fromStart.waitFor(/from its start/), liveOnly.waitFor(/from now on/)]);
     expect(await fromStart.waitFor(new RegExp(old))).toContain(uploaded(old, 'old'));
     const fresh = randomUUID();
@@ -153,7 +156,7 @@ describe('npm run listener on the local Redis', () => {
   });
 
   it('keeps reading after its connection is killed (CLIENT KILL)', async () => {
-    const listener = listen({ ...tcp, ...group() });
+    const listener = startListener({ ...tcp, ...group() });
     await listener.waitFor(READING);
     const clients = String(await direct.sendCommand(['CLIENT', 'LIST']));
     // The newest listener connection is this test's (ids only grow).
@@ -167,7 +170,7 @@ describe('npm run listener on the local Redis', () => {
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('exits cleanly (code 0) on %s', async (signal) => {
-    const listener = listen({ ...tcp, ...group() });
+    const listener = startListener({ ...tcp, ...group() });
     await listener.waitFor(READING);
     listener.child.kill(signal);
     expect(await listener.exit()).toBe(0);
@@ -175,7 +178,7 @@ describe('npm run listener on the local Redis', () => {
   });
 
   it('exits cleanly (code 0) on SIGTERM while Redis is unreachable at start', async () => {
-    const listener = listen({ ...tcp, ...group(), REDIS_URL: 'redis://127.0.0.1:1' });
+    const listener = startListener({ ...tcp, ...group(), REDIS_URL: 'redis://127.0.0.1:1' });
     await listener.waitFor(/WARN\tconnection to redis:\/\/127\.0\.0\.1:1 lost: .*; reconnecting/);
     listener.child.kill('SIGTERM');
     expect(await listener.exit()).toBe(0);
@@ -183,7 +186,7 @@ describe('npm run listener on the local Redis', () => {
   });
 
   it('prints structured JSON with LOG_FORMAT=json', async () => {
-    const listener = listen({ ...tcp, ...group(), LOG_FORMAT: 'json' });
+    const listener = startListener({ ...tcp, ...group(), LOG_FORMAT: 'json' });
     await listener.waitFor(/reading image_events/);
     const id = randomUUID();
     await direct.sendCommand([
@@ -211,7 +214,7 @@ describe('npm run listener on Upstash (the protocol fixture)', () => {
   const upstash = () => ({ UPSTASH_REDIS_REST_URL: fixture.url, UPSTASH_REDIS_REST_TOKEN: fixture.token });
 
   it('prints the events the real @upstash/redis client delivered, read back over REST', async () => {
-    const listener = listen({ ...upstash(), ...group() });
+    const listener = startListener({ ...upstash(), ...group() });
     await listener.waitFor(/reading image_events on http:\/\/127\.0\.0\.1/);
     const api = await apiWith({ ...upstash(), LOG_LEVEL: 'silent' });
     const image = (await api.upload({ title: 'via upstash' })).json as { id: string };
@@ -223,7 +226,7 @@ describe('npm run listener on Upstash (the protocol fixture)', () => {
   });
 
   it('exits cleanly on SIGTERM', async () => {
-    const listener = listen({ ...upstash(), ...group() });
+    const listener = startListener({ ...upstash(), ...group() });
     await listener.waitFor(/reading image_events/);
     listener.child.kill('SIGTERM');
     expect(await listener.exit()).toBe(0);

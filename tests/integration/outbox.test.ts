@@ -11,23 +11,17 @@ import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { api, apiWith } from '../helpers/api';
 import { ownRedis, tcpSwitch } from '../helpers/faults';
-import { type Running, startListener } from '../helpers/listener';
+import { startListener, stopListeners } from '../helpers/listener';
 import { assertNoOrphans, objectKeys, resetState, rowIds, sql } from '../helpers/state';
 
 type Image = { id: string; title: string };
 const direct = createClient({ url: 'redis://127.0.0.1:6379', RESP: 2 });
-const running: Running[] = [];
 
 beforeAll(() => direct.connect());
 afterAll(() => direct.close());
 beforeEach(resetState);
 afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null) {
-      r.child.kill('SIGKILL');
-      await r.exit();
-    }
-  }
+  await stopListeners();
   vi.resetModules();
 });
 
@@ -94,7 +88,6 @@ describe('Redis stopped while images change', () => {
     const redis = await ownRedis();
     try {
       const listener = startListener({ REDIS_URL: redis.url, LISTENER_GROUP: 'outage', LISTENER_CONSUMER: 'l1', LOG_LEVEL: 'silent' });
-      running.push(listener);
       await listener.waitFor(/reading image_events/);
       const down = await apiWith({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '100', LOG_LEVEL: 'silent' });
       await redis.stop();
@@ -133,8 +126,9 @@ describe('Redis stopped while images change', () => {
 
 describe('the relay', () => {
   it('run twice at once, delivers each event once', async () => {
-    for (let i = 0; i < 40; i++)
-      await sql`insert into outbox (image_id, event, title) values (${randomUUID()}, 'image_uploaded', ${`relay ${i}`})`;
+    const imageIds = Array.from({ length: 40 }, () => randomUUID());
+    for (const [i, imageId] of imageIds.entries())
+      await sql`insert into outbox (image_id, event, title) values (${imageId}, 'image_uploaded', ${`relay ${i}`})`;
     vi.resetModules();
     const first = await import('../../lib/outbox/relay');
     vi.resetModules();
@@ -148,9 +142,12 @@ describe('the relay', () => {
     const ids = (await sql<{ id: string }[]>`select id::text from outbox`).map((r) => r.id);
     const entries = (await direct.sendCommand(['XRANGE', 'image_events', '-', '+'])) as [string, string[]][];
     const counts = new Map<string, number>();
+    // Only this test's entries: the machine's Redis is shared, and another database's outbox ids
+    // (the bench's, npm start's) are the same small numbers.
     for (const [, fields] of entries) {
       const id = fields[fields.indexOf('outbox_id') + 1] ?? '';
-      if (ids.includes(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+      const event = fields[fields.indexOf('event') + 1] ?? '';
+      if (ids.includes(id) && imageIds.some((imageId) => event.includes(imageId))) counts.set(id, (counts.get(id) ?? 0) + 1);
     }
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     expect(counts.size).toBe(40);
