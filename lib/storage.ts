@@ -6,6 +6,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  type PutObjectCommandInput,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
@@ -48,20 +49,7 @@ export function keyOfUrl(fileUrl: string): string {
 
 /** Stores bytes under `key`; throws ServiceUnavailableError when S3 cannot be reached or fails. */
 export async function putObject(key: string, body: Uint8Array, contentType: string, downloadName: string): Promise<void> {
-  try {
-    await s3().send(
-      new PutObjectCommand({
-        Bucket: storageConfig().S3_BUCKET,
-        Key: key,
-        Body: body,
-        ContentType: contentType,
-        ContentLength: body.byteLength,
-        ContentDisposition: contentDisposition(downloadName),
-      }),
-    );
-  } catch (err) {
-    throw new ServiceUnavailableError('object storage', { cause: err });
-  }
+  await put(key, body, contentType, { ContentDisposition: contentDisposition(downloadName) });
 }
 
 /** True when S3 answered that the object (or the range of it) is not there. */
@@ -101,6 +89,16 @@ export async function readObject(key: string): Promise<Buffer | undefined> {
 
 /** Stores a derived file that never changes under its key (a variant): cached for a year by browsers and CloudFront. */
 export async function putImmutable(key: string, body: Uint8Array, contentType: string): Promise<void> {
+  await put(key, body, contentType, { CacheControl: 'public, max-age=31536000, immutable' });
+}
+
+/** PutObject of `body` with its type, length and the headers given. */
+async function put(
+  key: string,
+  body: Uint8Array,
+  contentType: string,
+  headers: Pick<PutObjectCommandInput, 'ContentDisposition' | 'CacheControl'>,
+): Promise<void> {
   await storage(() =>
     s3().send(
       new PutObjectCommand({
@@ -109,7 +107,7 @@ export async function putImmutable(key: string, body: Uint8Array, contentType: s
         Body: body,
         ContentType: contentType,
         ContentLength: body.byteLength,
-        CacheControl: 'public, max-age=31536000, immutable',
+        ...headers,
       }),
     ),
   );

@@ -24,6 +24,8 @@ const BASE = '/api/v1/images';
 
 /** The five endpoints called through their real handlers, as API Gateway would call them. */
 export function apiOf(h: Handlers) {
+  const patchWith = (id: string, headers: Record<string, string>, body: string | Buffer): Promise<Reply> =>
+    invoke(h.update, { method: 'PATCH', path: `${BASE}/${id}`, route: 'PATCH /api/v1/images/{id}', pathParameters: { id }, headers, body });
   return {
     /** POST with any headers and body (a JSON body, a broken multipart one, credentials). */
     post(headers: Record<string, string>, body: string | Buffer, path = `${BASE}/`): Promise<Reply> {
@@ -49,25 +51,11 @@ export function apiOf(h: Handlers) {
       return invoke(h.list, { method: 'GET', path, route: 'GET /api/v1/images', ...(query ? { query } : {}) });
     },
     patch(id: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Reply> {
-      return invoke(h.update, {
-        method: 'PATCH',
-        path: `${BASE}/${id}`,
-        route: 'PATCH /api/v1/images/{id}',
-        pathParameters: { id },
-        headers,
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      });
+      return patchWith(id, headers, typeof body === 'string' ? body : JSON.stringify(body));
     },
     /** PATCH with any headers and a body of raw bytes (base64-encoded, as API Gateway sends binary). */
     patchRaw(id: string, headers: Record<string, string>, body: Buffer): Promise<Reply> {
-      return invoke(h.update, {
-        method: 'PATCH',
-        path: `${BASE}/${id}`,
-        route: 'PATCH /api/v1/images/{id}',
-        pathParameters: { id },
-        headers,
-        body,
-      });
+      return patchWith(id, headers, body);
     },
     /** POST /api/v1/uploads with a JSON body (or any text). */
     createUpload(body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Reply> {
