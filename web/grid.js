@@ -1,7 +1,9 @@
 // The photo grid: newest first, a page at a time by the API's Link header, thumbnails (the `thumb`
 // variant, `display` in the srcset) once made, a placeholder while pending, a mark when failed.
 // Images still pending are polled by id, with back-off, for a bounded time.
+
 import { getJson } from './api.js';
+import { el } from './dom.js';
 import { formatDate, nextLink, processingOf } from './text.js';
 
 /** Photos per page: a few screens of tiles at desktop width. */
@@ -27,8 +29,7 @@ export function createGrid({ list, empty, more, loading, error, announce, onOpen
 
   function tile(image) {
     const state = processingOf(image);
-    const li = document.createElement('li');
-    li.className = 'tile';
+    const li = el('li', 'tile');
     li.dataset.id = image.id;
     li.dataset.state = state;
     const button = document.createElement('button');
@@ -36,12 +37,10 @@ export function createGrid({ list, empty, more, loading, error, announce, onOpen
     button.className = 'tile-button';
     // Its name is what it shows: the placeholder's words (if any), the title and the date.
     button.addEventListener('click', () => onOpen(image.id));
-    const frame = document.createElement('span');
-    frame.className = 'frame';
+    const frame = el('span', 'frame');
     if (state === 'ready') {
       const { thumb, display } = image.variants;
-      const img = document.createElement('img');
-      img.className = 'thumb';
+      const img = el('img', 'thumb');
       img.loading = 'lazy';
       img.decoding = 'async';
       img.alt = '';
@@ -52,25 +51,16 @@ export function createGrid({ list, empty, more, loading, error, announce, onOpen
       img.sizes = '(max-width: 480px) 50vw, 240px';
       frame.append(img);
     } else {
-      const placeholder = document.createElement('span');
-      placeholder.className = `placeholder ${state}`;
-      const mark = document.createElement('span');
-      mark.className = 'placeholder-mark';
+      const placeholder = el('span', `placeholder ${state}`);
+      const mark = el('span', 'placeholder-mark');
       mark.setAttribute('aria-hidden', 'true');
-      const text = document.createElement('span');
-      text.className = 'placeholder-text';
-      text.textContent = PLACEHOLDER_TEXT[state];
+      const text = el('span', 'placeholder-text', PLACEHOLDER_TEXT[state]);
       placeholder.append(mark, text);
       frame.append(placeholder);
     }
-    const caption = document.createElement('span');
-    caption.className = 'caption';
-    const title = document.createElement('span');
-    title.className = 'caption-title';
-    title.textContent = image.title;
-    const date = document.createElement('span');
-    date.className = 'caption-date';
-    date.textContent = formatDate(image.created_at, { dateStyle: 'medium' });
+    const caption = el('span', 'caption');
+    const title = el('span', 'caption-title', image.title);
+    const date = el('span', 'caption-date', formatDate(image.created_at, { dateStyle: 'medium' }));
     caption.append(title, date);
     button.append(frame, caption);
     li.append(button);

@@ -1,7 +1,9 @@
 // Uploads straight to the bucket: POST /api/v1/uploads signs a presigned POST, the browser sends
 // the file there with XMLHttpRequest (fetch reports no upload progress), then POST complete_url
 // makes the image. Three at a time; every refusal shows the server's detail beside its file.
+
 import { ApiError, request } from './api.js';
+import { el } from './dom.js';
 import { browserCanShow, declaredType, defaultTitle, formatBytes, MAX_TITLE_NUMBER, numberedTitle } from './text.js';
 
 /** Uploads running at once. */
@@ -25,8 +27,7 @@ export function createUploads({ section, list, startButton, clearButton, announc
 
   function field(labelText, value, name) {
     const id = `upload-${sequence}-${name}`;
-    const wrap = document.createElement('div');
-    wrap.className = 'field';
+    const wrap = el('div', 'field');
     const label = document.createElement('label');
     label.htmlFor = id;
     label.textContent = labelText;
@@ -44,13 +45,11 @@ export function createUploads({ section, list, startButton, clearButton, announc
     for (const file of files) {
       sequence++;
       const item = { key: sequence, file, state: 'ready', autoTitle: true, base: defaultTitle(file.name), xhr: null, preview: null };
-      const li = document.createElement('li');
-      li.className = 'upload';
+      const li = el('li', 'upload');
       li.dataset.state = 'ready';
       item.li = li;
 
-      const thumb = document.createElement('span');
-      thumb.className = 'upload-preview';
+      const thumb = el('span', 'upload-preview');
       thumb.setAttribute('aria-hidden', 'true');
       const type = declaredType(file);
       if (browserCanShow(type) && file.size < 50e6) {
@@ -64,14 +63,9 @@ export function createUploads({ section, list, startButton, clearButton, announc
         thumb.append(typeBadge(type));
       }
 
-      const body = document.createElement('div');
-      body.className = 'upload-body';
-      const name = document.createElement('p');
-      name.className = 'upload-name';
-      name.textContent = file.name;
-      const size = document.createElement('span');
-      size.className = 'upload-size';
-      size.textContent = ` · ${formatBytes(file.size)}`;
+      const body = el('div', 'upload-body');
+      const name = el('p', 'upload-name', file.name);
+      const size = el('span', 'upload-size', ` · ${formatBytes(file.size)}`);
       name.append(size);
 
       const title = field('Title', uniqueInBatch(item.base, item), 'title');
@@ -80,19 +74,15 @@ export function createUploads({ section, list, startButton, clearButton, announc
       description.input.placeholder = 'Optional';
       item.title = title.input;
       item.description = description.input;
-      const fields = document.createElement('div');
-      fields.className = 'upload-fields';
+      const fields = el('div', 'upload-fields');
       fields.append(title.wrap, description.wrap);
 
       const progress = document.createElement('progress');
       progress.max = 100;
       progress.value = 0;
       progress.setAttribute('aria-label', `Upload of ${file.name}`);
-      const status = document.createElement('p');
-      status.className = 'upload-status';
-      status.textContent = STATUS.ready;
-      const error = document.createElement('p');
-      error.className = 'upload-error';
+      const status = el('p', 'upload-status', STATUS.ready);
+      const error = el('p', 'upload-error');
       error.setAttribute('role', 'alert');
       item.progress = progress;
       item.status = status;
@@ -100,8 +90,7 @@ export function createUploads({ section, list, startButton, clearButton, announc
 
       body.append(name, fields, progress, status, error);
 
-      const actions = document.createElement('div');
-      actions.className = 'upload-actions';
+      const actions = el('div', 'upload-actions');
       const retry = button('Try again', 'button small', () => enqueue([item]));
       retry.hidden = true;
       const remove = button('Remove', 'button small ghost', () => discard(item));
@@ -136,9 +125,7 @@ export function createUploads({ section, list, startButton, clearButton, announc
   }
 
   function typeBadge(type) {
-    const badge = document.createElement('span');
-    badge.className = 'type-badge';
-    badge.textContent = (type.split('/')[1] ?? 'file').toUpperCase().slice(0, 4);
+    const badge = el('span', 'type-badge', (type.split('/')[1] ?? 'file').toUpperCase().slice(0, 4));
     return badge;
   }
 
