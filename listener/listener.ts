@@ -7,8 +7,13 @@
  * delivers at least once) is printed once: its outbox id is remembered for the group.
  * `--from-start` prints the whole stream first, `--live-only` only what comes next (no group).
  * It also runs the outbox relay (events Redis missed, files S3 could not delete) when it has the
- * database and the bucket. It keeps going through lost connections and exits 0 on SIGTERM and SIGINT.
+ * database and the bucket. With SSM_PARAMETER_PATH set it reads its secrets (the database's URL,
+ * Upstash's URL and token) from SSM Parameter Store at start, as the functions do. It keeps going
+ * through lost connections and exits 0 on SIGTERM and SIGINT.
  */
+// First: with SSM_PARAMETER_PATH set (its container on AWS), the secrets come from SSM Parameter
+// Store, as the functions' do, before any setting is read.
+import '../lib/secrets';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { databaseConfig, logConfig, outboxConfig, redisConfig, storageConfig } from '../lib/config';
