@@ -47,6 +47,22 @@ describe('private originals', () => {
     expect(sha256(Buffer.from(await fetched.arrayBuffer()))).toBe(sha256(bytes));
   });
 
+  it('signs a cache HIT anew: a cached answer never carries a link older than the answer', async () => {
+    const created = (await api.upload({ title: 'cached private' })).json as Image;
+    const miss = await api.get(created.id);
+    expect(miss.headers['x-cache']).toBe('MISS');
+    // Presigned URLs carry their signing time to the second (X-Amz-Date).
+    await new Promise((r) => setTimeout(r, 1100));
+    const hit = await api.get(created.id);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    const dateOf = (image: Image) => new URL(image.file_url).searchParams.get('X-Amz-Date');
+    expect(dateOf(hit.json as Image)).not.toBe(dateOf(miss.json as Image));
+    expect({ ...(hit.json as Image), file_url: '' }).toEqual({ ...(miss.json as Image), file_url: '' });
+    const fetched = await fetch((hit.json as Image).file_url);
+    expect(fetched.status).toBe(200);
+    await fetched.arrayBuffer();
+  });
+
   it('documents file_url as a presigned GET, longer than the stored 128 characters', async () => {
     const { openApiDocument } = await import('../../lib/http/openapi');
     const doc = openApiDocument() as { components: { schemas: { Image: { properties: { file_url: Record<string, unknown> } } } } };
