@@ -217,3 +217,9 @@ export const redisConfig = section(redisSchema, { secret: true });
 export const outboxConfig = section(outboxSchema);
 /** Logging settings. */
 export const logConfig = section(logSchema);
+
+/** Every variable read here (scripts/serverless-stage.cjs must pass each one a function reads; a unit test holds them together). */
+export const configVariables = (): string[] =>
+  [databaseSchema, storageSchema, uploadSchema, authSchema, redisSchema, parameterStoreSchema, outboxSchema, logSchema].flatMap((schema) =>
+    Object.keys(schema.shape),
+  );

@@ -42,6 +42,9 @@ const TUNING = [
   'CACHE_TTL_SECONDS',
   'LOG_LEVEL',
   'ORIGINAL_URL_EXPIRES_SECONDS',
+  'STREAM_MAXLEN',
+  'OUTBOX_RETENTION_HOURS',
+  'FILE_REMOVAL_BUDGET_MS',
 ];
 /** The local stage's endpoints and secrets, from the environment; a deployed stage never takes them from there. */
 const LOCAL_ONLY = [
@@ -55,6 +58,11 @@ const LOCAL_ONLY = [
   'UPSTASH_REDIS_REST_URL',
   'UPSTASH_REDIS_REST_TOKEN',
 ];
+
+/** Set for every stage from the stage itself, never passed through from the packaging environment. */
+const FROM_STAGE = ['SSM_PARAMETER_PATH', 'ORIGINALS_PUBLIC'];
+/** Read by lib/config.ts but never by a function: Lambda sets AWS_REGION; the rest are the listener's. */
+const NOT_FOR_FUNCTIONS = ['AWS_REGION', 'LOG_FORMAT', 'LISTENER_GROUP', 'LISTENER_CLAIM_IDLE_MS', 'LISTENER_CONSUMER'];
 
 /** The named variables that are set (non-empty) in the packaging environment. */
 function passThrough(names) {
@@ -226,3 +234,4 @@ module.exports = (context) => {
   return settings;
 };
 module.exports.SECRET_PARAMETERS = SECRET_PARAMETERS;
+module.exports.VARIABLES = { TUNING, LOCAL_ONLY, FROM_STAGE, NOT_FOR_FUNCTIONS };

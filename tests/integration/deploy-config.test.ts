@@ -27,7 +27,15 @@ describe('serverless.yml', () => {
     const config = JSON.parse(out.slice(out.indexOf('{')));
     expect(config.provider.environment.API_KEYS).toBe('printed-key-0123456789');
     expect(config.provider.httpApi.cors.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
-    expect(config.provider.iam.role.statements[0].Action).toEqual(['s3:PutObject', 's3:DeleteObject']);
+    const statements = config.provider.iam.role.statements as { Action: string | string[]; Resource: unknown }[];
+    expect(statements[0]?.Action).toEqual(['s3:PutObject', 's3:DeleteObject']);
+    // A missing key is a 404 (not a 403) to the functions only if they may list the bucket.
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['s3:ListBucket'], Resource: { 'Fn::GetAtt': ['ImagesBucket', 'Arn'] } });
+    // Objects only under the three prefixes the functions own.
+    const objectResources = statements
+      .filter((s) => [s.Action].flat().some((a) => /^s3:(Get|Put|Delete)Object$/.test(a)))
+      .map((s) => JSON.stringify(s.Resource));
+    expect(objectResources.every((r) => /"\/(images|variants|uploads)\/\*"/.test(r))).toBe(true);
     expect(config.resources.Resources.ImagesBucket.Properties.PublicAccessBlockConfiguration).toMatchObject({
       BlockPublicAcls: true,
       RestrictPublicBuckets: true,
