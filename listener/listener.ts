@@ -3,8 +3,10 @@
  * stream `image_events` once, as CloudWatch shows Lambda logs (or JSON with LOG_FORMAT=json), reading
  * through a consumer group: on start what it missed while it was down (its own unacknowledged entries,
  * then whatever arrived since), then live; an entry is acknowledged after it is printed, and entries a
- * dead consumer of the group left are claimed after a minute. An event delivered twice (the outbox
- * delivers at least once) is printed once: its outbox id is remembered for the group.
+ * dead consumer of the group left are claimed after a minute. After a failure it reads its own
+ * unacknowledged entries again before anything newer, so that the events of one image keep their order.
+ * An event delivered twice (the outbox delivers at least once) is printed once: its outbox id is
+ * remembered for the group.
  * `--from-start` prints the whole stream first, `--live-only` only what comes next (no group).
  * It also runs the outbox relay (events Redis missed, files S3 could not delete) when it has the
  * database and the bucket. With SSM_PARAMETER_PATH set it reads its secrets (the database's URL,
@@ -73,15 +75,21 @@ export async function startListener(mode: Mode, print: Print = (line) => process
   const consumer = LISTENER_CONSUMER ?? hostname();
   let stopped = false;
 
-  /** Runs `read` until stopped, waiting out failures (a lost connection) with a growing pause. */
-  const keepReading = async (read: () => Promise<void>) => {
+  /**
+   * Runs `read` until stopped, waiting out failures (a lost connection) with a growing pause. `read`
+   * hears whether it starts anew: the first time, and after every failure (which may have cut a batch short).
+   */
+  const keepReading = async (read: (anew: boolean) => Promise<void>) => {
     let failures = 0;
+    let anew = true;
     while (!stopped) {
       try {
-        await read();
+        await read(anew);
+        anew = false;
         failures = 0;
       } catch (err) {
         if (stopped) return;
+        anew = true;
         if (failures++ === 0) say('WARN', `reading ${IMAGE_STREAM} on ${redis.where} failed: ${(err as Error).message}; retrying`);
         await sleep(Math.min(100 * 2 ** failures, 5_000));
       }
@@ -101,19 +109,29 @@ export async function startListener(mode: Mode, print: Print = (line) => process
   };
 
   const inGroup = async () => {
-    await stream.ensureGroup(group);
-    say('INFO', `reading ${IMAGE_STREAM} on ${redis.where} as ${consumer} in group ${group}`);
-    // What this consumer read before it stopped and never acknowledged, oldest first.
-    for (
-      let pending = await stream.readGroup(group, consumer, '0', BATCH);
-      pending.length > 0;
-      pending = await stream.readGroup(group, consumer, '0', BATCH)
-    ) {
-      await handle(pending);
-    }
+    let grouped = false;
     let claimedAt = 0;
-    await keepReading(async () => {
+    // Everything inside the retries, start-up too: a Redis error there delays printing, it does not end it.
+    await keepReading(async (anew) => {
       try {
+        // At the stream's end the first time only: made again later (NOGROUP below), the group starts
+        // at the stream's start.
+        if (!grouped) {
+          await stream.ensureGroup(group);
+          grouped = true;
+          say('INFO', `reading ${IMAGE_STREAM} on ${redis.where} as ${consumer} in group ${group}`);
+        }
+        // What this consumer read and never acknowledged (before it stopped, or in a batch a failure cut
+        // short), oldest first, until none is left: newer entries, of the same images, come after.
+        if (anew) {
+          for (
+            let pending = await stream.readGroup(group, consumer, '0', BATCH);
+            pending.length > 0;
+            pending = await stream.readGroup(group, consumer, '0', BATCH)
+          ) {
+            await handle(pending);
+          }
+        }
         if (Date.now() - claimedAt > claimEvery) {
           claimedAt = Date.now();
           await handle(await stream.claim(group, consumer, claimIdle, BATCH));
@@ -131,11 +149,14 @@ export async function startListener(mode: Mode, print: Print = (line) => process
 
   /** Without a group: from the stream's start, or from its current end. */
   const alone = async (from: 'start' | 'end') => {
-    const last = from === 'start' ? '0' : await lastId(redis);
-    let after = last;
+    let after: string | undefined;
     const seen = new Set<string>();
-    say('INFO', `reading ${IMAGE_STREAM} on ${redis.where} ${from === 'start' ? 'from its start' : 'from now on'}`);
     await keepReading(async () => {
+      // Inside the retries: a Redis error while looking for the stream's end delays reading, it does not end it.
+      if (after === undefined) {
+        after = from === 'start' ? '0' : await lastId(redis);
+        say('INFO', `reading ${IMAGE_STREAM} on ${redis.where} ${from === 'start' ? 'from its start' : 'from now on'}`);
+      }
       for (const entry of await stream.readAfter(after, BATCH, BLOCK_MS)) {
         after = entry.id;
         if (entry.outboxId && seen.has(entry.outboxId)) continue;
@@ -145,9 +166,8 @@ export async function startListener(mode: Mode, print: Print = (line) => process
     });
   };
 
-  const reading = (mode === 'group' ? inGroup() : alone(mode === 'from-start' ? 'start' : 'end')).catch((err: unknown) => {
-    if (!stopped) say('ERROR', `stopped reading: ${(err as Error).message}`);
-  });
+  // Never rejects: every Redis command is inside keepReading, which retries until stopped.
+  const reading = mode === 'group' ? inGroup() : alone(mode === 'from-start' ? 'start' : 'end');
   const relaying = runRelay(() => stopped, say);
 
   return {

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { hasCommand, startAwsStandIn } from '../../support/aws-stand-in';
 import { startUpstashFixture, type UpstashFixture } from '../../support/upstash-fixture';
 import { apiWith } from '../helpers/api';
+import { ownRedis } from '../helpers/faults';
 import { type Running, startListener, stopListeners } from '../helpers/listener';
 import { resetState } from '../helpers/state';
 
@@ -39,6 +40,25 @@ const READING = /reading image_events on .* in group/;
 /** The event lines about one image, as printed (the payload column). */
 const eventsOf = (r: Running, id: string) => r.lines.filter((l) => l.includes(id) && LINE.test(l)).map((l) => l.split('\t')[2]);
 const uploaded = (id: string, title: string) => `{"event":"image_uploaded","id":"${id}","title":"${title}"}`;
+const updated = (id: string, title: string) => `{"event":"image_updated","id":"${id}","title":"${title}"}`;
+/** The listener's connections to a Redis: their ids, and the command each runs or waits to run. */
+const listenerConnections = async (client: typeof direct) =>
+  [...String(await client.sendCommand(['CLIENT', 'LIST'])).matchAll(/^id=(\d+) .*name=photo-gallery-listener .*cmd=(\S+)/gm)].map((m) => ({
+    id: m[1] ?? '',
+    cmd: m[2] ?? '',
+  }));
+/** Runs `test` on a redis-server of its own (its faults hurt no other test), with a client of the test's on it. */
+async function onOwnRedis(test: (url: string, own: typeof direct) => Promise<void>): Promise<void> {
+  const redis = await ownRedis();
+  const own = createClient({ url: redis.url, RESP: 2 });
+  await own.connect();
+  try {
+    await test(redis.url, own);
+  } finally {
+    await own.close();
+    await redis.stop();
+  }
+}
 
 describe('npm run listener on the local Redis', () => {
   it('prints one CloudWatch-like line per upload, edit and delete, from the stream', async () => {
@@ -103,13 +123,13 @@ describe('npm run listener on the local Redis', () => {
     const env = { ...tcp, ...group(), LISTENER_CLAIM_IDLE_MS: '200' };
     await direct.sendCommand(['XGROUP', 'CREATE', 'image_events', env.LISTENER_GROUP, '$', 'MKSTREAM']);
     const id = randomUUID();
-    await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(id, 'orphaned'), 'outbox_id', '-1']);
+    const entry = String(await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(id, 'orphaned'), 'outbox_id', '-1']));
     // A consumer that read it and died.
     await direct.sendCommand(['XREADGROUP', 'GROUP', env.LISTENER_GROUP, 'dead-consumer', 'COUNT', '10', 'STREAMS', 'image_events', '>']);
     const listener = startListener(env);
     expect(await listener.waitFor(new RegExp(id))).toContain(uploaded(id, 'orphaned'));
-    const pending = (await direct.sendCommand(['XPENDING', 'image_events', env.LISTENER_GROUP])) as unknown[];
-    expect(Number(pending[0])).toBe(0);
+    // That entry only: others may arrive on the shared stream meanwhile, read and not yet acknowledged.
+    expect(await direct.sendCommand(['XPENDING', 'image_events', env.LISTENER_GROUP, entry, entry, '1'])).toEqual([]);
   });
 
   it('prints an event the outbox delivered twice (same outbox id) once', async () => {
@@ -168,6 +188,70 @@ describe('npm run listener on the local Redis', () => {
     await direct.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(id, 'after kill'), 'outbox_id', '-4']);
     expect(await listener.waitFor(new RegExp(id))).toMatch(LINE);
   });
+
+  it('after a failure, prints what it had read and not acknowledged before anything newer (stream order per image)', () =>
+    onOwnRedis(async (url, own) => {
+      // Claiming after ten minutes: only the listener's own re-read can print the entries left pending.
+      const env = { ...tcp, REDIS_URL: url, ...group(), LISTENER_CLAIM_IDLE_MS: '600000' };
+      const listener = startListener(env);
+      await listener.waitFor(READING);
+      const id = randomUUID();
+      // Two events read as the listener's consumer and never acknowledged, as when its connection drops in
+      // the middle of a batch. In one transaction: its blocked read cannot take them first.
+      await own
+        .multi()
+        .addCommand(['XADD', 'image_events', '*', 'event', updated(id, 'first'), 'outbox_id', '-5'])
+        .addCommand(['XADD', 'image_events', '*', 'event', updated(id, 'second'), 'outbox_id', '-6'])
+        .addCommand(['XREADGROUP', 'GROUP', env.LISTENER_GROUP, env.LISTENER_CONSUMER, 'COUNT', '10', 'STREAMS', 'image_events', '>'])
+        .exec();
+      // Its connection drops, then a newer event of the same image arrives.
+      for (const c of await listenerConnections(own)) await own.sendCommand(['CLIENT', 'KILL', 'ID', c.id]);
+      await listener.waitFor(/reconnected to/);
+      await own.sendCommand(['XADD', 'image_events', '*', 'event', updated(id, 'third'), 'outbox_id', '-7']);
+
+      await listener.waitFor(/"title":"third"/);
+      expect(eventsOf(listener, id)).toEqual([updated(id, 'first'), updated(id, 'second'), updated(id, 'third')]);
+      const pending = (await own.sendCommand(['XPENDING', 'image_events', env.LISTENER_GROUP])) as unknown[];
+      expect(Number(pending[0])).toBe(0);
+    }));
+
+  it('a connection lost while it starts (making its group) only delays reading: it catches up, then follows live', () =>
+    onOwnRedis(async (url, own) => {
+      const env = { ...tcp, REDIS_URL: url, ...group() };
+      const id = randomUUID();
+      // What it read in an earlier run and never acknowledged: the start's catch-up prints it.
+      await own.sendCommand(['XGROUP', 'CREATE', 'image_events', env.LISTENER_GROUP, '$', 'MKSTREAM']);
+      await own.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(id, 'before'), 'outbox_id', '-8']);
+      await own.sendCommand(['XREADGROUP', 'GROUP', env.LISTENER_GROUP, env.LISTENER_CONSUMER, 'STREAMS', 'image_events', '>']);
+      // Writes held back: its first one, XGROUP CREATE, waits in Redis while its connection is killed.
+      await own.sendCommand(['CLIENT', 'PAUSE', '20000', 'WRITE']);
+      const listener = startListener(env);
+      let making: { id: string } | undefined;
+      for (let i = 0; i < 200 && !making; i++) {
+        making = (await listenerConnections(own)).find((c) => c.cmd === 'xgroup|create');
+        if (!making) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(making).toBeDefined();
+      await own.sendCommand(['CLIENT', 'KILL', 'ID', making?.id ?? '']);
+      await own.sendCommand(['CLIENT', 'UNPAUSE']);
+      await own.sendCommand(['XADD', 'image_events', '*', 'event', updated(id, 'after'), 'outbox_id', '-9']);
+
+      await listener.waitFor(/"title":"after"/);
+      expect(eventsOf(listener, id)).toEqual([uploaded(id, 'before'), updated(id, 'after')]);
+    }));
+
+  it("--live-only: a Redis error while it looks for the stream's end only delays reading", () =>
+    onOwnRedis(async (url, own) => {
+      // Not a stream: looking for its end fails (WRONGTYPE) until the key is gone.
+      await own.sendCommand(['SET', 'image_events', 'not a stream']);
+      const listener = startListener({ ...tcp, REDIS_URL: url, ...group() }, ['--live-only']);
+      await listener.waitFor(/WRONGTYPE/);
+      await own.sendCommand(['DEL', 'image_events']);
+      await listener.waitFor(/from now on/);
+      const id = randomUUID();
+      await own.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(id, 'live'), 'outbox_id', '-10']);
+      expect(await listener.waitFor(new RegExp(id))).toContain(uploaded(id, 'live'));
+    }));
 
   it.each(['SIGTERM', 'SIGINT'] as const)('exits cleanly (code 0) on %s', async (signal) => {
     const listener = startListener({ ...tcp, ...group() });
