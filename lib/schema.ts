@@ -93,6 +93,8 @@ export const outbox = /* @__PURE__ */ pgTable(
     // What the relay looks for: the unpublished events, oldest first, and an image's own.
     index('outbox_unpublished_idx').on(t.id).where(sql`published_at is null`),
     index('outbox_image_idx').on(t.imageId, t.id).where(sql`published_at is null`),
+    // What the prune deletes: delivered events past their retention.
+    index('outbox_published_idx').on(t.publishedAt).where(sql`published_at is not null`),
   ],
 );
 
@@ -111,5 +113,9 @@ export const fileRemovals = /* @__PURE__ */ pgTable(
     lastError: t.text('last_error'),
     createdAt: t.timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   }),
-  (t) => [index('file_removals_due_idx').on(t.notBefore)],
+  (t) => [
+    index('file_removals_due_idx').on(t.notBefore),
+    // A committing transaction releases every job for the keys it stores (guardObjects).
+    index('file_removals_key_idx').on(t.key),
+  ],
 );

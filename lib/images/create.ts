@@ -52,8 +52,8 @@ export async function createImage(input: NewImage): Promise<Image> {
             })
             .returning(imageColumns);
           if (!row) throw new Error('INSERT returned no row');
-          await putObject(key, input.bytes, input.type.mime, input.filename);
           await release(tx);
+          await putObject(key, input.bytes, input.type.mime, input.filename);
           return row;
         }),
       imageConflicts,

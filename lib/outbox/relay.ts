@@ -16,72 +16,65 @@ interface PendingEvent {
   title: string;
 }
 
-/**
- * Delivers events, in the order given, in one round trip: each appended to the stream
- * `image_events` (with its outbox id, for consumers to drop a repeat) and published on
- * `image_channel`, byte for byte as before the outbox. Resolves true only when Redis took every one.
- */
-async function deliver(events: PendingEvent[]): Promise<boolean> {
-  const maxLength = outboxConfig().STREAM_MAXLEN;
-  const delivered = await bounded(`deliver ${events.length} event(s)`, (r: RedisBackend) =>
-    Promise.all(
-      events.flatMap((e) => {
-        const message = encodeEvent(e.event as ImageEventName, { id: e.imageId, title: e.title });
-        return [r.xadd(IMAGE_STREAM, maxLength, { event: message, outbox_id: String(e.id) }), r.publish(IMAGE_CHANNEL, message)];
-      }),
-    ),
-  );
-  return delivered !== undefined;
-}
+/** Events sent to Redis together: each group has REDIS_TIMEOUT_MS to itself. */
+const DELIVERY_GROUP = 10;
 
-/** Marks events delivered (those not marked by another relay meanwhile). */
-async function markPublished(ids: number[]): Promise<void> {
-  await withDb(() =>
-    db()
-      .update(outbox)
-      .set({ publishedAt: sql`now()` })
-      .where(and(inArray(outbox.id, ids), isNull(outbox.publishedAt))),
-  );
+/**
+ * Delivers events, in the order given, a group of DELIVERY_GROUP at a time (one round trip each):
+ * each appended to the stream `image_events` (with its outbox id, for consumers to drop a repeat)
+ * and published on `image_channel`, byte for byte as before the outbox. Stops at the first group
+ * Redis did not take, and returns how many events from the start it took: a slow Redis delivers a
+ * long backlog over several rounds rather than sending all of it again each round.
+ */
+async function deliver(events: PendingEvent[]): Promise<number> {
+  const maxLength = outboxConfig().STREAM_MAXLEN;
+  let delivered = 0;
+  while (delivered < events.length) {
+    const group = events.slice(delivered, delivered + DELIVERY_GROUP);
+    const took = await bounded(`deliver ${group.length} event(s)`, (r: RedisBackend) =>
+      Promise.all(
+        group.flatMap((e) => {
+          const message = encodeEvent(e.event as ImageEventName, { id: e.imageId, title: e.title });
+          return [r.xadd(IMAGE_STREAM, maxLength, { event: message, outbox_id: String(e.id) }), r.publish(IMAGE_CHANNEL, message)];
+        }),
+      ),
+    );
+    if (took === undefined) break;
+    delivered += group.length;
+  }
+  return delivered;
 }
 
 /**
  * Right after a change of an image commits: delivers that image's undelivered events, oldest first,
- * and marks them. Best effort and bounded, never thrown: when Redis or the database fails, the events
- * stay in the outbox and the relay (relayPending) delivers them later. Two relays may both deliver
- * an event (at least once); each starts from the image's oldest undelivered event, so the first
- * delivery of each is in commit order.
+ * and marks them, as the relay does (relayPending, limited to the image). Best effort and bounded,
+ * never thrown: when Redis or the database fails, the events stay in the outbox and the relay
+ * delivers them later.
  */
 export async function relayImage(imageId: string): Promise<void> {
   try {
-    const events = await withDb(() =>
-      db()
-        .select({ id: outbox.id, imageId: outbox.imageId, event: outbox.event, title: outbox.title })
-        .from(outbox)
-        .where(and(eq(outbox.imageId, imageId), isNull(outbox.publishedAt)))
-        .orderBy(outbox.id),
-    );
-    if (events.length > 0 && (await deliver(events))) await markPublished(events.map((e) => e.id));
+    await relayPending(100, imageId);
   } catch (err) {
     log.warn('events left for the relay', { imageId, ...describeError(err) });
   }
 }
 
 /**
- * The relay: delivers undelivered events, oldest first, at most `batch`, and marks them, in one
- * transaction. Rows are locked FOR UPDATE SKIP LOCKED, so relays running at once (the listener, the
- * scheduled function, a function after its write) never deliver an event twice between them; an
- * event whose image has an older event still undelivered and not in this batch (another relay holds
- * it, or a transaction in flight) waits for the next round, so each image's events go out in commit
- * order. Returns how many were delivered; throws when the database fails, leaves them all when Redis
- * does.
+ * The relay: delivers undelivered events (of one image, or of all), oldest first, at most `batch`,
+ * and marks them, in one transaction. Rows are locked FOR UPDATE SKIP LOCKED, so relays running at
+ * once (the listener, the scheduled function, a function after its write) never deliver an event
+ * twice between them; an event whose image has an older event still undelivered and not in this
+ * batch (another relay holds it, or a transaction in flight) waits for the next round, so each
+ * image's events go out in commit order. Returns how many were delivered; throws when the database
+ * fails, leaves them all when Redis does.
  */
-export async function relayPending(batch = 100): Promise<number> {
+export async function relayPending(batch = 100, imageId?: string): Promise<number> {
   return withDb(() =>
     db().transaction(async (tx) => {
       const locked = await tx
         .select({ id: outbox.id, imageId: outbox.imageId, event: outbox.event, title: outbox.title })
         .from(outbox)
-        .where(isNull(outbox.publishedAt))
+        .where(and(isNull(outbox.publishedAt), imageId === undefined ? undefined : eq(outbox.imageId, imageId)))
         .orderBy(outbox.id)
         .limit(batch)
         .for('update', { skipLocked: true });
@@ -98,17 +91,18 @@ export async function relayPending(batch = 100): Promise<number> {
         .groupBy(outbox.imageId);
       const oldestElsewhere = new Map(held.map((h) => [h.imageId, h.oldest]));
       const ready = locked.filter((e) => e.id < (oldestElsewhere.get(e.imageId) ?? Number.POSITIVE_INFINITY));
-      if (ready.length === 0 || !(await deliver(ready))) return 0;
+      const delivered = ready.length === 0 ? 0 : await deliver(ready);
+      if (delivered === 0) return 0;
       await tx
         .update(outbox)
         .set({ publishedAt: sql`now()` })
         .where(
           inArray(
             outbox.id,
-            ready.map((e) => e.id),
+            ready.slice(0, delivered).map((e) => e.id),
           ),
         );
-      return ready.length;
+      return delivered;
     }),
   );
 }

@@ -22,8 +22,9 @@ const backoff = sql`now() + make_interval(secs => least(power(2, ${fileRemovals.
  * Tries removal jobs now, within FILE_REMOVAL_BUDGET_MS, and deletes the jobs S3 confirmed: right
  * after a commit let files go, or after a transaction that stored them failed. The jobs are locked
  * first, so a transaction still deciding about them (one that deletes its guard as it commits) is
- * waited for: a job it deleted is gone, and its files are left alone. Never throws and never waits
- * for S3 longer than the budget: what S3 did not confirm stays for runRemovals, which retries.
+ * waited for: a job it deleted is gone, and its files are left alone. A job a relay is working on
+ * is left to it. Never throws and never waits for S3 longer than the budget: what S3 did not
+ * confirm stays for runRemovals, which retries.
  */
 export async function removeNow(ids: number[]): Promise<void> {
   if (ids.length === 0) return;
@@ -35,7 +36,7 @@ export async function removeNow(ids: number[]): Promise<void> {
           .select({ id: fileRemovals.id, key: fileRemovals.key })
           .from(fileRemovals)
           .where(inArray(fileRemovals.id, ids))
-          .for('update');
+          .for('update', { skipLocked: true });
         const done: number[] = [];
         try {
           for (const job of jobs) {
@@ -55,10 +56,16 @@ export async function removeNow(ids: number[]): Promise<void> {
 /**
  * Runs `work`, a transaction that stores objects at `keys` and commits their rows, so that the
  * objects never outlive a transaction that does not commit: a removal job for them is committed
- * first, due only after IN_FLIGHT_SECONDS, and `work` deletes it in its own transaction (with
- * `release(tx)`) as it commits. If `work` fails, the objects are removed at once — or by the job,
- * once due, should that fail too. A file without its row only until the job runs; never a row
- * without its file.
+ * first, due only after IN_FLIGHT_SECONDS, and `work` calls `release(tx)` in its transaction, BEFORE
+ * it stores the objects, to delete that job as it commits. If `work` fails, the objects are removed
+ * at once — or by the job, once due, should that fail too. A file without its row only until the
+ * job runs; never a row without its file.
+ *
+ * `release` deletes every job for these keys, not only this call's: an earlier attempt at the same
+ * keys (a completion retried after the copy failed and S3 refused the clean-up too, processing run
+ * again) may have left one, due later, that would otherwise remove the files this transaction
+ * commits. It takes their row locks, so a removal of these keys in progress (removeNow, runRemovals)
+ * finishes before the transaction goes on to store the objects anew.
  */
 export async function guardObjects<T>(keys: string[], work: (release: (tx: Tx) => Promise<unknown>) => Promise<T>): Promise<T> {
   const guards = await withDb(() =>
@@ -66,19 +73,25 @@ export async function guardObjects<T>(keys: string[], work: (release: (tx: Tx) =
   );
   const ids = guards.map((g) => g.id);
   try {
-    return await work((tx) => tx.delete(fileRemovals).where(inArray(fileRemovals.id, ids)));
+    return await work((tx) => tx.delete(fileRemovals).where(inArray(fileRemovals.key, keys)));
   } catch (err) {
     await removeNow(ids);
     throw err;
   }
 }
 
+/** How long one round of runRemovals may spend on S3: well inside the outboxRelay function's timeout. */
+export const REMOVAL_ROUND_MS = 20_000;
+
 /**
  * The removal relay: deletes the objects of due jobs, oldest first, at most `batch`, locked FOR UPDATE
  * SKIP LOCKED so relays running at once share the work; a job S3 confirms is deleted, one it refuses
- * is tried again after a back-off. Returns how many objects were removed; throws when the database fails.
+ * is tried again after a back-off. The round stops after `budgetMs` of S3 calls (a hanging S3 holds
+ * neither the transaction nor the relay for long): jobs not reached are left as they were. Returns
+ * how many objects were removed; throws when the database fails.
  */
-export async function runRemovals(batch = 100): Promise<number> {
+export async function runRemovals(batch = 100, budgetMs = REMOVAL_ROUND_MS): Promise<number> {
+  const signal = AbortSignal.timeout(budgetMs);
   return withDb(() =>
     db().transaction(async (tx) => {
       const due = await tx
@@ -90,10 +103,12 @@ export async function runRemovals(batch = 100): Promise<number> {
         .for('update', { skipLocked: true });
       const done: number[] = [];
       for (const job of due) {
+        if (signal.aborted) break;
         try {
-          await deleteObject(job.key);
+          await deleteObject(job.key, signal);
           done.push(job.id);
         } catch (err) {
+          if (signal.aborted) break; // out of time, not refused: as it was, for the next round
           log.warn('file removal failed; retried later', { key: job.key, ...describeError(err) });
           await tx
             .update(fileRemovals)

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, ne, type SQL, sql } from 'drizzle-orm';
 import { db, isoTimestamp, type Tx, withDb } from '../db';
 import { UnsupportedMediaTypeError } from '../errors';
 import { invalidateImage } from '../images/cache';
@@ -25,31 +25,43 @@ class ImageGoneError extends Error {
 
 const bumped = sql`greatest(now(), ${images.updatedAt} + interval '1 microsecond')`;
 
+/** What recording an outcome came to: the row took it, or another run had settled it already. */
+type Recorded = 'recorded' | 'settled';
+
 /**
- * Sets the outcome on the row, moving updated_at (so the cache fence covers it); the trigger writes
- * the event (image_processed or image_processing_failed) in the same transaction. Then the cache entry
- * goes and the event is delivered. `tx` work runs inside that transaction first. False when the row
- * is gone.
+ * Sets the outcome on the row if it is still open to it (`open`), moving updated_at (so the cache
+ * fence covers it); the trigger writes the event (image_processed or image_processing_failed) in
+ * the same transaction. In that transaction `steps.first` runs before the row is touched and
+ * `steps.stored` once it is locked and updated (the copies are stored there). Then the cache entry
+ * goes and the event is delivered. A row another run settled meanwhile is left as it is (no second
+ * event, updated_at unmoved). Throws ImageGoneError, rolling all of it back, when the row is gone.
  */
 async function record(
   id: string,
   set: { processing: 'ready' | 'failed'; variants?: Variants },
-  inside: (tx: Tx) => Promise<unknown> = async () => {},
-): Promise<boolean> {
-  const row = await withDb(() =>
-    db().transaction(async (tx) => {
+  open: SQL,
+  steps: { first?: (tx: Tx) => Promise<unknown>; stored?: (tx: Tx) => Promise<unknown> } = {},
+): Promise<Recorded> {
+  const outcome = await withDb(() =>
+    db().transaction(async (tx): Promise<'settled' | { updatedAt: string }> => {
+      await steps.first?.(tx);
       const [updated] = await tx
         .update(images)
         .set({ ...set, updatedAt: bumped })
-        .where(eq(images.id, id))
+        .where(and(eq(images.id, id), open))
         .returning({ updatedAt: isoTimestamp(images.updatedAt) });
-      if (updated) await inside(tx);
+      if (!updated) {
+        const [still] = await tx.select({ id: images.id }).from(images).where(eq(images.id, id));
+        if (!still) throw new ImageGoneError(id);
+        return 'settled';
+      }
+      await steps.stored?.(tx);
       return updated;
     }),
   );
-  if (!row) return false;
-  await Promise.all([invalidateImage(id, row.updatedAt), relayImage(id)]);
-  return true;
+  if (outcome === 'settled') return outcome;
+  await Promise.all([invalidateImage(id, outcome.updatedAt), relayImage(id)]);
+  return 'recorded';
 }
 
 /**
@@ -85,24 +97,36 @@ export async function processImage(key: string): Promise<ProcessOutcome> {
   } catch (err) {
     if (!(err instanceof UndecodableImageError) && !(err instanceof UnsupportedMediaTypeError)) throw err;
     log.warn('image could not be processed', { id, key, ...describeError(err) });
-    await record(id, { processing: 'failed' });
-    return 'failed';
+    // Only a pending image turns failed: one another run made ready (or failed) stays as it is.
+    try {
+      return (await record(id, { processing: 'failed' }, eq(images.processing, 'pending'))) === 'recorded' ? 'failed' : 'skipped';
+    } catch (failed) {
+      if (failed instanceof ImageGoneError) return 'skipped';
+      throw failed;
+    }
   }
   const variants: Variants = {
     thumb: { url: publicUrl(variantKey(id, 'thumb')), width: made.thumb.width, height: made.thumb.height },
     display: { url: publicUrl(variantKey(id, 'display')), width: made.display.width, height: made.display.height },
   };
   try {
-    // The copies never outlive their row: stored under guard, the guard released as the row records them.
-    await guardObjects(variantKeys(id), async (release) => {
-      await Promise.all(
-        (Object.keys(made) as VariantName[]).map((name) => putImmutable(variantKey(id, name), made[name].bytes, 'image/webp')),
-      );
-      if (!(await record(id, { processing: 'ready', variants }, release))) throw new ImageGoneError(id);
-    });
+    // The copies never outlive their row, and a row never loses its copies: stored under guard, in
+    // the transaction that records them, after it has released every removal job for their keys (a
+    // run that failed earlier may have left one, due later). Of two runs at once, the second finds
+    // the row ready and stores nothing; its release stands, as the copies are the first run's.
+    const recorded = await guardObjects(variantKeys(id), (release) =>
+      record(id, { processing: 'ready', variants }, ne(images.processing, 'ready'), {
+        first: release,
+        stored: () =>
+          Promise.all(
+            (Object.keys(made) as VariantName[]).map((name) => putImmutable(variantKey(id, name), made[name].bytes, 'image/webp')),
+          ),
+      }),
+    );
+    return recorded === 'recorded' ? 'processed' : 'skipped';
   } catch (err) {
-    if (err instanceof ImageGoneError) return 'skipped'; // deleted meanwhile: its copies went with the guard
+    // Deleted meanwhile: the transaction rolled back, so the deletion's own removal jobs stand.
+    if (err instanceof ImageGoneError) return 'skipped';
     throw err;
   }
-  return 'processed';
 }

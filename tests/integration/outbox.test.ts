@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { api, apiWith } from '../helpers/api';
 import { ownRedis, tcpSwitch } from '../helpers/faults';
 import { startListener, stopListeners } from '../helpers/listener';
-import { assertNoOrphans, objectKeys, resetState, rowIds, sql } from '../helpers/state';
+import { assertNoOrphans, getObject, objectKeys, resetState, rowIds, sql } from '../helpers/state';
 
 type Image = { id: string; title: string };
 const direct = createClient({ url: 'redis://127.0.0.1:6379', RESP: 2 });
@@ -153,6 +153,19 @@ describe('the relay', () => {
     expect(counts.size).toBe(40);
   });
 
+  it("a function's after-commit delivery and the relay at once deliver each event of the image once, in order", async () => {
+    const image = randomUUID();
+    for (let i = 0; i < 30; i++) await sql`insert into outbox (image_id, event, title) values (${image}, 'image_updated', ${`race ${i}`})`;
+    vi.resetModules();
+    const afterCommit = await import('../../lib/outbox/relay');
+    vi.resetModules();
+    const relay = await import('../../lib/outbox/relay');
+    for (let round = 0; round < 10; round++) await Promise.all([afterCommit.relayImage(image), relay.relayPending(7)]);
+    expect((await outboxOf(image)).every((r) => r.published)).toBe(true);
+    const titles = (await streamOf(image)).map((e) => JSON.parse(e.event).title);
+    expect(titles).toEqual(Array.from({ length: 30 }, (_, i) => `race ${i}`));
+  });
+
   it("never delivers an image's event before an older one another relay holds", async () => {
     const image = randomUUID();
     const [older] = await sql<
@@ -247,6 +260,39 @@ describe('objects stored in a transaction that never commits', () => {
       await sql`update file_removals set not_before = now()`;
       expect(await runRemovals()).toBe(1);
       expect(await objectKeys()).toEqual([]);
+    } finally {
+      await s3.close();
+    }
+  });
+
+  it('a later attempt that commits the same keys cancels the removal job a failed one left, and keeps its files', async () => {
+    const s3 = await tcpSwitch(String(process.env.S3_ENDPOINT));
+    try {
+      await apiWith({ S3_ENDPOINT: s3.url, FILE_REMOVAL_BUDGET_MS: '300' });
+      const { guardObjects, runRemovals } = await import('../../lib/outbox/removals');
+      const { putObject } = await import('../../lib/storage');
+      const { db } = await import('../../lib/db');
+      const key = `images/${randomUUID()}.jpg`;
+      // The first attempt stores the object and fails, and S3 is down for its clean-up: its job stays.
+      await expect(
+        guardObjects([key], async () => {
+          await putObject(key, Buffer.from('first'), 'image/jpeg', 'x.jpg');
+          s3.down();
+          throw new Error('the copy failed');
+        }),
+      ).rejects.toThrow('the copy failed');
+      s3.up();
+      // The retry stores the object again and commits.
+      await guardObjects([key], (release) =>
+        db().transaction(async (tx) => {
+          await release(tx);
+          await putObject(key, Buffer.from('second'), 'image/jpeg', 'x.jpg');
+        }),
+      );
+      expect(await sql`select key from file_removals`).toEqual([]);
+      await sql`update file_removals set not_before = now()`;
+      expect(await runRemovals()).toBe(0);
+      expect((await getObject(key)).bytes.toString()).toBe('second');
     } finally {
       await s3.close();
     }

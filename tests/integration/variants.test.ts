@@ -179,6 +179,19 @@ describe('failures, repeats and races', () => {
     expect(published.filter((m) => m.includes(image.id))).toEqual([]);
   });
 
+  it('two runs at once (a repeated event, a backfill beside the function): one image_processed, nothing else', async () => {
+    const image = (await api.upload({ title: 'raced', file: { bytes: fixture('plain.jpg'), filename: 'p.jpg' } })).json as Image;
+    const outcomes = await Promise.all([process(keyOf(image)), process(keyOf(image))]);
+    expect(outcomes).toHaveLength(2);
+    expect(await sql`select event from outbox where image_id = ${image.id} order by id`).toEqual([
+      { event: 'image_uploaded' },
+      { event: 'image_processed' },
+    ]);
+    expect(((await api.get(image.id)).json as Image).processing).toBe('ready');
+    expect((await objectKeys()).filter((k) => k.startsWith('variants/'))).toHaveLength(2);
+    expect(await sql`select key from file_removals`).toEqual([]);
+  });
+
   it('fails, to be retried, while the object is there but its row has not committed', async () => {
     const key = 'images/6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b.jpg';
     await putObject(key, fixture('plain.jpg'));

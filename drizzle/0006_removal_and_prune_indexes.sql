@@ -1,0 +1,2 @@
+CREATE INDEX "file_removals_key_idx" ON "file_removals" USING btree ("key");--> statement-breakpoint
+CREATE INDEX "outbox_published_idx" ON "outbox" USING btree ("published_at") WHERE published_at is not null;
