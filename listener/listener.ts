@@ -34,6 +34,8 @@ export interface Listener {
 /** How long a read waits for new entries, and how often dead consumers' entries are looked for. */
 const BLOCK_MS = 2_000;
 const BATCH = 100;
+/** Outbox ids remembered without a group (--from-start, --live-only) to drop a repeat. */
+const SEEN_MAX = 10_000;
 
 /** Formats one log line: `<ISO time>\t<LEVEL>\t<message>` or one JSON object. */
 export function formatLine(format: 'text' | 'json', level: Level, message: string, fields: Record<string, unknown> = {}): string {
@@ -43,7 +45,7 @@ export function formatLine(format: 'text' | 'json', level: Level, message: strin
 }
 
 /** An event line: the event as it was published, and in JSON mode also parsed, with its outbox id. */
-function eventLine(format: 'text' | 'json', entry: Entry): string {
+function eventLine(format: 'text' | 'json', entry: Entry & { event: string }): string {
   if (format === 'text') return formatLine('text', 'INFO', entry.event);
   let event: unknown = entry.event;
   try {
@@ -100,9 +102,10 @@ export async function startListener(mode: Mode, print: Print = (line) => process
   const handle = async (entries: Entry[]) => {
     for (const entry of entries) {
       if (stopped) return;
-      if (!entry.outboxId || !(await stream.printed(group, entry))) {
-        print(eventLine(format, entry));
-        if (entry.outboxId) await stream.markPrinted(group, entry);
+      const { event } = entry;
+      if (event !== undefined && (!entry.outboxId || !(await stream.printed(group, { ...entry, event })))) {
+        print(eventLine(format, { ...entry, event }));
+        if (entry.outboxId) await stream.markPrinted(group, { ...entry, event });
       }
       await stream.ack(group, [entry.id]);
     }
@@ -159,9 +162,14 @@ export async function startListener(mode: Mode, print: Print = (line) => process
       }
       for (const entry of await stream.readAfter(after, BATCH, BLOCK_MS)) {
         after = entry.id;
-        if (entry.outboxId && seen.has(entry.outboxId)) continue;
-        if (entry.outboxId) seen.add(entry.outboxId);
-        print(eventLine(format, entry));
+        const { event } = entry;
+        if (event === undefined || (entry.outboxId && seen.has(entry.outboxId))) continue;
+        if (entry.outboxId) {
+          seen.add(entry.outboxId);
+          // A repeat comes soon after the first delivery: the recent ids are enough to know one.
+          if (seen.size > SEEN_MAX) seen.delete(seen.values().next().value ?? '');
+        }
+        print(eventLine(format, { ...entry, event }));
       }
     });
   };

@@ -66,10 +66,14 @@ export function upstashRedis(url: string, token: string): RawRedis {
   };
 }
 
-/** A stream entry: its id, and the event it carries with its outbox id. */
+/**
+ * A stream entry: its id, and the event it carries with its outbox id. No event: an entry trimmed
+ * away (MAXLEN) while it was pending, which Redis lists with no fields, or one some other writer
+ * added; it is acknowledged and not printed.
+ */
 export interface Entry {
   id: string;
-  event: string;
+  event: string | undefined;
   outboxId: string | undefined;
 }
 
@@ -77,14 +81,13 @@ export interface Entry {
 function entries(list: unknown): Entry[] {
   if (!Array.isArray(list)) return [];
   return list.flatMap((item): Entry[] => {
-    if (!Array.isArray(item) || typeof item[0] !== 'string' || !Array.isArray(item[1])) return [];
-    const fields = item[1] as unknown[];
+    if (!Array.isArray(item) || typeof item[0] !== 'string') return [];
+    const fields = Array.isArray(item[1]) ? (item[1] as unknown[]) : [];
     const get = (name: string) => {
       const at = fields.findIndex((f, i) => i % 2 === 0 && f === name);
       return at >= 0 ? String(fields[at + 1]) : undefined;
     };
-    const event = get('event');
-    return event === undefined ? [] : [{ id: item[0], event, outboxId: get('outbox_id') }];
+    return [{ id: item[0], event: get('event'), outboxId: get('outbox_id') }];
   });
 }
 
@@ -128,11 +131,12 @@ export function streamOf(redis: RawRedis) {
     readAfter: async (id: string, count: number, blockMs: number) =>
       fromRead(await redis.command(['XREAD', 'COUNT', String(count), 'BLOCK', String(blockMs), 'STREAMS', IMAGE_STREAM, id])),
     /** Notes an entry's event as printed for the group (a day). */
-    markPrinted: async (group: string, entry: Entry) => {
+    markPrinted: async (group: string, entry: Entry & { event: string }) => {
       await redis.command(['SET', printedKey(group, entry), '1', 'EX', '86400']);
     },
     /** True when the group printed this entry's event before (the same outbox row, relayed again). */
-    printed: async (group: string, entry: Entry) => Number(await redis.command(['EXISTS', printedKey(group, entry)])) === 1,
+    printed: async (group: string, entry: Entry & { event: string }) =>
+      Number(await redis.command(['EXISTS', printedKey(group, entry)])) === 1,
   };
 }
 
@@ -141,5 +145,5 @@ export function streamOf(redis: RawRedis) {
  * delivers one outbox row twice writes the same JSON under the same id; a database made anew (its
  * outbox ids start at 1 again) writes other events under those ids, and they are printed.
  */
-const printedKey = (group: string, entry: Entry): string =>
+const printedKey = (group: string, entry: Entry & { event: string }): string =>
   `listener:${group}:printed:${entry.outboxId}:${createHash('sha256').update(entry.event).digest('base64url').slice(0, 22)}`;

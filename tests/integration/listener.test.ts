@@ -119,6 +119,22 @@ describe('npm run listener on the local Redis', () => {
     expect(eventsOf(second, before)).toEqual([]);
   });
 
+  it('acknowledges a pending entry the stream trimmed away (listed without fields), and goes on', () =>
+    onOwnRedis(async (url, own) => {
+      const env = { ...tcp, REDIS_URL: url, LISTENER_GROUP: 'trimmed', LISTENER_CONSUMER: 'listener-1' };
+      await own.sendCommand(['XGROUP', 'CREATE', 'image_events', 'trimmed', '$', 'MKSTREAM']);
+      const [lost, kept] = [randomUUID(), randomUUID()];
+      await own.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(lost, 'trimmed'), 'outbox_id', '1']);
+      // Read by this consumer, not acknowledged, then trimmed away (MAXLEN) before it came back.
+      await own.sendCommand(['XREADGROUP', 'GROUP', 'trimmed', 'listener-1', 'COUNT', '10', 'STREAMS', 'image_events', '>']);
+      await own.sendCommand(['XTRIM', 'image_events', 'MAXLEN', '0']);
+      await own.sendCommand(['XADD', 'image_events', '*', 'event', uploaded(kept, 'kept'), 'outbox_id', '2']);
+      const listener = startListener(env);
+      await listener.waitFor(new RegExp(kept));
+      expect(listener.lines.some((l) => l.includes(lost))).toBe(false);
+      expect(await own.sendCommand(['XPENDING', 'image_events', 'trimmed'])).toEqual([0, null, null, null]);
+    }));
+
   it('takes over what a dead consumer of its group read and never acknowledged', async () => {
     const env = { ...tcp, ...group(), LISTENER_CLAIM_IDLE_MS: '200' };
     await direct.sendCommand(['XGROUP', 'CREATE', 'image_events', env.LISTENER_GROUP, '$', 'MKSTREAM']);
