@@ -16,16 +16,23 @@ export async function discardPending(id: string): Promise<void> {
   }
 }
 
-/** Removes a pending upload entirely: its object, then its row (so a failed delete is tried again). */
+/**
+ * Removes a pending upload entirely: its row, then its object. The row goes first: once it is gone
+ * no completion can claim the upload, so deleting the object cannot pull it from under a copy (a
+ * completion that claimed the row first holds it until it commits, and its copy is then done). An
+ * object S3 does not delete now is only a file without its row under uploads/, which completes
+ * nothing and which the bucket's lifecycle rule expires; a failure of S3 is therefore logged, not
+ * thrown, and does not change the caller's answer. Throws ServiceUnavailableError when the database fails.
+ */
 export async function discardUpload(id: string): Promise<void> {
-  await deleteObject(pendingKey(id));
   await withDb(() => db().delete(uploads).where(eq(uploads.id, id)));
+  await discardPending(id);
 }
 
 /**
  * Discards expired pending uploads, at most `batch` a run, and says how many: on AWS a scheduled
- * function runs it, locally `npm start`. An upload whose object cannot be deleted now stays for the
- * next run.
+ * function runs it, locally `npm start`. An upload whose row cannot be deleted now stays for the
+ * next run; an object S3 does not delete is left to the uploads/ lifecycle rule.
  */
 export async function sweepExpiredUploads(batch = 500): Promise<number> {
   const expired = await withDb(() => db().select({ id: uploads.id }).from(uploads).where(sql`${uploads.expiresAt} <= now()`).limit(batch));
