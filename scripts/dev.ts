@@ -4,6 +4,7 @@
  * one), the migrations applied. Ctrl-C stops everything it started.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
@@ -174,7 +175,12 @@ async function processLocally(record: S3EventRecord): Promise<void> {
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       if (attempt === 3) {
-        say(`processing ${key} failed three times (on AWS: the dead-letter queue): ${reason}`);
+        say(`processing ${key} failed three times: ${reason}; recorded as failed (on AWS: through the queue ProcessingFailures)`);
+        // What Lambda sends to the failure destination, as the queue hands it on.
+        const failed = { requestPayload: { Records: [record] }, responsePayload: { errorType: 'Error', errorMessage: reason } };
+        await invokeFunction('imagesProcessFailed', { Records: [{ messageId: randomUUID(), body: JSON.stringify(failed) }] }).catch(
+          (err: unknown) => say(`could not record the failure of ${key}: ${err instanceof Error ? err.message : String(err)}`),
+        );
         return;
       }
       await new Promise((r) => setTimeout(r, attempt === 1 ? 1_000 : 4_000));

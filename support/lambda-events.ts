@@ -1,6 +1,6 @@
 /** API Gateway HTTP API events, Lambda contexts and multipart bodies, as the tests and the bench send them. */
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, Context, S3Event } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context, S3Event, SQSEvent } from 'aws-lambda';
 
 export interface Call {
   method: string;
@@ -108,5 +108,36 @@ export function s3Event(bucket: string, key: string, size = 0): S3Event {
         },
       },
     ],
+  };
+}
+
+/**
+ * A batch from the queue ProcessingFailures: each body what Lambda sends an asynchronous invocation's
+ * failure destination (the event that failed, and what its last attempt answered).
+ */
+export function failedProcessingEvent(...events: S3Event[]): SQSEvent {
+  return {
+    Records: events.map((event) => ({
+      messageId: randomUUID(),
+      receiptHandle: 'test',
+      body: JSON.stringify({
+        version: '1.0',
+        requestContext: { requestId: randomUUID(), condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+        requestPayload: event,
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        responsePayload: { errorType: 'Error', errorMessage: 'Task timed out after 60.00 seconds' },
+      }),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.now()),
+        SenderId: 'test',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:ProcessingFailures',
+      awsRegion: 'us-east-1',
+    })),
   };
 }

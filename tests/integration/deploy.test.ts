@@ -150,7 +150,7 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
 
     it("gives every function the parameters' path, and no secret, in its environment", () => {
       const functions = lambdas(template);
-      expect(functions).toHaveLength(13);
+      expect(functions).toHaveLength(14);
       for (const [, fn] of functions) {
         const variables = fn.Environment.Variables;
         expect(variables.SSM_PARAMETER_PATH).toBe('/photo-gallery/prod');
@@ -173,6 +173,12 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
       expect(Object.values(resources).find((r) => r.Type === 'AWS::Lambda::EventInvokeConfig')?.Properties).toMatchObject({
         MaximumRetryAttempts: 2,
         DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['ProcessingFailures', 'Arn'] } } },
+      });
+      // What failed every attempt is recorded by imagesProcessFailed, from that queue, message by message.
+      expect(Object.values(resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping')?.Properties).toMatchObject({
+        EventSourceArn: { 'Fn::GetAtt': ['ProcessingFailures', 'Arn'] },
+        FunctionName: { 'Fn::GetAtt': ['ImagesProcessFailedLambdaFunction', 'Arn'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
       });
     });
 
@@ -231,6 +237,7 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
         UploadsComplete: 10,
         UploadsSweep: 10,
         ImagesProcess: 10,
+        ImagesProcessFailed: 10,
         OutboxRelay: 10,
         Openapi: 10,
         Docs: 10,

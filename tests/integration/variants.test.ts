@@ -7,10 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { createClient } from '@redis/client';
 import sharp from 'sharp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as processHandler } from '../../functions/images-process';
+import { handler as processFailedHandler } from '../../functions/images-process-failed';
 import { makeJpeg, makePng } from '../../support/images';
-import { lambdaContext, s3Event } from '../../support/lambda-events';
+import { failedProcessingEvent, lambdaContext, s3Event } from '../../support/lambda-events';
 import { api } from '../helpers/api';
 import { getObject, objectKeys, putObject, resetState, sql } from '../helpers/state';
 
@@ -190,6 +191,41 @@ describe('failures, repeats and races', () => {
     expect(((await api.get(image.id)).json as Image).processing).toBe('ready');
     expect((await objectKeys()).filter((k) => k.startsWith('variants/'))).toHaveLength(2);
     expect(await sql`select key from file_removals`).toEqual([]);
+  });
+
+  it('an image whose processing failed every attempt (the failure queue) turns failed, once; a settled one stays', async () => {
+    const bucket = String(globalThis.process.env.S3_BUCKET);
+    const pending = (await api.upload({ title: 'timed out' })).json as Image;
+    const ready = await uploadAndProcess('made anyway', fixture('plain.jpg'));
+    published.length = 0;
+    const batch = failedProcessingEvent(s3Event(bucket, keyOf(pending)), s3Event(bucket, keyOf(ready)));
+    expect(await processFailedHandler(batch, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(((await api.get(pending.id)).json as Image).processing).toBe('failed');
+    expect(((await api.get(ready.id)).json as Image).processing).toBe('ready');
+    // The queue delivers at least once: the same message again changes nothing.
+    expect(await processFailedHandler(batch, lambdaContext())).toEqual({ batchItemFailures: [] });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(published.filter((m) => m.includes(pending.id) || m.includes(ready.id))).toEqual([
+      JSON.stringify({ event: 'image_processing_failed', id: pending.id, title: 'timed out' }),
+    ]);
+  });
+
+  it('reports a failed processing it could not record (the database down) for the queue to offer again', async () => {
+    const image = (await api.upload({ title: 'recorded later' })).json as Image;
+    const batch = failedProcessingEvent(s3Event(String(globalThis.process.env.S3_BUCKET), keyOf(image)));
+    vi.resetModules();
+    const saved = globalThis.process.env.DATABASE_URL;
+    globalThis.process.env.DATABASE_URL = 'postgres://postgres@127.0.0.1:1/gallery';
+    let down: typeof processFailedHandler;
+    try {
+      down = (await import('../../functions/images-process-failed')).handler;
+    } finally {
+      globalThis.process.env.DATABASE_URL = saved;
+    }
+    const [message] = batch.Records;
+    expect(await down(batch, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: message?.messageId }] });
+    expect(((await api.get(image.id)).json as Image).processing).toBe('pending');
+    vi.resetModules();
   });
 
   it('fails, to be retried, while the object is there but its row has not committed', async () => {
