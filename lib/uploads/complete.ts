@@ -1,7 +1,7 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, gt, sql } from 'drizzle-orm';
 import { uploadConfig } from '../config';
 import { db, withDb } from '../db';
-import { ConflictError } from '../errors';
+import { ConflictError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors';
 import { UnreadableImageError } from '../images/errors';
 import { inspectImage } from '../images/inspect';
 import { present } from '../images/present';
@@ -49,7 +49,15 @@ interface Pending {
   expired: boolean;
 }
 
-/** What the stored object is, verified; throws the refusal (and deletes the object) when it is not acceptable. */
+/** A refusal of the file itself (413, 415, 422): no retry makes it acceptable, only another file. */
+const refusesTheFile = (err: unknown): boolean =>
+  err instanceof PayloadTooLargeError || err instanceof UnsupportedMediaTypeError || err instanceof ValidationError;
+
+/**
+ * What the stored object is, verified. Throws the refusal, and deletes the object, when the file is
+ * not acceptable; ServiceUnavailableError (503) when S3 fails, keeping the file: a fault of S3 says
+ * nothing about it.
+ */
 async function verify(id: string, pending: Pending) {
   const key = pendingKey(id);
   const size = await objectSize(key);
@@ -64,7 +72,7 @@ async function verify(id: string, pending: Pending) {
     if (read !== size) throw sizeMismatch(pending.size, read);
     return { ...type, size, sha256 };
   } catch (err) {
-    await discardPending(id);
+    if (refusesTheFile(err)) await discardPending(id);
     throw err;
   }
 }
@@ -80,8 +88,9 @@ async function verify(id: string, pending: Pending) {
  * Idempotent: once done, the same image with `created: false`; of two at once, one makes the image.
  * Throws NotFoundError (404: unknown or expired), ConflictError (409: not uploaded yet, or the title
  * taken meanwhile), PayloadTooLargeError (413), ValidationError (422: size, header, pixels),
- * UnsupportedMediaTypeError (415). Every refusal of the file deletes the pending object; a taken
- * title, which no new file can cure, discards the upload altogether.
+ * UnsupportedMediaTypeError (415), ServiceUnavailableError (503). Every refusal of the file deletes
+ * the pending object; a failure of S3 or the database keeps the upload as it was; a taken title,
+ * which no new file can cure, discards the upload altogether.
  */
 export async function completeUpload(id: string): Promise<{ image: Image; created: boolean }> {
   warmRedis();
@@ -125,8 +134,12 @@ export async function completeUpload(id: string): Promise<{ image: Image; create
             // Whatever this transaction commits, the copy is its own or the first completion's: the
             // guard goes with it (a guard left behind would later remove a committed image's file).
             await release(tx);
-            // Claims the upload: a second completion waits here, then finds it gone.
-            const [claimed] = await tx.delete(uploads).where(eq(uploads.id, id)).returning({ id: uploads.id });
+            // Claims the upload: a second completion waits here, then finds it gone. One that expired
+            // during the checks is not claimed (the sweep may be deleting its file): 404, as before them.
+            const [claimed] = await tx
+              .delete(uploads)
+              .where(and(eq(uploads.id, id), gt(uploads.expiresAt, sql`now()`)))
+              .returning({ id: uploads.id });
             if (!claimed) return undefined;
             const [row] = await tx
               .insert(images)
@@ -155,8 +168,10 @@ export async function completeUpload(id: string): Promise<{ image: Image; create
   }
   if (!image) {
     const made = await existingImage(id);
-    if (!made) throw uploadNotFound(id);
-    return { image: made, created: false };
+    if (made) return { image: made, created: false };
+    // Not claimed and not made: the upload expired, or was discarded meanwhile.
+    await discardUpload(id);
+    throw uploadNotFound(id);
   }
   await discardPending(id);
   await relayImage(image.id);

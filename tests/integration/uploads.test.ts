@@ -424,6 +424,51 @@ describe('POST /api/v1/uploads/{id}/complete', () => {
   });
 
   describe('the store failing meanwhile', () => {
+    it('a connection cut during the read for the SHA-256: 503, the upload kept, and completed once the store answers', async () => {
+      const bytes = makeJpeg(120, 80);
+      const signed = await sign(bytes);
+      await postFile(signed, bytes);
+      let cut = false;
+      const proxy = await storeProxy((req) => {
+        if (cut || req.method !== 'GET' || req.ranged) return undefined;
+        cut = true;
+        return 'cut';
+      });
+      try {
+        const behind = await apiWith({ S3_ENDPOINT: proxy.url });
+        expect((await behind.completeUpload(signed.id)).json).toEqual(problem(503, 'The object storage is unavailable; try again later.'));
+        expect(cut).toBe(true);
+        // The client's file is not lost: a transient fault says nothing about it.
+        expect(await objectKeys()).toEqual([`uploads/${signed.id}`]);
+        expect(await sql`select id from uploads`).toEqual([{ id: signed.id }]);
+        expect(await sql`select id from images`).toEqual([]);
+        const again = await behind.completeUpload(signed.id);
+        expect(again.status).toBe(201);
+        expect(again.json).toMatchObject({ sha256: sha256(bytes) });
+        await assertNoOrphans();
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('the store unreachable: 503, and the upload kept', async () => {
+      const bytes = makeJpeg();
+      const signed = await sign(bytes);
+      await postFile(signed, bytes);
+      const proxy = await storeProxy(() => undefined);
+      try {
+        const behind = await apiWith({ S3_ENDPOINT: proxy.url });
+        proxy.down();
+        const before = await snapshot();
+        expect((await behind.completeUpload(signed.id)).status).toBe(503);
+        expect(await snapshot()).toEqual(before);
+        proxy.up();
+        expect((await behind.completeUpload(signed.id)).status).toBe(201);
+      } finally {
+        await proxy.close();
+      }
+    });
+
     it('the title taken meanwhile and the store gone before the discard: still 409, the pending row removed', async () => {
       const bytes = makeJpeg();
       const signed = await sign(bytes);
@@ -446,6 +491,29 @@ describe('POST /api/v1/uploads/{id}/complete', () => {
         await proxy.close();
       }
     });
+  });
+
+  it('answers 404 when the upload expires while its file is checked, and discards it', async () => {
+    const bytes = makeJpeg();
+    const signed = await sign(bytes);
+    await postFile(signed, bytes);
+    // Expires after the first look at the row, before the claim.
+    const proxy = await storeProxy(async (req) => {
+      if (req.method === 'GET' && !req.ranged)
+        await sql`update uploads set expires_at = now() - interval '1 second' where id = ${signed.id}`;
+      return undefined;
+    });
+    try {
+      const behind = await apiWith({ S3_ENDPOINT: proxy.url });
+      expect((await behind.completeUpload(signed.id)).json).toEqual(
+        problem(404, `No pending upload with id ${signed.id}: it was never created, or it has expired.`),
+      );
+      expect(await sql`select id from images`).toEqual([]);
+      expect(await sql`select id from uploads`).toEqual([]);
+      expect(await objectKeys()).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('reports a 12 MP photo taken sideways (EXIF orientation 6) as displayed: 3000×4000', async () => {
