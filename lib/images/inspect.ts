@@ -29,7 +29,9 @@ export async function inspectImage(bytes: Uint8Array): Promise<ImageType & { wid
   } catch (err) {
     if (!(err instanceof CorruptHeaderError)) throw err;
   }
-  if (!size) throw new UnreadableImageError();
+  // A zero side (a JPEG that leaves its height to a DNL marker, a HEIF clean aperture under a
+  // pixel) is no size a client can lay out: unreadable here.
+  if (!size || size.width < 1 || size.height < 1) throw new UnreadableImageError();
   const limit = uploadConfig().MAX_IMAGE_PIXELS;
   if (size.width * size.height > limit) throw tooManyPixels(size.storedWidth, size.storedHeight, limit);
   return { ...type, width: size.width, height: size.height };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UnsupportedMediaTypeError } from '../../lib/errors';
+import { UnreadableImageError } from '../../lib/images/errors';
 import { cleanFilename } from '../../lib/images/filename';
-import { detectImageType } from '../../lib/images/inspect';
+import { detectImageType, inspectImage } from '../../lib/images/inspect';
 import { contentDisposition } from '../../lib/storage';
 import { GIF, makeJpeg, makePng } from '../../support/images';
 
@@ -52,5 +53,23 @@ describe('contentDisposition', () => {
   it('is plain ASCII with the UTF-8 name in filename*', () => {
     expect(contentDisposition('cat.jpg')).toBe(`inline; filename="cat.jpg"; filename*=UTF-8''cat.jpg`);
     expect(contentDisposition('ко"т\r\n.jpg')).toBe(`inline; filename="______.jpg"; filename*=UTF-8''%D0%BA%D0%BE%22%D1%82%0D%0A.jpg`);
+  });
+});
+
+describe('inspectImage', () => {
+  /** A JPEG whose frame header (SOF0) says the height is 0: legal JPEG (a DNL marker may give it later). */
+  const heightZero = () => {
+    const jpeg = Buffer.from(makeJpeg(32, 24));
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    jpeg.writeUInt16BE(0, sof + 5);
+    return jpeg;
+  };
+
+  it('reads type and size from the header', async () => {
+    expect(await inspectImage(makeJpeg(32, 24))).toEqual({ ext: 'jpg', mime: 'image/jpeg', width: 32, height: 24 });
+  });
+
+  it('refuses a side of 0 pixels as unreadable (422), never a size of 0', async () => {
+    await expect(inspectImage(heightZero())).rejects.toBeInstanceOf(UnreadableImageError);
   });
 });
