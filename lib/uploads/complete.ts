@@ -11,8 +11,8 @@ import { relayImage } from '../outbox/relay';
 import { guardObjects } from '../outbox/removals';
 import { warmRedis } from '../redis';
 import { images, uploads } from '../schema';
-import { copyObject, hashObject, objectSize, publicUrl, readObjectStart } from '../storage';
-import { directUploadTooLarge, notUploadedYet, sizeMismatch, uploadNotFound } from './errors';
+import { copyObject, hashObject, ObjectChangedError, objectHead, publicUrl, readObjectStart } from '../storage';
+import { directUploadTooLarge, fileChanged, notUploadedYet, sizeMismatch, uploadNotFound } from './errors';
 import { discardPending, discardUpload, pendingKey } from './pending';
 
 // Checked at import: bad upload limits fail the cold start.
@@ -27,10 +27,10 @@ async function existingImage(id: string): Promise<Image | undefined> {
   return row && present(row);
 }
 
-/** Type and dimensions from the object's first bytes: one ranged GET, more only for a huge header. */
-async function inspectStored(key: string, size: number) {
+/** Type and dimensions from the first bytes of that version of the object: one ranged GET, more only for a huge header. */
+async function inspectStored(key: string, size: number, etag: string) {
   for (const [i, length] of HEADER_READS.entries()) {
-    const head = await readObjectStart(key, Math.min(length, size));
+    const head = await readObjectStart(key, Math.min(length, size), etag);
     try {
       return await inspectImage(head);
     } catch (err) {
@@ -54,24 +54,26 @@ const refusesTheFile = (err: unknown): boolean =>
   err instanceof PayloadTooLargeError || err instanceof UnsupportedMediaTypeError || err instanceof ValidationError;
 
 /**
- * What the stored object is, verified. Throws the refusal, and deletes the object, when the file is
- * not acceptable; ServiceUnavailableError (503) when S3 fails, keeping the file: a fault of S3 says
- * nothing about it.
+ * What the stored object is, verified, with its ETag: the one version of it that every read was of
+ * (a presigned POST can be used again until it expires, so the object may be replaced at any time).
+ * Throws the refusal, and deletes the object, when the file is not acceptable; fileChanged (409)
+ * when it was replaced or removed meanwhile, and ServiceUnavailableError (503) when S3 fails, both
+ * keeping the file: the newer one may be fine, and a fault of S3 says nothing about it.
  */
 async function verify(id: string, pending: Pending) {
   const key = pendingKey(id);
-  const size = await objectSize(key);
-  if (size === undefined) throw notUploadedYet();
+  const head = await objectHead(key);
+  if (head === undefined) throw notUploadedYet();
+  const { size, etag } = head;
   try {
     const limit = uploadConfig().MAX_DIRECT_UPLOAD_BYTES;
     if (size > limit) throw directUploadTooLarge(limit);
     if (size !== pending.size) throw sizeMismatch(pending.size, size);
-    const type = await inspectStored(key, size);
-    const { sha256, size: read } = await hashObject(key);
-    // Replaced between the HEAD and the read: judge what is there now, the next time.
-    if (read !== size) throw sizeMismatch(pending.size, read);
-    return { ...type, size, sha256 };
+    const type = await inspectStored(key, size, etag);
+    const { sha256 } = await hashObject(key, etag);
+    return { ...type, size, sha256, etag };
   } catch (err) {
+    if (err instanceof ObjectChangedError) throw fileChanged();
     if (refusesTheFile(err)) await discardPending(id);
     throw err;
   }
@@ -85,12 +87,16 @@ async function verify(id: string, pending: Pending) {
  * the pending row deleted in a transaction that commits only after the object is copied to
  * `images/<id>.<ext>` with its detected type; the pending object is deleted after the commit.
  *
+ * Every read and the copy are of the one version of the object the first HEAD found (its ETag): the
+ * signed POST can be used again until it expires, and the row must describe the bytes stored.
+ *
  * Idempotent: once done, the same image with `created: false`; of two at once, one makes the image.
- * Throws NotFoundError (404: unknown or expired), ConflictError (409: not uploaded yet, or the title
- * taken meanwhile), PayloadTooLargeError (413), ValidationError (422: size, header, pixels),
- * UnsupportedMediaTypeError (415), ServiceUnavailableError (503). Every refusal of the file deletes
- * the pending object; a failure of S3 or the database keeps the upload as it was; a taken title,
- * which no new file can cure, discards the upload altogether.
+ * Throws NotFoundError (404: unknown or expired), ConflictError (409: not uploaded yet, the file
+ * changed during the checks, or the title taken meanwhile), PayloadTooLargeError (413),
+ * ValidationError (422: size, header, pixels), UnsupportedMediaTypeError (415),
+ * ServiceUnavailableError (503). Every refusal of the file deletes the pending object; a changed
+ * file or a failure of S3 or the database keeps the upload as it was; a taken title, which no new
+ * file can cure, discards the upload altogether.
  */
 export async function completeUpload(id: string): Promise<{ image: Image; created: boolean }> {
   warmRedis();
@@ -156,13 +162,18 @@ export async function completeUpload(id: string): Promise<{ image: Image; create
                 sha256: file.sha256,
               })
               .returning(imageColumns);
-            await copyObject(pendingKey(id), key, file.mime, pending.filename);
+            // The version checked, or ObjectChangedError: the transaction rolls back, and the guard
+            // removes whatever an emulator ignoring the condition copied all the same.
+            await copyObject(pendingKey(id), key, file.mime, pending.filename, file.etag);
             return row;
           }),
         imageConflicts,
       ),
     );
   } catch (err) {
+    // Replaced since the checks: the upload stays as it was, its new file for the next complete.
+    if (err instanceof ObjectChangedError) throw fileChanged();
+    // The title taken meanwhile, which no new file can cure.
     if (err instanceof ConflictError) await discardUpload(id);
     throw err;
   }

@@ -14,3 +14,10 @@ export const sizeMismatch = (declared: number, actual: number) =>
 
 /** Above MAX_DIRECT_UPLOAD_BYTES (413). */
 export const directUploadTooLarge = (limit: number) => new PayloadTooLargeError(limit);
+
+/**
+ * The stored file was replaced (the signed POST used again) or removed while complete was checking
+ * it, so what was checked is not what would be stored (409). The newer file may be fine: it is kept,
+ * and the next complete checks it.
+ */
+export const fileChanged = () => new ConflictError('The file changed while it was being checked; complete the upload again.');

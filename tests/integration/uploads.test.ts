@@ -178,6 +178,12 @@ async function storeProxy(
   return proxy;
 }
 
+/** The bytes given, each padded at its end (after the image) to the length of the longest. */
+function sameLength(...files: Buffer[]): Buffer[] {
+  const length = Math.max(...files.map((f) => f.byteLength));
+  return files.map((f) => Buffer.concat([f, Buffer.alloc(length - f.byteLength)]));
+}
+
 beforeEach(resetState);
 
 describe('POST /api/v1/uploads: signing', () => {
@@ -421,6 +427,74 @@ describe('POST /api/v1/uploads/{id}/complete', () => {
     expect(await objectKeys()).toEqual([expect.stringMatching(/^images\//)]);
     expect(await sql`select id from uploads`).toEqual([]);
     await assertNoOrphans();
+  });
+
+  describe('the file replaced while it is checked (a presigned POST can be used again until it expires)', () => {
+    const changed = problem(409, 'The file changed while it was being checked; complete the upload again.');
+
+    it.each([
+      // Caught at the read, or at the next one: no copy is attempted.
+      ['the read of its first bytes', (req: StoreRequest) => req.method === 'GET' && req.ranged, 0],
+      ['the read for its SHA-256', (req: StoreRequest) => req.method === 'GET' && !req.ranged, 0],
+      ['the copy to images/', (req: StoreRequest) => req.copyOf !== undefined, 1],
+    ])('replaced just before %s: 409, no image, the new file kept and verified by the next complete', async (_, at, copies) => {
+      const [first, second] = sameLength(makeJpeg(120, 80), makeJpeg(64, 48)) as [Buffer, Buffer];
+      const signed = await sign(first);
+      expect(await postFile(signed, first)).toBe(204);
+      let replaced = false;
+      const seen: StoreRequest[] = [];
+      const proxy = await storeProxy(async (req) => {
+        seen.push(req);
+        if (replaced || (req.copyOf ?? req.key) !== `uploads/${signed.id}` || !at(req)) return undefined;
+        replaced = true;
+        expect(await postFile(signed, second)).toBe(204);
+        return undefined;
+      });
+      try {
+        const behind = await apiWith({ S3_ENDPOINT: proxy.url });
+        expect((await behind.completeUpload(signed.id)).json).toEqual(changed);
+        expect(replaced).toBe(true);
+        expect(seen.filter((req) => req.copyOf !== undefined)).toHaveLength(copies);
+        expect(await sql`select id from images`).toEqual([]);
+        expect(await objectKeys()).toEqual([`uploads/${signed.id}`]);
+        expect(await sql`select id from uploads`).toEqual([{ id: signed.id }]);
+        await assertNoOrphans();
+        // Completed again, the file now there is the one verified, stored and described.
+        const again = await behind.completeUpload(signed.id);
+        expect(again.status).toBe(201);
+        expect(again.json).toMatchObject({ width: 64, height: 48, size: second.byteLength, sha256: sha256(second) });
+        expect(sha256((await getObject(`images/${signed.id}.jpg`)).bytes)).toBe(sha256(second));
+        expect(await objectKeys()).toEqual([`images/${signed.id}.jpg`]);
+        await assertNoOrphans();
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('replaced for the read of its first bytes and put back before the hash: 409, the type judged was not of the bytes stored', async () => {
+      const [first, second] = sameLength(makeJpeg(120, 80), makeJpeg(64, 48)) as [Buffer, Buffer];
+      const signed = await sign(first);
+      await postFile(signed, first);
+      const puts: Buffer[] = [second, first];
+      const proxy = await storeProxy(async (req) => {
+        const next =
+          req.key === `uploads/${signed.id}` && req.method === 'GET' && req.ranged === (puts.length === 2) ? puts.shift() : undefined;
+        if (next) expect(await postFile(signed, next)).toBe(204);
+        return undefined;
+      });
+      try {
+        const behind = await apiWith({ S3_ENDPOINT: proxy.url });
+        expect((await behind.completeUpload(signed.id)).json).toEqual(changed);
+        // Refused at the first read: there was no read for the hash, so nothing to put back for.
+        expect(puts.splice(0)).toEqual([first]);
+        expect(await sql`select id from images`).toEqual([]);
+        expect(await objectKeys()).toEqual([`uploads/${signed.id}`]);
+        expect((await behind.completeUpload(signed.id)).json).toMatchObject({ width: 64, height: 48, sha256: sha256(second) });
+        await assertNoOrphans();
+      } finally {
+        await proxy.close();
+      }
+    });
   });
 
   describe('the store failing meanwhile', () => {
