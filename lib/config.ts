@@ -62,8 +62,11 @@ const uploadSchema = object({
   MAX_UPLOAD_BYTES: int(4 * 1024 * 1024, 1, 100 * 1024 * 1024),
   /** Straight to S3 (POST /api/v1/uploads): the signed POST pins the exact declared size under this. */
   MAX_DIRECT_UPLOAD_BYTES: int(100 * 1024 * 1024, 1, 5 * 1024 * 1024 * 1024),
-  /** How long a signed upload POST, and its pending upload, stay valid. */
-  UPLOAD_URL_EXPIRES_SECONDS: int(900, 60, 7 * 24 * 3600),
+  /**
+   * How long a signed upload POST, and its pending upload, stay valid: at most a day, the age at
+   * which the bucket's lifecycle rule deletes what is under uploads/.
+   */
+  UPLOAD_URL_EXPIRES_SECONDS: int(900, 60, 24 * 3600),
   /** Width × height above which an image is refused (a small file can decode to gigabytes). */
   MAX_IMAGE_PIXELS: int(50_000_000, 1, 1_000_000_000),
 });

@@ -107,6 +107,19 @@ describe('the seed README examples against npm start', () => {
     });
   });
 
+  it('answers the uploads collection with a trailing slash too, and a longer path as a problem+json 404', async () => {
+    const sign = (path: string) =>
+      fetch(`http://localhost:${port}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: `slash ${path.length}`, description: '', filename: 'a.jpg', content_type: 'image/jpeg', size: 1000 }),
+      });
+    expect((await sign('/api/v1/uploads/')).status).toBe(201);
+    const longer = await sign('/api/v1/uploads/x/y');
+    expect(longer.status).toBe(404);
+    expect(longer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
   it("answers issue 9's attacks with a quick 4xx each, and keeps serving", async () => {
     const B = `http://localhost:${port}`;
     const XX = `-H 'Content-Type: multipart/form-data; boundary=XX'`;
