@@ -176,9 +176,10 @@ function buildDocument(): Record<string, unknown> {
       version: '1.0.0',
       description:
         'Upload images with a title and a description, browse, edit and delete them. Files live in S3, ' +
-        'metadata in Postgres; reads by id are cached in Redis and every change is published on the ' +
-        'Redis channel `image_channel`. Errors are `application/problem+json` (RFC 9457). The collection ' +
-        'answers with and without its trailing slash.',
+        'metadata in Postgres; reads by id are cached in Redis. Every change is recorded with it in the ' +
+        'database and delivered after the commit, at least once, to the Redis stream `image_events` ' +
+        '(with its outbox id) and published on the channel `image_channel`. Errors are ' +
+        '`application/problem+json` (RFC 9457). The collections answer with and without their trailing slash.',
     },
     servers: [{ url: '/', description: 'This service' }],
     tags: [{ name: 'images' }, { name: 'uploads' }, { name: 'documentation' }, { name: 'web' }],
@@ -272,7 +273,10 @@ function buildDocument(): Record<string, unknown> {
             201: imageResponse('The image, made from the uploaded file', locationHeader),
             401: problems[401],
             404: problem('No pending upload with that id: never created, or expired', uploadNotFound(IMAGE_EXAMPLE.id)),
-            409: problem('The file has not been uploaded yet, or the title was taken meanwhile', notUploadedYet()),
+            409: problem(
+              'The file has not been uploaded yet, changed while it was checked, or the title was taken meanwhile',
+              notUploadedYet(),
+            ),
             413: problem('The stored file is larger than MAX_DIRECT_UPLOAD_BYTES', directUploadTooLarge(maxDirect)),
             415: problem("The stored file's bytes are not an accepted image type", notAnImage()),
             422: problem(
@@ -390,7 +394,10 @@ function buildDocument(): Record<string, unknown> {
           tags: ['images'],
           summary: 'Delete an image and its file',
           security: WRITE_SECURITY,
-          responses: { 204: { description: 'Deleted, the file too' }, ...errors(401, 404, 422, 500, 503) },
+          responses: {
+            204: { description: 'Deleted; its files are removed at once, or retried until the store confirms' },
+            ...errors(401, 404, 422, 500, 503),
+          },
         },
       },
     },
