@@ -4,7 +4,7 @@
  * (linux-arm64): this machine's own build of the same packages is linked in beside them.
  */
 import type { APIGatewayProxyEventV2, S3Event, ScheduledEvent } from 'aws-lambda';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -116,7 +116,7 @@ const runNode = promisify(execFile);
 export async function runDriver(services: Services, run: DriverRun): Promise<{ wall: number; result: Record<string, unknown>; stderr: string }> {
   const eventFile = join(services.work, `events-${randomUUID()}.json`);
   writeFileSync(eventFile, JSON.stringify(run.events));
-  const args = [...(run.nodeArgs ?? []), join(services.root, 'bench', 'driver.mjs'), run.bundle.handler, eventFile, run.mode];
+  const args = [...(run.nodeArgs ?? []), join(services.root, 'bench', 'driver.mjs'), run.bundle.handler, run.mode, eventFile];
   const t = performance.now();
   const out = await runNode(process.execPath, args, {
     cwd: run.bundle.dir,
@@ -128,3 +128,87 @@ export async function runDriver(services: Services, run: DriverRun): Promise<{ w
   return { wall, result: JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>, stderr: out.stderr };
 }
 
+/** A Node process that answers messages, one at a time (bench/driver.mjs's mode "serve", bench/bare-sharp.mjs). */
+export interface Served<Ready, Answer> {
+  /** What it said once ready: for a bundle, the time of its import. */
+  ready: Ready;
+  /** Sends one message and waits for its answer; rejects with the error the process reports. */
+  ask: (message: unknown) => Promise<Answer>;
+  stop: () => void;
+}
+
+/** Forks `script` with `args` and waits until it says it is ready. */
+export async function forkServer<Ready, Answer>(
+  script: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; nodeArgs?: string[] },
+): Promise<Served<Ready, Answer>> {
+  const child = fork(script, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    execArgv: options.nodeArgs ?? [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`${script} exited (${code}) before it answered: ${stderr}`));
+      child.once('exit', onExit);
+      child.once('message', (message) => {
+        child.off('exit', onExit);
+        const answer = message as Record<string, unknown>;
+        if (typeof answer.error === 'string') reject(new Error(`${script}: ${answer.error}`));
+        else resolve(answer);
+      });
+    });
+  const ready = (await next()) as Ready;
+  return {
+    ready,
+    ask: async (message) => {
+      const answer = next();
+      child.send(message as object);
+      return (await answer) as Answer;
+    },
+    stop: () => {
+      child.disconnect();
+    },
+  };
+}
+
+/** What the driver says once it has imported a bundle. */
+export interface BundleReady {
+  importMs: number;
+  /** From the process's start to the end of the import. */
+  sinceProcessStartMs: number;
+}
+
+/** The driver's answer to one event. */
+export interface Handled {
+  ms: number;
+  /** The CPU time of the process (every thread: libvips works on libuv's) while it handled the event. */
+  cpuMs: number;
+  returned: unknown;
+  /** With `memory`: the resident set after a GC before the event, the peak sampled during it, the process's maxRSS. */
+  rssBefore?: number;
+  rssPeak?: number;
+  maxRss?: number;
+}
+
+/**
+ * A bundle in a fresh Node process (bench/driver.mjs, mode "serve") that handles the events it is
+ * given one at a time, as a warm Lambda container does: the first is its cold start's.
+ */
+export async function startBundle(
+  services: Services,
+  bundle: Bundle,
+  options: { env?: Record<string, string>; nodeArgs?: string[] } = {},
+): Promise<Served<BundleReady, Handled> & { handle: (event: unknown, memory?: boolean) => Promise<Handled> }> {
+  const served = await forkServer<BundleReady, Handled>(join(services.root, 'bench', 'driver.mjs'), [bundle.handler, 'serve'], {
+    cwd: bundle.dir,
+    ...options,
+  });
+  return { ...served, handle: (event, memory = false) => served.ask({ event, memory }) };
+}
