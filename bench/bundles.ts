@@ -129,7 +129,7 @@ export async function runDriver(services: Services, run: DriverRun): Promise<{ w
 }
 
 /** A Node process that answers messages, one at a time (bench/driver.mjs's mode "serve", bench/bare-sharp.mjs). */
-export interface Served<Ready, Answer> {
+export interface Forked<Ready, Answer> {
   /** What it said once ready: for a bundle, the time of its import. */
   ready: Ready;
   /** Sends one message and waits for its answer; rejects with the error the process reports. */
@@ -142,7 +142,7 @@ export async function forkServer<Ready, Answer>(
   script: string,
   args: string[],
   options: { cwd: string; env?: Record<string, string>; nodeArgs?: string[] },
-): Promise<Served<Ready, Answer>> {
+): Promise<Forked<Ready, Answer>> {
   const child = fork(script, args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -205,7 +205,7 @@ export async function startBundle(
   services: Services,
   bundle: Bundle,
   options: { env?: Record<string, string>; nodeArgs?: string[] } = {},
-): Promise<Served<BundleReady, Handled> & { handle: (event: unknown, memory?: boolean) => Promise<Handled> }> {
+): Promise<Forked<BundleReady, Handled> & { handle: (event: unknown, memory?: boolean) => Promise<Handled> }> {
   const served = await forkServer<BundleReady, Handled>(join(services.root, 'bench', 'driver.mjs'), [bundle.handler, 'serve'], {
     cwd: bundle.dir,
     ...options,
