@@ -191,10 +191,11 @@ export interface Handled {
   /** The CPU time of the process (every thread: libvips works on libuv's) while it handled the event. */
   cpuMs: number;
   returned: unknown;
-  /** With `memory`: the resident set after a GC before the event, the peak sampled during it, the process's maxRSS. */
+  /** The process's highest resident set so far (the kernel's maxRSS), in bytes. */
+  maxRss: number;
+  /** With `memory`: the resident set after a GC before the event, and the peak sampled during it. */
   rssBefore?: number;
   rssPeak?: number;
-  maxRss?: number;
 }
 
 /**

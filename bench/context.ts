@@ -32,6 +32,8 @@ export interface BenchOptions {
   coldRuns: number;
   /** Runs of the direct upload of a 50 MiB file (each moves hundreds of MiB through the emulator). */
   largeIterations: number;
+  /** Warm runs of each original in the processing section (each makes a photo's copies twice: seconds). */
+  processingIterations: number;
 }
 
 export interface Services {

@@ -6,8 +6,8 @@
 //                  prints the resident set before it and the peak sampled during it.
 //   mode "serve":  import, say so over the IPC channel (the process is forked), then handle each event
 //                  sent over it, one at a time, answering with its time, the CPU time the process spent
-//                  meanwhile and, when asked, its memory: the resident set after a GC (with --expose-gc)
-//                  before it, the peak sampled during it and the process's lifetime peak (maxRSS).
+//                  meanwhile, the process's lifetime peak (maxRSS) and, when asked, the resident set
+//                  after a GC (with --expose-gc) before the event and the peak sampled during it.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
@@ -63,8 +63,8 @@ if (mode === 'serve') {
       const returned = await handler(event, context);
       const ms = performance.now() - t;
       const { user, system } = process.cpuUsage(cpu);
-      const rss = stop && { rssBefore: before, rssPeak: stop().peak, maxRss: process.resourceUsage().maxRSS * 1024 };
-      process.send({ ms, cpuMs: (user + system) / 1000, returned: returned ?? null, ...rss });
+      const rss = stop && { rssBefore: before, rssPeak: stop().peak };
+      process.send({ ms, cpuMs: (user + system) / 1000, returned: returned ?? null, maxRss: process.resourceUsage().maxRSS * 1024, ...rss });
     } catch (err) {
       process.send({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     }
