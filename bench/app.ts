@@ -1,8 +1,9 @@
 /**
  * The app in the bench's own process: its handlers called as API Gateway calls them, warmed up on
  * 1,000 rows before anything is measured, and its own read queries, cursor and cache key, so that
- * the raw operations and the EXPLAIN are exactly what the handlers run. Imported once the services
- * have set the environment (config is read at import).
+ * the raw operations and the EXPLAIN are exactly what the handlers run; and its domain's upload, which
+ * stores the originals the processing function is given. Imported once the services have set the
+ * environment (config is read at import).
  */
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -118,4 +119,19 @@ export async function uploadClient() {
       return signed.id;
     },
   };
+}
+
+/**
+ * Stores `bytes` as an upload leaves them, through the app's own code: judged (type, dimensions) as
+ * an upload is, the original at `images/<id>.<ext>` in the bucket and its row, processing pending.
+ * The original's key, which the S3 event names.
+ */
+export async function storeOriginal(title: string, filename: string, bytes: Uint8Array): Promise<string> {
+  const { inspectImage } = await import('../lib/images/inspect');
+  const { createImage } = await import('../lib/images/create');
+  const { keyOfUrl } = await import('../lib/storage');
+  const { width, height, ...type } = await inspectImage(bytes);
+  const image = await createImage({ title, description: 'bench', filename, bytes, type, width, height });
+  // The path only: with private originals file_url is a presigned GET.
+  return keyOfUrl(new URL(image.file_url).pathname);
 }

@@ -4,17 +4,18 @@
  * clients for each, the options and a work folder. The environment the app's config reads is set
  * here, before any section imports a module of lib/ (config is read at import).
  */
-import { S3Client } from '@aws-sdk/client-s3';
-import { createClient } from '@redis/client';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { createClient } from '@redis/client';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import postgres from 'postgres';
 import { startS3Emulator } from '../scripts/local-services';
 import { runMigrations } from '../scripts/migrate';
-import { httpEvent, multipart, type FileSpec } from '../support/lambda-events';
+import { type FileSpec, httpEvent, multipart } from '../support/lambda-events';
 import { startUpstashFixture } from '../support/upstash-fixture';
 import type { UploadClient, WarmApp } from './app';
 import type { Packaged } from './bundles';
@@ -32,6 +33,8 @@ export interface BenchOptions {
   coldRuns: number;
   /** Runs of the direct upload of a 50 MiB file (each moves hundreds of MiB through the emulator). */
   largeIterations: number;
+  /** Warm runs of each original in the processing section (each makes a photo's copies twice: seconds). */
+  processingIterations: number;
 }
 
 export interface Services {

@@ -1,4 +1,9 @@
-/** The files the bench sends: real JPEGs, as large as the paths being measured need. */
+/** The files the bench sends: real JPEGs, as large as the paths being measured need, a HEIC and a large PNG. */
+
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import jpeg from 'jpeg-js';
 import { makeJpeg } from '../support/images';
 
@@ -29,4 +34,40 @@ export function photoJpeg(width = 4000, height = 3000): Buffer {
 export function paddedJpeg(size: number): Buffer {
   const small = makeJpeg(64, 48);
   return Buffer.concat([small, Buffer.alloc(size - small.length)]);
+}
+
+/**
+ * A HEIC of `jpeg`'s pixels, as a phone stores a photo (HEVC), made by Debian's `heif-enc`
+ * (libheif-examples) at its default quality 50 in `folder`: about 2 MB for a 12 MP photo, and some
+ * 10 to 30 seconds of encoding on this machine.
+ */
+export async function heicOf(jpegBytes: Buffer, folder: string): Promise<Buffer> {
+  const source = join(folder, 'heic-source.jpg');
+  const out = join(folder, 'heic-output.heic');
+  await writeFile(source, jpegBytes);
+  await promisify(execFile)('heif-enc', ['-q', '50', '-o', out, source]);
+  return readFile(out);
+}
+
+/**
+ * A large RGB PNG: the photo's smooth gradients with a grain that does not compress away, encoded
+ * with PNG's row filters (as image editors save). 6000×4000 gives about 30 MB.
+ */
+export async function grainyPng(width = 6000, height = 4000): Promise<Buffer> {
+  const data = Buffer.alloc(width * height * 3);
+  let seed = 1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const grain = ((seed >> 16) % 9) - 4;
+      data[i] = 128 + 100 * Math.sin(x / 97 + y / 211) + grain;
+      data[i + 1] = 128 + 100 * Math.sin(y / 71 - x / 333) + grain;
+      data[i + 2] = 128 + 100 * Math.sin((x + y) / 150) - grain;
+    }
+  }
+  const { default: sharp } = await import('sharp');
+  return sharp(data, { raw: { width, height, channels: 3 } })
+    .png({ adaptiveFiltering: true })
+    .toBuffer();
 }

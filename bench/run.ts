@@ -2,26 +2,31 @@
  * `npm run bench`: every figure is a ratio of two things measured side by side in this one run (the
  * machine is shared and noisy): package sizes, cold starts against an empty handler, warm paths
  * against the raw operations they must do, a list page at 100,000 rows against 1,000, direct uploads
- * against a raw PutObject and INSERT of the same bytes, and the peak memory of an upload at the size
- * limit and of a 50 MiB completion. Needs Postgres at 127.0.0.1:5432 and Redis at :6379.
+ * against a raw PutObject and INSERT of the same bytes, the peak memory of an upload at the size
+ * limit and of a 50 MiB completion, and the processing function's copies of a JPEG, a HEIC and a
+ * large PNG against sharp alone doing the same. Needs Postgres at 127.0.0.1:5432, Redis at :6379 and
+ * heif-enc (Debian's libheif-examples).
  *
  *   BENCH_ITERATIONS=1000 BENCH_COLD_RUNS=7 npm run bench
  *
- * BENCH_SECTIONS=cold,warm,scale,direct,memory runs only those, in that order (package sizes
- * always). BENCH_LARGE_ITERATIONS sets the runs of the 50 MiB direct upload (default: a twentieth of
- * BENCH_ITERATIONS, at least 5). The tables go to the console and to .bench-results.md.
+ * BENCH_SECTIONS=cold,warm,scale,direct,memory,processing runs only those, in that order (package
+ * sizes always). BENCH_LARGE_ITERATIONS sets the runs of the 50 MiB direct upload (default: a
+ * twentieth of BENCH_ITERATIONS, at least 5), BENCH_PROCESSING_ITERATIONS the warm runs of each
+ * original in the processing section (default: BENCH_ITERATIONS, at most 20); its cold processes are
+ * BENCH_COLD_RUNS. The tables go to the console and to .bench-results.md.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from '../lib/once';
 import { uploadClient, warmApp } from './app';
 import { packageFunctions } from './bundles';
-import { startServices, type BenchContext, type Section, type Table } from './context';
+import { type BenchContext, type Section, startServices, type Table } from './context';
 import { coldStarts } from './sections/cold';
 import { directUploads } from './sections/direct';
 import { memory } from './sections/memory';
 import { outbox } from './sections/outbox';
 import { packages } from './sections/packages';
+import { processing } from './sections/processing';
 import { scale } from './sections/scale';
 import { warmPaths } from './sections/warm';
 
@@ -31,6 +36,7 @@ const SECTIONS: [string, Section][] = [
   ['scale', scale],
   ['direct', directUploads],
   ['memory', memory],
+  ['processing', processing],
   ['outbox', outbox],
 ];
 const selected = new Set((process.env.BENCH_SECTIONS ?? SECTIONS.map(([name]) => name).join(',')).split(','));
@@ -39,6 +45,7 @@ const options = {
   iterations,
   coldRuns: Number(process.env.BENCH_COLD_RUNS ?? 7),
   largeIterations: Number(process.env.BENCH_LARGE_ITERATIONS ?? Math.max(5, Math.round(iterations / 20))),
+  processingIterations: Number(process.env.BENCH_PROCESSING_ITERATIONS ?? Math.min(iterations, 20)),
 };
 
 /** A table as Markdown, preceded by a blank line and its title. */
@@ -69,7 +76,7 @@ const ctx: BenchContext = {
 };
 try {
   say(
-    `# npm run bench (${new Date().toISOString()}, node ${process.version}, ${options.iterations} iterations, ${options.largeIterations} of 50 MiB, ${options.coldRuns} cold runs)`,
+    `# npm run bench (${new Date().toISOString()}, node ${process.version}, ${options.iterations} iterations, ${options.largeIterations} of 50 MiB, ${options.processingIterations} of each original processed, ${options.coldRuns} cold runs)`,
   );
   for (const section of [packages, ...SECTIONS.filter(([name]) => selected.has(name)).map(([, s]) => s)]) {
     for (const table of [await section(ctx)].flat()) for (const line of markdown(table)) say(line);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { APIGatewayProxyEventV2, ScheduledEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, S3Event, ScheduledEvent } from 'aws-lambda';
 import { hasCommand, startAwsStandIn } from '../../support/aws-stand-in';
 import { makeJpeg } from '../../support/images';
-import { httpEvent } from '../../support/lambda-events';
-import { listPageEvent } from '../app';
+import { httpEvent, s3Event } from '../../support/lambda-events';
+import { listPageEvent, storeOriginal } from '../app';
 import { type Bundle, runDriver } from '../bundles';
-import { BENCH_API_KEY, type BenchContext, completeUploadEvent, createUploadEvent, type Table, uploadEvents } from '../context';
+import { BENCH_API_KEY, type BenchContext, BUCKET, completeUploadEvent, createUploadEvent, type Table, uploadEvents } from '../context';
 import { median, ms, ratio } from '../stats';
 
 /**
@@ -17,6 +17,7 @@ const READS_SECRETS = new Set([
   'imagesCreate',
   'imagesDelete',
   'imagesGet',
+  'imagesProcess',
   'imagesList',
   'imagesUpdate',
   'uploadsComplete',
@@ -25,6 +26,8 @@ const READS_SECRETS = new Set([
 ]);
 /** Invoked by a schedule, not by a request: answered with what it did, not a status. */
 const SCHEDULED = new Set(['uploadsSweep']);
+/** Invoked by S3's ObjectCreated event: answers nothing; judged by the image it processed. */
+const S3_TRIGGERED = new Set(['imagesProcess']);
 const SSM_PATH = '/photo-gallery/bench';
 
 /**
@@ -89,10 +92,15 @@ export async function coldStarts(ctx: BenchContext): Promise<Table> {
         mode: 'cold',
         env: { ...ctx.deployedRedis, ...(ssm ? deployedSecrets : {}) },
       });
-      const answered = SCHEDULED.has(bundle.name) ? JSON.stringify(result.returned) : result.status;
-      const ok = SCHEDULED.has(bundle.name)
-        ? Number((result.returned as { swept?: number } | undefined)?.swept) >= 1
-        : Number(result.status) < 500;
+      let answered: unknown = result.status;
+      let ok = Number(result.status) < 500;
+      if (SCHEDULED.has(bundle.name)) {
+        answered = JSON.stringify(result.returned);
+        ok = Number((result.returned as { swept?: number } | undefined)?.swept) >= 1;
+      } else if (S3_TRIGGERED.has(bundle.name)) {
+        answered = await processingOf(ctx, events[0] as S3Event);
+        ok = answered === 'ready';
+      }
       if (!ok) throw new Error(`${bundle.name} cold start answered ${answered}: ${stderr}`);
       return { wall, importMs: Number(result.importMs), firstMs: Number(result.firstRequestMs) };
     };
@@ -121,6 +129,7 @@ export async function coldStarts(ctx: BenchContext): Promise<Table> {
           : 'No SSM read measured: moto_server is not installed.',
         "uploadsSweep is scheduled: its first event is EventBridge's scheduled event, with one expired upload to sweep; no client waits on it.",
         'uploadsComplete completes a pending upload of a small JPEG already in the bucket (a new one each run).',
+        "imagesProcess is invoked by S3's ObjectCreated event: its first event makes the copies of a small JPEG (64×48; a new one each run); no client waits on it (the processing section has it with photos).",
       ].join(' '),
       columns: [
         ['function', 'left'],
@@ -154,6 +163,14 @@ export async function coldStarts(ctx: BenchContext): Promise<Table> {
   }
 }
 
+/** Where the image an S3 event names stands after the function handled it (`ready` once its copies are made). */
+async function processingOf(ctx: BenchContext, event: S3Event): Promise<string | undefined> {
+  const key = event.Records[0]?.s3.object.key ?? '';
+  const id = /^images\/([0-9a-f-]{36})\./.exec(key)?.[1] ?? '';
+  const [row] = await ctx.sql<{ processing: string }[]>`select processing from images where id = ${id}`;
+  return row?.processing;
+}
+
 /** A schedule's event as EventBridge sends it to the sweep. */
 const scheduledEvent = (): ScheduledEvent => ({
   version: '0',
@@ -169,10 +186,12 @@ const scheduledEvent = (): ScheduledEvent => ({
 
 /**
  * The first request of each function: an image made for it to read, update or delete, an upload, a
- * direct upload to sign, a stored one to complete, an expired one to sweep (new ones each run: a
- * completion or a sweep consumes its upload).
+ * direct upload to sign, a stored one to complete, an expired one to sweep, a stored original to
+ * process (new ones each run: a completion, a sweep or the processing consumes its own).
  */
-async function coldEvents(ctx: BenchContext): Promise<(name: string, run: number) => Promise<APIGatewayProxyEventV2 | ScheduledEvent>> {
+async function coldEvents(
+  ctx: BenchContext,
+): Promise<(name: string, run: number) => Promise<APIGatewayProxyEventV2 | ScheduledEvent | S3Event>> {
   const auth = { authorization: `Bearer ${BENCH_API_KEY}` };
   const uploads = await ctx.uploads();
   const small = { bytes: makeJpeg(64, 48), filename: 'cold.jpg', contentType: 'image/jpeg' };
@@ -182,7 +201,7 @@ async function coldEvents(ctx: BenchContext): Promise<(name: string, run: number
     values (gen_random_uuid(), 'cold fixture', '', 'f.jpg', ${`${ctx.filesBaseUrl}/images/f.jpg`}) returning id`;
   const id = fixture?.id ?? '';
   const upload = await uploadEvents('cold', { bytes: makeJpeg(64, 48), filename: 'cold.jpg' });
-  const events: Record<string, (run: number) => Promise<APIGatewayProxyEventV2 | ScheduledEvent>> = {
+  const events: Record<string, (run: number) => Promise<APIGatewayProxyEventV2 | ScheduledEvent | S3Event>> = {
     empty: async () => httpEvent({ method: 'GET', path: '/', route: 'GET /' }),
     imagesGet: async () =>
       httpEvent({ method: 'GET', path: `/api/v1/images/${id}`, route: 'GET /api/v1/images/{id}', pathParameters: { id } }),
@@ -226,6 +245,11 @@ async function coldEvents(ctx: BenchContext): Promise<(name: string, run: number
     },
     openapi: async () => httpEvent({ method: 'GET', path: '/openapi.json', route: 'GET /openapi.json' }),
     docs: async () => httpEvent({ method: 'GET', path: '/docs', route: 'GET /docs' }),
+    web: async () => httpEvent({ method: 'GET', path: '/', route: 'GET /' }),
+    imagesProcess: async (run) => {
+      const bytes = makeJpeg(64, 48);
+      return s3Event(BUCKET, await storeOriginal(uniqueTitle('cold process', run), 'cold.jpg', bytes), bytes.byteLength);
+    },
   };
   return (name, run) => {
     const make = events[name];

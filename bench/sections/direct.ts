@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { IncomingMessage } from 'node:http';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { UploadClient, UploadFile } from '../app';
 import { type BenchContext, BUCKET, type Table } from '../context';
+import { type Served, watchEmulator } from '../emulator';
 import { MIB, paddedJpeg, photoJpeg } from '../files';
 import { median, ms, percentile, ratio } from '../stats';
 
@@ -12,7 +11,7 @@ const GOAL = 1.5;
 const P99_RUNS = 100;
 
 /** The S3 requests a completion makes, in order: what the issue says the server's own work is. */
-const COMPLETE_CALLS = ['head', 'range', 'hash', 'copy', 'delete'];
+const COMPLETE_CALLS = ['head', 'range', 'get', 'copy', 'delete'];
 
 /** The breakdown's rows: a step's key and its label. */
 const STEPS: [key: string, label: string][] = [
@@ -23,7 +22,7 @@ const STEPS: [key: string, label: string][] = [
   ['complete', 'direct: POST …/complete'],
   ['head', '  of which s3rver: HEAD'],
   ['range', '  s3rver: ranged GET of the first 64 KiB (type, dimensions)'],
-  ['hash', '  s3rver: GET of the whole object, read for the SHA-256'],
+  ['get', '  s3rver: GET of the whole object, read for the SHA-256'],
   ['copy', '  s3rver: CopyObject to images/'],
   ['delete', '  s3rver: DELETE of the pending object'],
   ['rest', '  the rest: the function (SDK, hashing, Postgres, Redis)'],
@@ -100,50 +99,6 @@ export async function directUploads(ctx: BenchContext): Promise<Table[]> {
     rows: STEPS.map(([key, label]) => [label, ...measured.map(({ timings }) => ms(median(timings.steps.get(key) ?? [])))]),
   };
   return [comparison, breakdown];
-}
-
-/** A request to the emulator as it served it. */
-interface Served {
-  kind: string;
-  ms: number;
-}
-
-/** What an S3 request is, from its method and headers (the breakdown's keys). */
-function kindOf(request: IncomingMessage): string {
-  const { method = '', headers } = request;
-  if (method === 'GET') return headers.range ? 'range' : 'hash';
-  if (method === 'PUT') return headers['x-amz-copy-source'] ? 'copy' : 'put';
-  return method.toLowerCase();
-}
-
-/**
- * Times every request the emulator at `host` serves, from its arrival to its response's finish, with
- * node:http's server diagnostics channels (the emulator runs in this process). `take` returns those
- * finished since the last call.
- */
-function watchEmulator(host: string): { take: () => Served[]; stop: () => void } {
-  const open = new Map<IncomingMessage, { kind: string; start: number }>();
-  const finished: Served[] = [];
-  const onStart = (message: unknown) => {
-    const { request } = message as { request: IncomingMessage };
-    if (request.headers.host === host) open.set(request, { kind: kindOf(request), start: performance.now() });
-  };
-  const onFinish = (message: unknown) => {
-    const { request } = message as { request: IncomingMessage };
-    const started = open.get(request);
-    if (!started) return;
-    open.delete(request);
-    finished.push({ kind: started.kind, ms: performance.now() - started.start });
-  };
-  subscribe('http.server.request.start', onStart);
-  subscribe('http.server.response.finish', onFinish);
-  return {
-    take: () => finished.splice(0),
-    stop: () => {
-      unsubscribe('http.server.request.start', onStart);
-      unsubscribe('http.server.response.finish', onFinish);
-    },
-  };
 }
 
 /** `runs` alternating runs of both paths for one file, after one untimed run of each (connections, JIT). */
