@@ -25,20 +25,197 @@ interface HeifImage {
   ): void;
   free(): void;
 }
+/**
+ * The parts of libheif-js used: its HeifDecoder, and libheif's C functions as the WASM module exports
+ * them (libheif-wasm/libheif.d.ts), which take and return addresses in the module's memory. The heap
+ * views are replaced when that memory grows, so they are read afresh after every call.
+ */
 interface LibHeif {
   HeifDecoder: new () => { decode(bytes: Uint8Array): HeifImage[]; decoder: { delete(): void } };
+  HEAPU8: Uint8Array;
+  HEAP32: Int32Array;
+  HEAPU32: Uint32Array;
+  _malloc(size: number): number;
+  _free(pointer: number): void;
+  _heif_context_alloc(): number;
+  _heif_context_free(context: number): void;
+  _heif_context_read_from_memory_without_copy(error: number, context: number, data: number, size: number, options: number): void;
+  _heif_context_get_primary_image_handle(error: number, context: number, handleOut: number): void;
+  _heif_image_handle_release(handle: number): void;
+  _heif_image_handle_get_raw_color_profile_size(handle: number): number;
+  _heif_image_handle_get_raw_color_profile(error: number, handle: number, data: number): void;
+  _heif_image_handle_get_nclx_color_profile(error: number, handle: number, nclxOut: number): void;
+  _heif_nclx_color_profile_free(nclx: number): void;
 }
 
 let libheif: LibHeif | undefined;
 
+/** H.273 colour primaries 12: SMPTE EG 432-1, Display P3 (D65), as an iPhone's or a Mac's. */
+const PRIMARIES_DISPLAY_P3 = 12;
+/** H.273 transfer characteristics taken as sRGB's curve: unspecified (2), sRGB (13), and BT.709's family (1, 6, 14, 15). */
+const TRANSFER_SRGB_LIKE = new Set([1, 2, 6, 13, 14, 15]);
+
+let displayP3: Promise<Buffer> | undefined;
+/** libvips's built-in Display P3 ICC profile (480 bytes), as sharp attaches it. */
+function displayP3Profile(): Promise<Buffer> {
+  displayP3 ??= sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } })
+    .withIccProfile('p3')
+    .png()
+    .toBuffer()
+    .then(async (png) => {
+      const { icc } = await sharp(png).metadata();
+      if (!icc) throw new Error('libvips attached no Display P3 profile');
+      return icc;
+    });
+  return displayP3;
+}
+
 /**
- * HEIC's pixels as RGBA. sharp's prebuilt libvips reads HEIF but cannot decode HEVC (patents), so
- * libheif's WASM build (libheif-js, LGPL-3.0) decodes it, loaded only when a HEIC arrives. The primary
- * image is taken (heic-decode would take the first), with its rotation, mirror and grid applied.
+ * The colour space of a HEIF's primary image as an ICC profile, undefined when it is sRGB or unknown.
+ * An ICC profile (colr prof or rICC) is returned as stored, if it is an RGB one. An nclx box (H.273
+ * code points) naming Display P3 primaries with an sRGB-like transfer gives the Display P3 profile;
+ * BT.709 or unspecified primaries are sRGB's. Others (BT.2020, DCI-P3, PQ or HLG transfer) have no
+ * profile here and are left as they decode (libheif has applied the nclx matrix either way). Only the
+ * container is parsed, from a copy of the file in WASM memory; nothing is decoded.
  */
-async function decodeHeic(bytes: Uint8Array): Promise<{ data: Uint8ClampedArray; width: number; height: number }> {
+async function heifColourProfile(lib: LibHeif, bytes: Uint8Array): Promise<Buffer | undefined> {
+  const error = lib._malloc(16); // struct heif_error (code, subcode, message) and one out-pointer
+  const out = error + 12;
+  const data = lib._malloc(bytes.length);
+  const context = lib._heif_context_alloc();
+  let handle = 0;
+  const failed = () => lib.HEAP32[error >> 2] !== 0;
+  try {
+    if (!error || !data || !context) throw new Error('libheif: out of memory');
+    lib.HEAPU8.set(bytes, data);
+    lib._heif_context_read_from_memory_without_copy(error, context, data, bytes.length, 0);
+    if (failed()) return undefined; // the decoder says why
+    lib._heif_context_get_primary_image_handle(error, context, out);
+    if (failed()) return undefined;
+    handle = lib.HEAPU32[out >> 2] ?? 0;
+    const size = lib._heif_image_handle_get_raw_color_profile_size(handle);
+    if (size > 0) {
+      const icc = lib._malloc(size);
+      try {
+        lib._heif_image_handle_get_raw_color_profile(error, handle, icc);
+        if (failed()) return undefined;
+        const profile = Buffer.from(lib.HEAPU8.subarray(icc, icc + size)); // a copy
+        // Data colour space (bytes 16-19): a grey or CMYK profile does not describe RGBA pixels.
+        return profile.length >= 128 && profile.toString('latin1', 16, 20) === 'RGB ' ? profile : undefined;
+      } finally {
+        lib._free(icc);
+      }
+    }
+    lib._heif_image_handle_get_nclx_color_profile(error, handle, out);
+    if (failed()) return undefined; // heif_error_Color_profile_does_not_exist: no colour box at all
+    // struct heif_color_profile_nclx: uint8 version, then enums primaries (offset 4), transfer (8), matrix (12), ...
+    const nclx = lib.HEAPU32[out >> 2] ?? 0;
+    const primaries = lib.HEAP32[(nclx + 4) >> 2];
+    const transfer = lib.HEAP32[(nclx + 8) >> 2] ?? 0;
+    lib._heif_nclx_color_profile_free(nclx);
+    return primaries === PRIMARIES_DISPLAY_P3 && TRANSFER_SRGB_LIKE.has(transfer) ? await displayP3Profile() : undefined;
+  } finally {
+    if (handle) lib._heif_image_handle_release(handle);
+    if (context) lib._heif_context_free(context);
+    lib._free(data);
+    lib._free(error);
+  }
+}
+
+/**
+ * An uncompressed 8-bit RGBA TIFF of `rgba` whose header carries an ICC profile. In strips of about
+ * 256 KB, so that libvips reads it a strip at a time.
+ */
+function rgbaTiff(rgba: Buffer, width: number, height: number, icc: Buffer): Buffer {
+  const rowBytes = width * 4;
+  const rowsPerStrip = Math.max(1, Math.floor(262_144 / rowBytes));
+  const strips = Math.ceil(height / rowsPerStrip);
+  const SHORT = 3;
+  const LONG = 4;
+  const UNDEFINED = 7;
+  const stripOffsets: number[] = [];
+  const stripBytes = Array.from({ length: strips }, (_, s) => Math.min(rowsPerStrip, height - s * rowsPerStrip) * rowBytes);
+  // [tag, type, values], in tag order
+  const entries: [number, number, number[] | Buffer][] = [
+    [256, LONG, [width]], // ImageWidth
+    [257, LONG, [height]], // ImageLength
+    [258, SHORT, [8, 8, 8, 8]], // BitsPerSample
+    [259, SHORT, [1]], // Compression: none
+    [262, SHORT, [2]], // PhotometricInterpretation: RGB
+    [273, LONG, stripOffsets], // StripOffsets, filled in once the header's length is known
+    [277, SHORT, [4]], // SamplesPerPixel
+    [278, LONG, [rowsPerStrip]], // RowsPerStrip
+    [279, LONG, stripBytes], // StripByteCounts
+    [284, SHORT, [1]], // PlanarConfiguration: chunky
+    [338, SHORT, [2]], // ExtraSamples: unassociated alpha
+    [34675, UNDEFINED, icc], // InterColorProfile
+  ];
+  const bytesOf = (type: number, count: number) => count * (type === SHORT ? 2 : type === LONG ? 4 : 1);
+  const ifdEnd = 8 + 2 + entries.length * 12 + 4;
+  let length = ifdEnd;
+  for (const [tag, type, values] of entries) {
+    const n = bytesOf(type, tag === 273 ? strips : values.length);
+    if (n > 4) length += n + (n & 1); // values that do not fit in their entry follow the IFD, word-aligned
+  }
+  for (let s = 0; s < strips; s++) stripOffsets.push(length + s * rowsPerStrip * rowBytes);
+
+  const header = Buffer.alloc(length);
+  header.write('II', 0, 'latin1');
+  header.writeUInt16LE(42, 2);
+  header.writeUInt32LE(8, 4); // the IFD's offset
+  header.writeUInt16LE(entries.length, 8);
+  let extra = ifdEnd;
+  entries.forEach(([tag, type, values], i) => {
+    const at = 10 + i * 12;
+    header.writeUInt16LE(tag, at);
+    header.writeUInt16LE(type, at + 2);
+    header.writeUInt32LE(values.length, at + 4);
+    const n = bytesOf(type, values.length);
+    let to = at + 8;
+    if (n > 4) {
+      header.writeUInt32LE(extra, at + 8);
+      to = extra;
+      extra += n + (n & 1);
+    }
+    if (Buffer.isBuffer(values)) values.copy(header, to);
+    else for (const [k, v] of values.entries()) type === SHORT ? header.writeUInt16LE(v, to + k * 2) : header.writeUInt32LE(v, to + k * 4);
+  });
+  return Buffer.concat([header, rgba]);
+}
+
+/**
+ * Resized RGBA pixels whose values are in `profile`, as an image sharp converts to sRGB: sharp cannot
+ * be told the profile of raw pixels (lovell/sharp#1324), but converts a file's embedded profile. So
+ * the resized pixels are taken raw and put in a TIFF that carries it. Done after resizing (the sRGB and
+ * Display P3 curves are the same, so resizing the values as they are is no worse than for sRGB), the
+ * conversion and the two copies cost the copy's size (at most 2048 × 2048 × 4 bytes, transient),
+ * never the full-size image's.
+ */
+async function convertedFrom(profile: Buffer, resized: Sharp): Promise<Sharp> {
+  const { data, info } = await resized.raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 4) throw new Error(`expected RGBA, got ${info.channels} channels`);
+  return sharp(rgbaTiff(data, info.width, info.height, profile));
+}
+
+/** The decoded image, upright; with the ICC profile its pixel values are in when sharp cannot see it. */
+interface Source {
+  image: Sharp;
+  profile?: Buffer | undefined;
+}
+
+/**
+ * A HEIC's primary image, decoded by libheif's WASM build (libheif-js, LGPL-3.0): sharp's prebuilt
+ * libvips reads HEIF but cannot decode HEVC (patents). Loaded only when a HEIC arrives. Its rotation,
+ * mirror and grid are applied (heic-decode would take the first image, not the primary). The RGBA
+ * pixels go to sharp raw, which takes them as sRGB; their own colour space, if the file names
+ * another, comes with them as an ICC profile (heifColourProfile), for each copy to be converted from
+ * once resized (convertedFrom).
+ */
+async function decodeHeic(bytes: Uint8Array): Promise<Source> {
   // External to the bundle (serverless.yml): loaded from the zip's node_modules, and only for a HEIC.
   libheif ??= ((await import('libheif-js/wasm-bundle.js')) as { default: LibHeif }).default;
+  // Before decoding, and freed by then: the two never hold WASM memory at once.
+  const profile = await heifColourProfile(libheif, bytes);
   const decoder = new libheif.HeifDecoder();
   const images = decoder.decode(bytes);
   try {
@@ -51,40 +228,49 @@ async function decodeHeic(bytes: Uint8Array): Promise<{ data: Uint8ClampedArray;
         result ? resolve(result.data) : reject(new UndecodableImageError('the HEIF image could not be decoded')),
       ),
     );
-    return { data, width, height };
+    return { image: sharp(data, { raw: { width, height, channels: 4 } }), profile };
   } finally {
     for (const image of images) image.free();
     decoder.decoder.delete();
   }
 }
 
-/** The decoded image, upright, ready to resize; HEIC through libheif, the rest through libvips. */
-async function source(bytes: Uint8Array, mime: string): Promise<Sharp> {
+/**
+ * The decoded image, upright, ready to resize; HEIC through libheif, the rest through libvips, which
+ * converts an embedded ICC profile to sRGB itself.
+ */
+async function source(bytes: Uint8Array, mime: string): Promise<Source> {
   if (mime === 'image/heic' || mime === 'image/heif') {
     try {
-      const { data, width, height } = await decodeHeic(bytes);
-      return sharp(data, { raw: { width, height, channels: 4 } });
+      return await decodeHeic(bytes);
     } catch (err) {
       // An HEIF that is not HEVC-coded (AV1 inside, say) libvips itself can read.
       if (!(err instanceof UndecodableImageError)) throw err;
     }
   }
   // The first frame of an animation; rotated by its EXIF orientation.
-  return sharp(bytes, { pages: 1, failOn: 'error', limitInputPixels: 100_000_000 }).autoOrient();
+  const image = sharp(bytes, { pages: 1, failOn: 'error', limitInputPixels: 100_000_000 }).autoOrient();
+  // A 16-bit RGB image's profile (16-bit PNG, 10-bit AVIF) sharp converts to P3, not sRGB, and then
+  // only narrows to 8 bits: converted once more at the end, from that P3 to sRGB, and not attached.
+  const { space, hasProfile } = await image.metadata();
+  return { image: hasProfile && space === 'rgb16' ? image.withIccProfile('srgb', { attach: false }) : image };
 }
 
 /**
  * The thumb (longest side 400) and display (2048) copies of an image, as WebP: never upscaled,
- * upright, converted to sRGB with no ICC profile, EXIF, XMP or GPS (sharp writes no metadata unless
- * asked). Throws UndecodableImageError for bytes no decoder reads.
+ * upright, with no ICC profile, EXIF, XMP or GPS (sharp writes no metadata unless asked), and in sRGB,
+ * converted from the colour space the image names: its embedded ICC profile (read by libvips, or for
+ * a HEIC by libheif), or a HEIC's nclx box naming Display P3 primaries. An image naming none is taken
+ * as sRGB; so is one whose nclx box names another space (BT.2020, PQ, HLG), and an AVIF's or a
+ * non-HEVC HEIF's nclx box, which libvips does not read. Throws UndecodableImageError for bytes no
+ * decoder reads.
  */
 export async function makeVariants(bytes: Uint8Array, mime: string): Promise<Record<VariantName, MadeVariant>> {
   try {
-    const upright = await source(bytes, mime);
+    const { image, profile } = await source(bytes, mime);
     const make = async (side: number): Promise<MadeVariant> => {
-      const { data, info } = await upright
-        .clone()
-        .resize(side, side, { fit: 'inside', withoutEnlargement: true })
+      const resized = image.clone().resize(side, side, { fit: 'inside', withoutEnlargement: true });
+      const { data, info } = await (profile ? await convertedFrom(profile, resized) : resized)
         .webp({ quality: 82, effort: 4 })
         .toBuffer({ resolveWithObject: true });
       return { bytes: data, width: info.width, height: info.height };
