@@ -1,7 +1,11 @@
 import type { Sharp } from 'sharp';
 import sharp from 'sharp';
 
+import { uploadConfig } from '../config';
 import { VARIANT_SIDES, type VariantName } from './keys';
+
+/** The decoders refuse more pixels than an upload may have (MAX_IMAGE_PIXELS): no image bomb is decoded. */
+const maxPixels = () => uploadConfig().MAX_IMAGE_PIXELS;
 
 /** A copy as made: WebP bytes and the size they display at. */
 export interface MadeVariant {
@@ -223,6 +227,9 @@ async function decodeHeic(bytes: Uint8Array): Promise<Source> {
     if (!image) throw new UndecodableImageError('no image in the HEIF file');
     const width = image.get_width();
     const height = image.get_height();
+    // Checked at upload from the header; checked again before the pixels are decoded (a backfill
+    // reads rows older than any check).
+    if (width * height > maxPixels()) throw new UndecodableImageError(`${width}×${height} is more than MAX_IMAGE_PIXELS`);
     const data = await new Promise<Uint8ClampedArray>((resolve, reject) =>
       image.display({ data: new Uint8ClampedArray(width * height * 4), width, height }, (result) =>
         result ? resolve(result.data) : reject(new UndecodableImageError('the HEIF image could not be decoded')),
@@ -249,7 +256,7 @@ async function source(bytes: Uint8Array, mime: string): Promise<Source> {
     }
   }
   // The first frame of an animation; rotated by its EXIF orientation.
-  const image = sharp(bytes, { pages: 1, failOn: 'error', limitInputPixels: 100_000_000 }).autoOrient();
+  const image = sharp(bytes, { pages: 1, failOn: 'error', limitInputPixels: maxPixels() }).autoOrient();
   // A 16-bit RGB image's profile (16-bit PNG, 10-bit AVIF) sharp converts to P3, not sRGB, and then
   // only narrows to 8 bits: converted once more at the end, from that P3 to sRGB, and not attached.
   const { space, hasProfile } = await image.metadata();
