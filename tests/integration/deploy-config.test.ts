@@ -18,7 +18,7 @@ const serverless = (args: string[], env: Record<string, string> = {}) =>
   );
 
 describe('serverless.yml', () => {
-  it('resolves the local stage from the environment, CORS included', async () => {
+  it('resolves the local stage from the environment, CORS included, and a role of its own for each function', async () => {
     const { ok, out } = await serverless(['print', '--format', 'json'], {
       API_KEYS: 'printed-key-0123456789',
       CORS_ALLOWED_ORIGINS: 'https://a.example, https://b.example',
@@ -27,15 +27,36 @@ describe('serverless.yml', () => {
     const config = JSON.parse(out.slice(out.indexOf('{')));
     expect(config.provider.environment.API_KEYS).toBe('printed-key-0123456789');
     expect(config.provider.httpApi.cors.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
-    const statements = config.provider.iam.role.statements as { Action: string | string[]; Resource: unknown }[];
-    expect(statements[0]?.Action).toEqual(['s3:PutObject', 's3:DeleteObject']);
-    // A missing key is a 404 (not a 403) to the functions only if they may list the bucket.
-    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['s3:ListBucket'], Resource: { 'Fn::GetAtt': ['ImagesBucket', 'Arn'] } });
-    // Objects only under the three prefixes the functions own.
-    const objectResources = statements
+    // No statements shared by every function: each names its own role, defined in the resources.
+    expect(config.provider.iam).toBeUndefined();
+    const resources = config.resources.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    const roles = Object.fromEntries(Object.entries(config.functions as Record<string, { role?: string }>).map(([fn, f]) => [fn, f.role]));
+    expect(Object.keys(roles)).toHaveLength(14);
+    for (const [fn, role] of Object.entries(roles)) expect(resources[role ?? '']?.Type, `${fn}'s role ${role}`).toBe('AWS::IAM::Role');
+    type Policy = { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } };
+    const statementsOf = (role: string) =>
+      ((resources[role]?.Properties.Policies ?? []) as Policy[]).flatMap((p) => p.PolicyDocument.Statement);
+    const all = [...new Set(Object.values(roles))].flatMap((role) => statementsOf(role ?? '').map((s) => ({ role, ...s })));
+    // docs, openapi and web make no AWS call: their logs only.
+    expect(new Set([roles.docs, roles.openapi, roles.web]).size).toBe(1);
+    expect(statementsOf(roles.web ?? '').flatMap((s) => [s.Action].flat())).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    // A missing key is a 404 (not a 403) only to a role that may list the bucket: the two that tell them apart.
+    expect(all.filter((s) => [s.Action].flat().includes('s3:ListBucket')).map((s) => [s.role, s.Resource])).toEqual([
+      ['UploadsCompleteRole', { 'Fn::GetAtt': ['ImagesBucket', 'Arn'] }],
+      ['ImagesProcessRole', { 'Fn::GetAtt': ['ImagesBucket', 'Arn'] }],
+    ]);
+    // Objects only under the three prefixes the functions own; nothing in the bucket is read but originals and pending uploads.
+    const objectResources = all
       .filter((s) => [s.Action].flat().some((a) => /^s3:(Get|Put|Delete)Object$/.test(a)))
-      .map((s) => JSON.stringify(s.Resource));
+      .flatMap((s) => [s.Resource].flat().map((r) => JSON.stringify(r)));
+    expect(objectResources.length).toBeGreaterThan(0);
     expect(objectResources.every((r) => /"\/(images|variants|uploads)\/\*"/.test(r))).toBe(true);
+    expect(
+      all
+        .filter((s) => [s.Action].flat().includes('s3:GetObject'))
+        .flatMap((s) => [s.Resource].flat().map((r) => JSON.stringify(r)))
+        .filter((r) => r.includes('/variants/')),
+    ).toEqual([]);
     expect(config.resources.Resources.ImagesBucket.Properties.PublicAccessBlockConfiguration).toMatchObject({
       BlockPublicAcls: true,
       RestrictPublicBuckets: true,

@@ -1,9 +1,11 @@
 /**
  * The deploy path against an AWS stand-in (moto_server, a real SSM API): a deployed stage packages
  * when its SSM parameters exist and fails naming the one that is missing; the compiled template
- * passes cfn-lint and holds no secret, nor does anything else in `.serverless/`; the packaged
- * functions read their secrets from SSM at cold start, and fail it naming a parameter that is
- * missing or malformed.
+ * passes cfn-lint and holds no secret, nor does anything else in `.serverless/`; each function runs
+ * with the role of its group, which grants exactly the table below (ROLES) and, evaluated on real
+ * keys, allows the calls its code makes (NEEDS) and nothing else tried; the packaged functions read
+ * their secrets from SSM at cold start, and fail it naming a parameter that is missing or malformed.
+ * moto does not evaluate IAM: these tests read the policies, they do not enforce them.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -12,23 +14,157 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_PARAMETERS } from '../../lib/config';
+import { pendingKey } from '../../lib/uploads/pending';
+import { variantKey } from '../../lib/variants/keys';
 import { checkPackage } from '../../scripts/check-package';
 import { type AwsStandIn, startAwsStandIn } from '../../support/aws-stand-in';
 import { type Call, httpEvent } from '../../support/lambda-events';
 import { startUpstashFixture, type UpstashFixture } from '../../support/upstash-fixture';
 import { missingDeployTools, projectCopy } from '../helpers/deploy-project';
+import { allows, grants, statementsOf, type Template, type Values } from '../helpers/iam';
 import { sql } from '../helpers/state';
 
 const run = promisify(execFile);
 const SERVERLESS = join(process.cwd(), 'node_modules/.bin/serverless');
 const missingTools = missingDeployTools();
 
-type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
-type Template = { Resources: Record<string, Resource> };
 interface LambdaProperties {
   Environment: { Variables: Record<string, unknown> };
   ReservedConcurrentExecutions?: number;
 }
+
+/** A function's logical id part: `imagesGet` → `ImagesGet`. */
+const logicalId = (fn: string) => `${fn[0]?.toUpperCase()}${fn.slice(1)}`;
+/** An ARN of the stage's region and account, as the template joins it. */
+const arn = (service: string, resource: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, resource]],
+});
+
+/**
+ * What each function's code calls in AWS (functions/*.ts → lib/**; storage.ts: a HEAD is
+ * s3:GetObject, a copy GetObject on its source and PutObject on its target, a presigned POST or GET
+ * acts with the signer's PutObject or GetObject, ListBucket makes a missing key a 404), by the names
+ * of the requests the last test tries. `secrets`: it reads the stage's SSM parameters at cold start.
+ */
+const NEEDS: Record<string, { secrets: boolean; calls: [string, string][] }> = {
+  docs: { secrets: false, calls: [] },
+  openapi: { secrets: false, calls: [] },
+  web: { secrets: false, calls: [] },
+  imagesGet: { secrets: true, calls: [['s3:GetObject original', 'presigned GET (ORIGINALS_PUBLIC=false)']] },
+  imagesList: { secrets: true, calls: [['s3:GetObject original', 'presigned GET (ORIGINALS_PUBLIC=false)']] },
+  imagesUpdate: { secrets: true, calls: [['s3:GetObject original', "presigned GET in the PATCH's answer"]] },
+  imagesCreate: {
+    secrets: true,
+    calls: [
+      ['s3:PutObject original', 'stores the file'],
+      ['s3:DeleteObject original', 'guardObjects: removed if the commit fails'],
+      ['s3:GetObject original', 'presigned GET in the answer'],
+    ],
+  },
+  imagesDelete: {
+    secrets: true,
+    calls: [
+      ['s3:DeleteObject original', 'removeNow'],
+      ['s3:DeleteObject variant', 'removeNow'],
+    ],
+  },
+  outboxRelay: {
+    secrets: true,
+    calls: [
+      ['s3:DeleteObject original', 'runRemovals: jobs of create, delete, complete'],
+      ['s3:DeleteObject variant', 'runRemovals: jobs of delete, process'],
+    ],
+  },
+  uploadsCreate: { secrets: true, calls: [['s3:PutObject pending', 'presigned POST']] },
+  uploadsComplete: {
+    secrets: true,
+    calls: [
+      ['s3:GetObject pending', 'HEAD, ranged GET, hashing GET, copy source'],
+      ['s3:ListBucket bucket', 'a pending object not there is a 404: 409 not uploaded yet'],
+      ['s3:DeleteObject pending', 'discardPending'],
+      ['s3:PutObject original', 'copy target'],
+      ['s3:DeleteObject original', 'guardObjects: removed if the commit fails'],
+      ['s3:GetObject original', 'presigned GET in the answer'],
+    ],
+  },
+  uploadsSweep: { secrets: true, calls: [['s3:DeleteObject pending', 'discardUpload']] },
+  imagesProcess: {
+    secrets: true,
+    calls: [
+      ['s3:GetObject original', 'HEAD and GET of the original'],
+      ['s3:ListBucket bucket', 'an original deleted meanwhile is a 404: skipped, not retried'],
+      ['s3:PutObject variant', 'stores the copies'],
+      ['s3:DeleteObject variant', 'guardObjects: removed if the commit fails'],
+      ['sqs:SendMessage queue', 'the on-failure destination, sent by Lambda with this role'],
+    ],
+  },
+  imagesProcessFailed: {
+    secrets: true,
+    calls: [
+      ['sqs:ReceiveMessage queue', 'the event source mapping polls with this role'],
+      ['sqs:DeleteMessage queue', 'the event source mapping'],
+      ['sqs:GetQueueAttributes queue', 'the event source mapping'],
+    ],
+  },
+};
+
+const BUCKET = 'arn:aws:s3:::<bucket>';
+const QUEUE = 'arn:aws:sqs:<region>:<account>:ProcessingFailures';
+const SECRETS = [
+  'ssm:GetParameters arn:aws:ssm:<region>:<account>:parameter/photo-gallery/prod/*',
+  'kms:Decrypt arn:aws:kms:<region>:<account>:key/* if kms:ViaService=ssm.<region>.amazonaws.com',
+];
+/** A function's own log group, written to and nothing else: CloudFormation creates it. */
+const logsOf = (fn: string) =>
+  ['logs:CreateLogStream', 'logs:PutLogEvents'].map(
+    (a) => `${a} arn:aws:logs:<region>:<account>:log-group:/aws/lambda/photo-gallery-prod-${fn}:*`,
+  );
+
+/**
+ * The roles: which functions use each, and everything each grants besides its functions' logs, one
+ * (action, resource) pair a line. Any pair more, or less, in the template fails the tests.
+ */
+const ROLES: Record<string, { functions: string[]; grants: string[] }> = {
+  StaticFunctionsRole: { functions: ['docs', 'openapi', 'web'], grants: [] },
+  ImageReadersRole: { functions: ['imagesGet', 'imagesList', 'imagesUpdate'], grants: [...SECRETS, `s3:GetObject ${BUCKET}/images/*`] },
+  ImagesCreateRole: {
+    functions: ['imagesCreate'],
+    grants: [...SECRETS, `s3:PutObject ${BUCKET}/images/*`, `s3:DeleteObject ${BUCKET}/images/*`, `s3:GetObject ${BUCKET}/images/*`],
+  },
+  FileRemovalRole: {
+    functions: ['imagesDelete', 'outboxRelay'],
+    grants: [...SECRETS, `s3:DeleteObject ${BUCKET}/images/*`, `s3:DeleteObject ${BUCKET}/variants/*`],
+  },
+  UploadsCreateRole: { functions: ['uploadsCreate'], grants: [...SECRETS, `s3:PutObject ${BUCKET}/uploads/*`] },
+  UploadsCompleteRole: {
+    functions: ['uploadsComplete'],
+    grants: [
+      ...SECRETS,
+      `s3:GetObject ${BUCKET}/uploads/*`,
+      `s3:DeleteObject ${BUCKET}/uploads/*`,
+      `s3:PutObject ${BUCKET}/images/*`,
+      `s3:DeleteObject ${BUCKET}/images/*`,
+      `s3:GetObject ${BUCKET}/images/*`,
+      `s3:ListBucket ${BUCKET}`,
+    ],
+  },
+  UploadsSweepRole: { functions: ['uploadsSweep'], grants: [...SECRETS, `s3:DeleteObject ${BUCKET}/uploads/*`] },
+  ImagesProcessRole: {
+    functions: ['imagesProcess'],
+    grants: [
+      ...SECRETS,
+      `s3:GetObject ${BUCKET}/images/*`,
+      `s3:PutObject ${BUCKET}/variants/*`,
+      `s3:DeleteObject ${BUCKET}/variants/*`,
+      `s3:ListBucket ${BUCKET}`,
+      `sqs:SendMessage ${QUEUE}`,
+    ],
+  },
+  ImagesProcessFailedRole: {
+    functions: ['imagesProcessFailed'],
+    grants: [...SECRETS, `sqs:ReceiveMessage ${QUEUE}`, `sqs:DeleteMessage ${QUEUE}`, `sqs:GetQueueAttributes ${QUEUE}`],
+  },
+};
 
 /** The template's Lambda functions by logical id (`ImagesGetLambdaFunction` → `ImagesGet`). */
 /** The service's functions (not osls's own custom-resource function, which sets the S3 notification). */
@@ -199,30 +335,163 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
       expect(new Set(matches.map((m) => m.Rule.Id))).toEqual(new Set(['W3005']));
     });
 
-    it("lets the functions read the stage's own parameters, decrypted through SSM only", () => {
-      const policies = template.Resources.IamRoleLambdaExecution?.Properties.Policies as {
-        PolicyDocument: { Statement: Record<string, unknown>[] };
-      }[];
-      const statements = policies[0]?.PolicyDocument.Statement ?? [];
-      const arn = (service: string, resource: string) => ({
-        'Fn::Join': [
-          '',
-          ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, resource],
-        ],
-      });
-      expect(statements).toContainEqual({
-        Effect: 'Allow',
-        Action: ['ssm:GetParameters'],
-        Resource: arn('ssm', ':parameter/photo-gallery/prod/*'),
-      });
-      expect(statements).toContainEqual({
-        Effect: 'Allow',
-        Action: ['kms:Decrypt'],
-        Resource: arn('kms', ':key/*'),
-        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
-      });
-      const actions = statements.flatMap((s) => s.Action as string[]);
-      expect(actions.filter((a) => /^(ssm|kms):/.test(a))).toEqual(['ssm:GetParameters', 'kms:Decrypt']);
+    it('gives each function the role of its group, trusted by Lambda alone; osls makes no shared role', () => {
+      const roleOf = Object.fromEntries(
+        Object.entries(template.Resources)
+          .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && !id.startsWith('CustomDashresource'))
+          .map(([id, r]) => [id.replace(/LambdaFunction$/, ''), (r.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt']]),
+      );
+      expect(roleOf).toEqual(
+        Object.fromEntries(Object.entries(ROLES).flatMap(([role, { functions }]) => functions.map((fn) => [logicalId(fn), [role, 'Arn']]))),
+      );
+      // The only IAM resources: the roles above and osls's own for its custom resource (the S3
+      // notification); no IamRoleLambdaExecution, no policy attached from elsewhere.
+      const iam = Object.entries(template.Resources).filter(([, r]) => r.Type.startsWith('AWS::IAM::'));
+      expect(iam.map(([id, r]) => `${r.Type} ${id}`).sort()).toEqual(
+        [...Object.keys(ROLES), 'IamRoleCustomResourcesLambdaExecution'].map((id) => `AWS::IAM::Role ${id}`).sort(),
+      );
+      for (const role of Object.keys(ROLES)) {
+        expect(template.Resources[role]?.Properties.AssumeRolePolicyDocument, role).toEqual({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        });
+      }
+      // Lambda polls the failure queue with imagesProcessFailed's role: the mapping waits for it.
+      expect(template.Resources.ImagesProcessFailedEventSourceMappingSQSProcessingFailures?.DependsOn).toEqual(['ImagesProcessFailedRole']);
+      // Each function's log group is the stack's, kept 14 days, and made before the function.
+      for (const fn of Object.values(ROLES).flatMap((r) => r.functions)) {
+        expect(template.Resources[`${logicalId(fn)}LogGroup`]?.Properties).toEqual({
+          LogGroupName: `/aws/lambda/photo-gallery-prod-${fn}`,
+          RetentionInDays: 14,
+        });
+        expect(template.Resources[`${logicalId(fn)}LambdaFunction`]?.DependsOn).toContain(`${logicalId(fn)}LogGroup`);
+      }
+    });
+
+    it('grants each role exactly the (action, resource) pairs of its table, and no more', () => {
+      const granted = Object.fromEntries(Object.keys(ROLES).map((role) => [role, grants(template, role)]));
+      const expected = Object.fromEntries(
+        Object.entries(ROLES).map(([role, { functions, grants: own }]) => [role, [...functions.flatMap(logsOf), ...own].sort()]),
+      );
+      expect(granted).toEqual(expected);
+      // osls's own role, for its custom resource only: unchanged by this template.
+      expect(grants(template, 'IamRoleCustomResourcesLambdaExecution')).toEqual(
+        [
+          's3:GetBucketNotification arn:aws:s3:::<bucket>',
+          's3:PutBucketNotification arn:aws:s3:::<bucket>',
+          'lambda:AddPermission arn:aws:lambda:<region>:<account>:function:*',
+          'lambda:RemovePermission arn:aws:lambda:<region>:<account>:function:*',
+        ].sort(),
+      );
+    });
+
+    it('lets docs, openapi and web write their logs and nothing else', () => {
+      for (const line of grants(template, 'StaticFunctionsRole')) expect(line).toMatch(/^logs:(CreateLogStream|PutLogEvents) /);
+    });
+
+    it('lets the readers (get, list, and the PATCH) sign GETs of originals, and neither write nor touch uploads/ or variants/', () => {
+      const lines = grants(template, 'ImageReadersRole');
+      expect(lines.filter((l) => /^s3:/.test(l))).toEqual(['s3:GetObject arn:aws:s3:::<bucket>/images/*']);
+      const beyondLogs = lines.filter((l) => !/^logs:(CreateLogStream|PutLogEvents) /.test(l));
+      expect(beyondLogs.filter((l) => /^s3:(Put|Delete|Copy|List)|uploads\/|variants\/|^sqs:/.test(l))).toEqual([]);
+      expect(beyondLogs.map((l) => l.split(' ')[0]).sort()).toEqual(['kms:Decrypt', 's3:GetObject', 'ssm:GetParameters']);
+    });
+
+    it("lets only the functions that read secrets read the stage's own parameters, decrypted through SSM only", async () => {
+      const bundle = async (fn: string) =>
+        (await run('unzip', ['-p', join(project.dir, '.serverless', `${fn}.zip`), 'functions/*.mjs'], { maxBuffer: 1 << 26 })).stdout;
+      for (const [role, { functions, grants: own }] of Object.entries(ROLES)) {
+        const statements = statementsOf(template, role);
+        const readsSecrets = own.some((g) => g.startsWith('ssm:'));
+        for (const fn of functions) {
+          // The SSM client is in a function's zip exactly when its role may read the parameters,
+          // and the S3 client exactly when it grants anything in the bucket.
+          const code = await bundle(fn);
+          expect(code.includes('GetParametersCommand'), `${fn}'s zip and SSM`).toBe(readsSecrets);
+          expect(code.includes('S3Client'), `${fn}'s zip and S3`).toBe(own.some((g) => g.startsWith('s3:')));
+        }
+        if (!readsSecrets) {
+          expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => /^(ssm|kms):/.test(a))).toEqual([]);
+          continue;
+        }
+        expect(statements).toContainEqual({
+          Effect: 'Allow',
+          Action: 'ssm:GetParameters',
+          Resource: arn('ssm', ':parameter/photo-gallery/prod/*'),
+        });
+        expect(statements).toContainEqual({
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: arn('kms', ':key/*'),
+          Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+        });
+      }
+      expect(
+        Object.values(ROLES)
+          .filter((r) => r.grants.some((g) => g.startsWith('ssm:')))
+          .flatMap((r) => r.functions)
+          .sort(),
+      ).toEqual(
+        Object.entries(NEEDS)
+          .filter(([, need]) => need.secrets)
+          .map(([fn]) => fn)
+          .sort(),
+      );
+    });
+
+    it('allows each function every call its code makes on real keys, and refuses it every other call tried', () => {
+      const id = randomUUID();
+      const v: Values = { partition: 'aws', region: 'eu-central-1', account: '123456789012', bucket: 'photo-gallery-prod-123456789012' };
+      const object = (key: string) => `arn:aws:s3:::${v.bucket}/${key}`;
+      const keys = {
+        original: object(`images/${id}.jpg`),
+        variant: object(variantKey(id, 'thumb')),
+        pending: object(pendingKey(id)),
+        elsewhere: object(`other/${id}`),
+        lookalike: object(`images-old/${id}.jpg`),
+      };
+      const queue = `arn:aws:sqs:${v.region}:${v.account}:ProcessingFailures`;
+      const parameter = (stage: string) => `arn:aws:ssm:${v.region}:${v.account}:parameter/photo-gallery/${stage}/database-url`;
+      const key = `arn:aws:kms:${v.region}:${v.account}:key/${randomUUID()}`;
+      const fns = Object.keys(NEEDS);
+      const logStream = (fn: string) =>
+        `arn:aws:logs:${v.region}:${v.account}:log-group:/aws/lambda/photo-gallery-prod-${fn}:log-stream:2026/11/27/[$LATEST]0123`;
+      /** Every request tried, named as in NEEDS: [name, action, resource, condition keys]. */
+      const tries: [string, string, string, Record<string, string>][] = [
+        ...['GetObject', 'PutObject', 'DeleteObject'].flatMap((a) =>
+          Object.entries(keys).map(([k, arn]): [string, string, string, Record<string, string>] => [`s3:${a} ${k}`, `s3:${a}`, arn, {}]),
+        ),
+        ['s3:ListBucket bucket', 's3:ListBucket', `arn:aws:s3:::${v.bucket}`, {}],
+        ...['SendMessage', 'ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'].map(
+          (a): [string, string, string, Record<string, string>] => [`sqs:${a} queue`, `sqs:${a}`, queue, {}],
+        ),
+        ['ssm:GetParameters prod', 'ssm:GetParameters', parameter('prod'), {}],
+        ['ssm:GetParameters staging', 'ssm:GetParameters', parameter('staging'), {}],
+        ['kms:Decrypt via ssm', 'kms:Decrypt', key, { 'kms:ViaService': `ssm.${v.region}.amazonaws.com` }],
+        ['kms:Decrypt directly', 'kms:Decrypt', key, {}],
+        ...fns.flatMap((fn) =>
+          ['CreateLogStream', 'PutLogEvents'].map((a): [string, string, string, Record<string, string>] => [
+            `logs:${a} ${fn}`,
+            `logs:${a}`,
+            logStream(fn),
+            {},
+          ]),
+        ),
+      ];
+      const secrets = ['ssm:GetParameters prod', 'kms:Decrypt via ssm'];
+      for (const fn of fns) {
+        const [role = '', { functions: siblings = [] } = {}] = Object.entries(ROLES).find(([, r]) => r.functions.includes(fn)) ?? [];
+        const allowed = tries
+          .filter(([, action, resource, context]) => allows(template, role, action, resource, context, v))
+          .map(([name]) => name);
+        const need = NEEDS[fn] ?? { secrets: false, calls: [] };
+        const expected = [
+          ...siblings.flatMap((s) => [`logs:CreateLogStream ${s}`, `logs:PutLogEvents ${s}`]),
+          ...(need.secrets ? secrets : []),
+          ...need.calls.map(([call]) => call),
+        ];
+        expect(allowed.sort(), fn).toEqual([...new Set(expected)].sort());
+      }
     });
 
     it('sets each function its reserved concurrency from /photo-gallery/prod/reserved-concurrency', () => {
