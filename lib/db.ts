@@ -33,6 +33,17 @@ export function db(): Database {
   return database;
 }
 
+/**
+ * The postgres.js client under db(), the same connections: for the few statements on a hot path
+ * that are plain SQL, where Drizzle's query building would cost more than the query (the outbox
+ * relay after every write).
+ */
+export function sqlClient(): ReturnType<typeof postgres> {
+  db();
+  if (!connection) throw new Error('no database connection');
+  return connection;
+}
+
 /** Closes the connection (scripts and the listener, at their end; a Lambda container never needs to). */
 export async function closeDb(): Promise<void> {
   const c = connection;

@@ -181,8 +181,11 @@ export async function startListener(mode: Mode, print: Print = (line) => process
   return {
     stop: async () => {
       stopped = true;
-      await redis.close();
-      await Promise.all([reading, relaying]);
+      // Closing unblocks a read waiting on Redis; whatever fails while stopping is said, and the
+      // listener still stops (a SIGTERM ends in exit code 0).
+      const results = await Promise.allSettled([redis.close(), reading, relaying]);
+      for (const r of results)
+        if (r.status === 'rejected') say('WARN', `while stopping: ${String((r.reason as Error)?.message ?? r.reason)}`);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import postgres from 'postgres';
 import { makeJpeg } from '../../support/images';
 import { type BenchContext, BUCKET, type Table } from '../context';
 import { alternate, median, ms, percentile } from '../stats';
@@ -17,10 +18,12 @@ export async function outbox(ctx: BenchContext): Promise<Table[]> {
   const { imageKey } = await ctx.app();
   const { relayImage, relayPending } = await import('../../lib/outbox/relay');
   const { encodeEvent, IMAGE_CHANNEL } = await import('../../lib/images/events');
-  // "Before the outbox": a session in which the trigger does not fire (replica role skips triggers).
-  const before = await sql.reserve();
+  // Two sessions of their own (the context's pool holds one connection): "before the outbox", in
+  // which the trigger does not fire (the replica role skips triggers), and "with it".
+  const sessions = postgres(ctx.databaseUrl, { max: 2, onnotice: () => {} });
+  const before = await sessions.reserve();
   await before`set session_replication_role = replica`;
-  const after = await sql.reserve();
+  const after = await sessions.reserve();
 
   const iterations = ctx.options.iterations;
   const [row] = await after<{ id: string }[]>`
@@ -56,12 +59,18 @@ export async function outbox(ctx: BenchContext): Promise<Table[]> {
           { id: string }[]
         >`insert into file_removals (key, not_before) values (${key}, now() + interval '15 minutes') returning id`
       : [];
-    await session.begin(async (tx) => {
-      await tx`insert into images (id, title, description, filename, file_url)
+    // A reserved connection has no begin(): the transaction by hand, as the app's is one.
+    await session`begin`;
+    try {
+      await session`insert into images (id, title, description, filename, file_url)
                values (${newId}, ${`o ${newId}`.slice(0, 32)}, '', 'p.jpg', ${`${ctx.filesBaseUrl}/${key}`})`;
+      if (guard) await session`delete from file_removals where key = ${key}`;
       await ctx.s3Client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: photo, ContentType: 'image/jpeg' }));
-      if (guard) await tx`delete from file_removals where id = ${guard.id}`;
-    });
+      await session`commit`;
+    } catch (err) {
+      await session`rollback`;
+      throw err;
+    }
     if (outboxed) await relayImage(newId);
     else await redis.publish(IMAGE_CHANNEL, encodeEvent('image_uploaded', { id: newId, title: `o ${newId}`.slice(0, 32) }));
   };
@@ -73,6 +82,7 @@ export async function outbox(ctx: BenchContext): Promise<Table[]> {
 
   before.release();
   after.release();
+  await sessions.end();
 
   const row50 = (name: string, [withOutbox, without]: [number[], number[]]) => {
     const r = median(withOutbox) / median(without);

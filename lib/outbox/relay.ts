@@ -1,6 +1,6 @@
-import { and, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { outboxConfig } from '../config';
-import { db, withDb } from '../db';
+import { db, sqlClient, withDb } from '../db';
 import { encodeEvent, IMAGE_CHANNEL, IMAGE_STREAM, type ImageEventName } from '../images/events';
 import { describeError, log } from '../log';
 import { bounded, type RedisBackend } from '../redis';
@@ -69,39 +69,33 @@ export async function relayImage(imageId: string): Promise<void> {
  * fails, leaves them all when Redis does.
  */
 export async function relayPending(batch = 100, imageId?: string): Promise<number> {
+  // Plain SQL through postgres.js: this runs after every write, and Drizzle's building of these four
+  // statements cost more than running them (about 1.2 of 2.3 ms, measured).
   return withDb(() =>
-    db().transaction(async (tx) => {
-      const locked = await tx
-        .select({ id: outbox.id, imageId: outbox.imageId, event: outbox.event, title: outbox.title })
-        .from(outbox)
-        .where(and(isNull(outbox.publishedAt), imageId === undefined ? undefined : eq(outbox.imageId, imageId)))
-        .orderBy(outbox.id)
-        .limit(batch)
-        .for('update', { skipLocked: true });
-      if (locked.length === 0) return 0;
-      const ids = locked.map((e) => e.id);
-      // The oldest undelivered event of each of these images that this relay does not hold: a held
-      // event after it waits.
-      const held = await tx
-        .select({ imageId: outbox.imageId, oldest: sql<number>`min(${outbox.id})`.mapWith(Number) })
-        .from(outbox)
-        .where(
-          and(isNull(outbox.publishedAt), inArray(outbox.imageId, [...new Set(locked.map((e) => e.imageId))]), notInArray(outbox.id, ids)),
-        )
-        .groupBy(outbox.imageId);
-      const oldestElsewhere = new Map(held.map((h) => [h.imageId, h.oldest]));
-      const ready = locked.filter((e) => e.id < (oldestElsewhere.get(e.imageId) ?? Number.POSITIVE_INFINITY));
+    sqlClient().begin(async (tx) => {
+      // Marking events delivered need not wait for the disk: were the mark lost in a crash of the
+      // database, the events would go out again, which at least once allows. The change itself was
+      // committed durably.
+      await tx`set local synchronous_commit = off`;
+      // The undelivered events this relay can lock, and for each the oldest undelivered event of its
+      // image that it does not hold (another relay holds it, or a transaction in flight wrote it):
+      // an event after that one waits.
+      const locked = await tx<{ id: string; image_id: string; event: string; title: string; held: string | null }[]>`
+        with locked as (
+          select id, image_id, event, title from outbox
+          where published_at is null ${imageId === undefined ? tx`` : tx`and image_id = ${imageId}`}
+          order by id limit ${batch}
+          for update skip locked)
+        select l.id, l.image_id, l.event, l.title,
+          (select min(h.id) from outbox h
+           where h.published_at is null and h.image_id = l.image_id and h.id not in (select id from locked)) as held
+        from locked l order by l.id`;
+      const ready: PendingEvent[] = locked
+        .filter((e) => e.held === null || BigInt(e.id) < BigInt(e.held))
+        .map((e) => ({ id: Number(e.id), imageId: e.image_id, event: e.event, title: e.title }));
       const delivered = ready.length === 0 ? 0 : await deliver(ready);
       if (delivered === 0) return 0;
-      await tx
-        .update(outbox)
-        .set({ publishedAt: sql`now()` })
-        .where(
-          inArray(
-            outbox.id,
-            ready.slice(0, delivered).map((e) => e.id),
-          ),
-        );
+      await tx`update outbox set published_at = now() where id = any(${ready.slice(0, delivered).map((e) => e.id)}::int8[])`;
       return delivered;
     }),
   );

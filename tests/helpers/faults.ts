@@ -1,9 +1,11 @@
 /**
  * Real faults on demand: a Redis server of the test's own, on its own port, that can be killed and
- * started again (empty, as a Redis without persistence comes back); and a TCP switch in front of the
- * S3 emulator that can refuse connections (S3 down) and let them through again (S3 back).
+ * started again (empty, as a Redis without persistence comes back); a TCP switch in front of the
+ * S3 emulator that can refuse connections (S3 down) and let them through again (S3 back); and an
+ * HTTP proxy in front of it that can change the store or cut a connection at an exact request.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer as createHttpServer, request as forward, type Server as HttpServer } from 'node:http';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { freePort } from '../../support/ports';
 
@@ -53,31 +55,18 @@ export interface Switch {
   close: () => Promise<void>;
 }
 
-/** A TCP switch in front of `target` (http://host:port): the same service, reachable or not at will. */
-export async function tcpSwitch(target: string): Promise<Switch> {
-  const { hostname, port } = new URL(target);
+/** Tracks a server's connections, so that it can refuse new ones and cut the open ones at will. */
+function switchable(server: Server | HttpServer, url: string): Switch & { isOpen: () => boolean } {
   let open = true;
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    if (!open) {
-      socket.destroy();
-      return;
-    }
-    const upstream = connect(Number(port), hostname);
-    for (const s of [socket, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        socket.destroy();
-        upstream.destroy();
-      });
-    }
-    socket.pipe(upstream).pipe(socket);
+  server.on('connection', (socket: Socket) => {
+    if (!open) socket.destroy();
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url,
+    isOpen: () => open,
     down: () => {
       open = false;
       for (const s of sockets) s.destroy();
@@ -90,4 +79,75 @@ export async function tcpSwitch(target: string): Promise<Switch> {
       await new Promise((r) => server.close(r));
     },
   };
+}
+
+/** A TCP switch in front of `target` (http://host:port): the same service, reachable or not at will. */
+export async function tcpSwitch(target: string): Promise<Switch> {
+  const { hostname, port } = new URL(target);
+  const server: Server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  // First the switch (which destroys a connection while down), then the relay of the ones it lets in.
+  const { isOpen: _, ...control } = switchable(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  server.on('connection', (socket: Socket) => {
+    if (socket.destroyed) return;
+    const upstream = connect(Number(port), hostname);
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+    socket.on('close', () => upstream.destroy());
+    upstream.on('close', () => socket.destroy());
+    socket.pipe(upstream).pipe(socket);
+  });
+  return control;
+}
+
+/** A request to the store, as the proxy in front of the emulator sees it. */
+export interface StoreRequest {
+  method: string;
+  key: string;
+  /** A GET of a byte range: the read of the file's first bytes. */
+  ranged: boolean;
+  /** The key of the source of a CopyObject (a PUT with x-amz-copy-source). */
+  copyOf: string | undefined;
+}
+
+/**
+ * A real HTTP proxy in front of the test's S3 emulator, for faults at an exact point of a sequence of
+ * requests: `before` sees each request as it arrives and runs to its end before the request is
+ * forwarded, so it can change the store right then (the same presigned POST used again) or answer
+ * 'cut' to drop that one request's connection (a transient fault), or take the whole store down.
+ */
+export async function storeProxy(
+  before: (req: StoreRequest, proxy: Switch) => Promise<'cut' | undefined> | 'cut' | undefined,
+): Promise<Switch> {
+  const target = new URL(String(process.env.S3_ENDPOINT));
+  let control: ReturnType<typeof switchable> | undefined;
+  const server = createHttpServer(async (req, res) => {
+    // Path style, /<bucket>/<key>, and so is the copy source.
+    const keyIn = (path: string) => decodeURIComponent(path.replace(/^\//, '').split('/').slice(1).join('/'));
+    const source = req.headers['x-amz-copy-source'];
+    const seen = {
+      method: req.method ?? '',
+      key: keyIn(new URL(req.url ?? '/', target).pathname),
+      ranged: req.headers.range !== undefined,
+      copyOf: typeof source === 'string' ? keyIn(source) : undefined,
+    };
+    const verdict = control ? await before(seen, control) : undefined;
+    if (verdict === 'cut' || !control?.isOpen()) {
+      req.socket.destroy();
+      return;
+    }
+    const upstream = forward(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => req.socket.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  control = switchable(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const { isOpen: _, ...proxy } = control;
+  return proxy;
 }

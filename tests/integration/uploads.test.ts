@@ -6,8 +6,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, request as forward } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +14,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { sweepExpiredUploads } from '../../lib/uploads/pending';
 import { makeJpeg, makePng } from '../../support/images';
 import { api, apiWith } from '../helpers/api';
+import { type StoreRequest, storeProxy } from '../helpers/faults';
 import { invalid, problem } from '../helpers/problems';
 import { assertNoOrphans, getObject, objectKeys, resetState, sha256, snapshot, sql } from '../helpers/state';
 
@@ -98,84 +97,6 @@ function photo(width: number, height: number): Buffer {
     }
   }
   return Buffer.from(jpeg.encode({ data, width, height }, 80).data);
-}
-
-/** A request the completion sends to the store, as the proxy in front of the emulator sees it. */
-interface StoreRequest {
-  method: string;
-  key: string;
-  /** A GET of a byte range: the read of the file's first bytes. */
-  ranged: boolean;
-  /** The key of the source of a CopyObject (a PUT with x-amz-copy-source). */
-  copyOf: string | undefined;
-}
-
-interface StoreProxy {
-  url: string;
-  /** Cuts every connection from now on, the request at hand's too: the store is unreachable. */
-  down: () => void;
-  up: () => void;
-  close: () => Promise<void>;
-}
-
-/**
- * A real HTTP proxy in front of the emulator, for faults at an exact point of a completion: `before`
- * sees each request as it arrives and runs to its end before the request is forwarded, so it can
- * change the store right then (the same presigned POST used again) or answer 'cut' to drop that one
- * request's connection (a transient fault), or take the whole store down.
- */
-async function storeProxy(
-  before: (req: StoreRequest, proxy: StoreProxy) => Promise<'cut' | undefined> | 'cut' | undefined,
-): Promise<StoreProxy> {
-  const target = new URL(String(process.env.S3_ENDPOINT));
-  let open = true;
-  const sockets = new Set<Socket>();
-  const server = createServer(async (req, res) => {
-    // Path style, /<bucket>/<key>, and so is the copy source.
-    const keyIn = (path: string) => decodeURIComponent(path.replace(/^\//, '').split('/').slice(1).join('/'));
-    const source = req.headers['x-amz-copy-source'];
-    const seen = {
-      method: req.method ?? '',
-      key: keyIn(new URL(req.url ?? '/', target).pathname),
-      ranged: req.headers.range !== undefined,
-      copyOf: typeof source === 'string' ? keyIn(source) : undefined,
-    };
-    const verdict = await before(seen, proxy);
-    if (verdict === 'cut' || !open) {
-      req.socket.destroy();
-      return;
-    }
-    const upstream = forward(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => req.socket.destroy());
-    req.pipe(upstream);
-  });
-  server.on('connection', (socket) => {
-    if (!open) socket.destroy();
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const proxy: StoreProxy = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    down: () => {
-      open = false;
-      for (const s of sockets) s.destroy();
-    },
-    up: () => {
-      open = true;
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-  return proxy;
 }
 
 /** The bytes given, each padded at its end (after the image) to the length of the longest. */
