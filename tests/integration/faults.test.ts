@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startS3Emulator } from '../../scripts/local-services';
 import { api, apiWith } from '../helpers/api';
+import { captureOutput } from '../helpers/output';
 import { problem } from '../helpers/problems';
 import { assertNoOrphans, objectKeys, resetState, rowIds, sql } from '../helpers/state';
 
@@ -110,11 +111,7 @@ describe('the row cannot be committed after the object was written', () => {
 describe('an unexpected database error (the table renamed away under the service)', () => {
   it('is a bare 500 on every endpoint, logged with the request id, nothing internal in the body', async () => {
     const id = '00000000-0000-4000-8000-000000000001';
-    const lines: string[] = [];
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
+    const lines = captureOutput([process.stderr]);
     await sql`alter table images rename to images_away`;
     try {
       const broken = await apiWith({ LOG_LEVEL: 'error' });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeJpeg } from '../../support/images';
 import { apiWith } from '../helpers/api';
+import { captureOutput } from '../helpers/output';
 import { problem } from '../helpers/problems';
 import { getObject, resetState, snapshot, sql } from '../helpers/state';
 
@@ -110,13 +111,7 @@ describe('responses and stored objects', () => {
 
 describe('logs', () => {
   it('carry no API key and no file contents, even when a request fails', async () => {
-    const lines: string[] = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        lines.push(String(chunk));
-        return true;
-      });
-    }
+    const lines = captureOutput();
     const marker = 'PIXELS-THAT-MUST-NOT-BE-LOGGED';
     const bytes = Buffer.concat([makeJpeg(), Buffer.from(marker)]);
     const url = new URL(process.env.DATABASE_URL ?? '');
@@ -151,13 +146,7 @@ describe('logs', () => {
     await sql`create or replace function refuse_marked() returns trigger language plpgsql as $$
       begin if new.title like 'SECRET-%' then raise exception 'refused by a test trigger'; end if; return new; end $$`;
     await sql`create trigger refuse_marked before insert on images for each row execute function refuse_marked()`;
-    const lines: string[] = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        lines.push(String(chunk));
-        return true;
-      });
-    }
+    const lines = captureOutput();
     try {
       const api = await apiWith({ LOG_LEVEL: 'info' });
       const res = await api.upload({ title: 'SECRET-TITLE-4711', description: 'SECRET-DESC-0815' });

@@ -7,6 +7,7 @@ import { ConflictError, ValidationError } from '../../lib/errors';
 import { httpHandler, json } from '../../lib/http/handler';
 import { log } from '../../lib/log';
 import { httpEvent, lambdaContext } from '../../support/lambda-events';
+import { captureOutput } from '../helpers/output';
 
 // This file reads the log: the logger takes its level at import, before anything here runs.
 vi.hoisted(() => {
@@ -19,13 +20,7 @@ const event = (pathParameters?: Record<string, string>) =>
 
 /** Every line the logger writes while `work` runs, parsed. */
 async function logged(work: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const lines: string[] = [];
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
-  }
+  const lines = captureOutput();
   try {
     await work();
   } finally {
