@@ -78,7 +78,11 @@ function say(line: string): void {
 
 try {
   if (!env.DATABASE_URL) {
-    const pg = await startEmbeddedPostgres({ port: Number(env.PGLITE_PORT ?? 54329), directory: `${dataDir}/pglite` });
+    const pg = await startEmbeddedPostgres({
+      port: Number(env.PGLITE_PORT ?? 54329),
+      directory: `${dataDir}/pglite`,
+      log: (line) => say(`database: ${line}`),
+    });
     started.push(pg);
     env.DATABASE_URL = pg.url;
     say(`database: embedded PGlite at ${pg.url} (data in ${dataDir}/pglite; set DATABASE_URL to use your Postgres)`);

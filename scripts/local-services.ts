@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
+import { serveWire } from './pglite-wire';
 
 /** A running local service and how to stop it. */
 export interface Running {
@@ -69,17 +70,22 @@ export async function startS3Emulator(options: {
 
 /**
  * Starts PGlite (Postgres in wasm, data kept in `directory`) served over the wire on 127.0.0.1, for
- * running the API on a machine without Postgres. One query at a time: never for tests or benchmarks.
+ * running the API on a machine without Postgres. Its clients take turns, a whole exchange or
+ * transaction at a time (scripts/pglite-wire.ts): fine for trying the service, not for its tests or
+ * benchmarks, which need a real server.
  */
-export async function startEmbeddedPostgres(options: { port: number; directory: string }): Promise<Running> {
+export async function startEmbeddedPostgres(options: {
+  port: number;
+  directory: string;
+  holdLimitMs?: number;
+  log?: (line: string) => void;
+}): Promise<Running> {
   const { PGlite } = await import('@electric-sql/pglite');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   await mkdir(options.directory, { recursive: true });
   const db = await PGlite.create(options.directory);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port, maxConnections: 16 });
-  await server.start();
+  const server = await serveWire(db, { host: '127.0.0.1', ...options });
   return {
-    url: `postgres://postgres@127.0.0.1:${options.port}/postgres`,
+    url: server.url,
     stop: async () => {
       await server.stop();
       await db.close();
