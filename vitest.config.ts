@@ -10,6 +10,11 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // A poll waits for something that must happen (a page showing a server's answer, say): on a
+    // loaded two-core CI machine a first request to a handler serverless offline has not loaded yet
+    // can take longer than the 1 s default (CI saw the gallery's delete miss it). The test's own
+    // timeout still bounds every poll.
+    expect: { poll: { timeout: 15_000 } },
     sequence: { sequencer: ContractLastSequencer },
   },
 });
