@@ -103,10 +103,14 @@ export async function serveWire(
       }),
     );
 
-  /** After a client left mid-exchange: the backend out of its extended query and its transaction. */
-  const reset = async () => {
+  /**
+   * After a client left, what a backend's exit would have ended: its extended query (it may have
+   * left in the middle of one), its transaction, and the statements it prepared by name.
+   */
+  const reset = async (statements: Iterable<string>) => {
     await db.runExclusive(() => db.execProtocolRawStream(SYNC, { onRawData: () => {} }));
     if (db.isInTransaction()) await db.exec('rollback');
+    for (const name of statements) await db.exec(`deallocate "${name.replaceAll('"', '""')}"`).catch(() => {});
   };
 
   const serve = (socket: Socket) => {
@@ -115,6 +119,7 @@ export async function serveWire(
     let buffer = Buffer.alloc(0);
     let started = false;
     let gone = false;
+    const statements = new Set<string>();
     let chain = Promise.resolve();
 
     const run = (message: Buffer, endsExchange: boolean) => {
@@ -156,6 +161,10 @@ export async function serveWire(
       const type = String.fromCharCode(buffer[0] as number);
       const message = buffer.subarray(0, length);
       buffer = buffer.subarray(length);
+      if (type === 'P') {
+        const name = message.toString('utf8', 5, message.indexOf(0, 5));
+        if (name) statements.add(name);
+      }
       if (type === 'X') socket.end();
       else run(message, type === 'S' || type === 'Q');
       return true;
@@ -174,8 +183,8 @@ export async function serveWire(
       gone = true;
       sockets.delete(socket);
       chain = chain.then(async () => {
-        if (!turns.owns(socket)) return;
-        await reset().catch(() => {});
+        await turns.take(socket);
+        await reset(statements).catch(() => {});
         turns.give(socket);
       });
     });

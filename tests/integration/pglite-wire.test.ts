@@ -138,6 +138,17 @@ describe('the embedded PGlite served over the wire', () => {
     expect(await holder`select count(*)::int as count from t`).toEqual([{ count: 0 }]);
   });
 
+  it("forgets what a client prepared by name once it leaves, as a backend's exit would", async () => {
+    const probe = client({ max: 1 });
+    const prepared = async () => ((await probe`select count(*)::int as count from pg_prepared_statements`) as [{ count: number }])[0].count;
+    const before = await prepared();
+    const leaving = client({ max: 4 });
+    await Promise.all(Array.from({ length: 8 }, (_, i) => leaving`select ${i}::int + count(*) as n from t where n > ${i}`));
+    expect(await prepared()).toBeGreaterThan(before);
+    await leaving.end();
+    await expect.poll(prepared).toBe(before);
+  });
+
   it('closes a connection that sends what is not the protocol, and goes on serving', async () => {
     const { port } = new URL(pg.url);
     const closed = await new Promise<boolean>((resolve) => {
