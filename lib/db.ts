@@ -52,9 +52,11 @@ export async function closeDb(): Promise<void> {
   await c?.end({ timeout: 5 });
 }
 
+/** to_char's pattern for a timestamptz at time zone UTC as the API writes it (`…T….ffffff+00:00`). */
+export const ISO_TIMESTAMP_PATTERN = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"';
+
 /** A timestamptz as the API writes it: exact to the microsecond, in UTC, `…T….ffffff+00:00`. */
-export const isoTimestamp = (column: SQLWrapper) =>
-  sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')`;
+export const isoTimestamp = (column: SQLWrapper) => sql<string>`to_char(${column} at time zone 'UTC', ${ISO_TIMESTAMP_PATTERN})`;
 
 /** Postgres SQLSTATEs and postgres.js/Node codes that mean the database cannot be reached now. */
 const UNAVAILABLE = new Set([

@@ -1,5 +1,5 @@
 import { redisConfig } from '../config';
-import { bounded } from '../redis';
+import { bounded, type RedisBackend } from '../redis';
 import type { Image } from './resource';
 
 /** The cache key of an image, as the contract names it. */
@@ -42,11 +42,20 @@ export async function cacheImage(image: Image, json: string): Promise<void> {
 }
 
 /**
- * After a commit: fences off older reads and drops the cached entry. `version` is the committed
- * updated_at, or undefined for a deletion.
+ * Fences off reads older than `version` (the committed updated_at, or undefined for a deletion) and
+ * drops the cached entry, on `r`: the relay runs it before it tells anyone of a change.
  */
-export async function invalidateImage(id: string, version: string | undefined): Promise<void> {
+export function invalidation(r: RedisBackend, id: string, version: string | undefined): Promise<unknown> {
   // Longer than any request can take between its database read and its cache fill.
   const fenceTtl = String(redisConfig().CACHE_TTL_SECONDS * 2);
-  await bounded('cache invalidation', (r) => r.eval(INVALIDATE, [imageKey(id), fenceKey(id)], [version ?? DELETED, fenceTtl]));
+  return r.eval(INVALIDATE, [imageKey(id), fenceKey(id)], [version ?? DELETED, fenceTtl]);
+}
+
+/**
+ * After a commit: fences off older reads and drops the cached entry. `version` is the committed
+ * updated_at, or undefined for a deletion. Bounded and never thrown; were Redis not to take it, the
+ * relay does the same before it delivers the change's event.
+ */
+export async function invalidateImage(id: string, version: string | undefined): Promise<void> {
+  await bounded('cache invalidation', (r) => invalidation(r, id, version));
 }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { outboxConfig } from '../config';
-import { db, sqlClient, withDb } from '../db';
+import { db, ISO_TIMESTAMP_PATTERN, sqlClient, withDb } from '../db';
+import { invalidation } from '../images/cache';
 import { encodeEvent, IMAGE_CHANNEL, IMAGE_STREAM, type ImageEventName } from '../images/events';
 import { describeError, log } from '../log';
 import { bounded, type RedisBackend } from '../redis';
@@ -14,31 +15,39 @@ interface PendingEvent {
   imageId: string;
   event: string;
   title: string;
+  /** The image's updated_at now, or null when it is deleted. */
+  version: string | null;
 }
 
 /** Events sent to Redis together: each group has REDIS_TIMEOUT_MS to itself. */
 const DELIVERY_GROUP = 10;
 
 /**
- * Delivers events, in the order given, a group of DELIVERY_GROUP at a time (one round trip each):
- * each appended to the stream `image_events` (with its outbox id, for consumers to drop a repeat)
- * and published on `image_channel`, byte for byte as before the outbox. Stops at the first group
- * Redis did not take, and returns how many events from the start it took: a slow Redis delivers a
- * long backlog over several rounds rather than sending all of it again each round.
+ * Delivers events, in the order given, a group of DELIVERY_GROUP at a time: each appended to the
+ * stream `image_events` (with its outbox id, for consumers to drop a repeat) and published on
+ * `image_channel`, byte for byte as before the outbox. Before a group of changes to existing images
+ * goes out, their cached entries are dropped and their fences raised to the images' versions now (a
+ * round trip first): whoever hears of a change cannot then read the version before it from the
+ * cache, even when the write's own invalidation found Redis away. Stops at the first group Redis did
+ * not take, and returns how many events from the start it took: a slow Redis delivers a long backlog
+ * over several rounds rather than sending all of it again each round.
  */
 async function deliver(events: PendingEvent[]): Promise<number> {
   const maxLength = outboxConfig().STREAM_MAXLEN;
   let delivered = 0;
   while (delivered < events.length) {
     const group = events.slice(delivered, delivered + DELIVERY_GROUP);
-    const took = await bounded(`deliver ${group.length} event(s)`, (r: RedisBackend) =>
-      Promise.all(
+    // An upload has no earlier version anyone could have cached.
+    const changed = new Map(group.filter((e) => e.event !== 'image_uploaded').map((e) => [e.imageId, e.version ?? undefined]));
+    const took = await bounded(`deliver ${group.length} event(s)`, async (r: RedisBackend) => {
+      await Promise.all([...changed].map(([imageId, version]) => invalidation(r, imageId, version)));
+      return Promise.all(
         group.flatMap((e) => {
           const message = encodeEvent(e.event as ImageEventName, { id: e.imageId, title: e.title });
           return [r.xadd(IMAGE_STREAM, maxLength, { event: message, outbox_id: String(e.id) }), r.publish(IMAGE_CHANNEL, message)];
         }),
-      ),
-    );
+      );
+    });
     if (took === undefined) break;
     delivered += group.length;
   }
@@ -80,7 +89,9 @@ export async function relayPending(batch = 100, imageId?: string): Promise<numbe
       // The undelivered events this relay can lock, and for each the oldest undelivered event of its
       // image that it does not hold (another relay holds it, or a transaction in flight wrote it):
       // an event after that one waits.
-      const locked = await tx<{ id: string; image_id: string; event: string; title: string; held: string | null }[]>`
+      const locked = await tx<
+        { id: string; image_id: string; event: string; title: string; held: string | null; version: string | null }[]
+      >`
         with locked as (
           select id, image_id, event, title from outbox
           where published_at is null ${imageId === undefined ? tx`` : tx`and image_id = ${imageId}`}
@@ -88,11 +99,12 @@ export async function relayPending(batch = 100, imageId?: string): Promise<numbe
           for update skip locked)
         select l.id, l.image_id, l.event, l.title,
           (select min(h.id) from outbox h
-           where h.published_at is null and h.image_id = l.image_id and h.id not in (select id from locked)) as held
+           where h.published_at is null and h.image_id = l.image_id and h.id not in (select id from locked)) as held,
+          (select to_char(i.updated_at at time zone 'UTC', ${ISO_TIMESTAMP_PATTERN}) from images i where i.id = l.image_id) as version
         from locked l order by l.id`;
       const ready: PendingEvent[] = locked
         .filter((e) => e.held === null || BigInt(e.id) < BigInt(e.held))
-        .map((e) => ({ id: Number(e.id), imageId: e.image_id, event: e.event, title: e.title }));
+        .map((e) => ({ id: Number(e.id), imageId: e.image_id, event: e.event, title: e.title, version: e.version }));
       const delivered = ready.length === 0 ? 0 : await deliver(ready);
       if (delivered === 0) return 0;
       await tx`update outbox set published_at = now() where id = any(${ready.slice(0, delivered).map((e) => e.id)}::int8[])`;

@@ -125,6 +125,49 @@ describe('Redis stopped while images change', () => {
 });
 
 describe('the relay', () => {
+  it("drops a stale cached image and raises its fence before it tells of the change the write's own invalidation missed", async () => {
+    const redis = await tcpSwitch('http://127.0.0.1:6379');
+    const cacheAtPublish: (string | null)[] = [];
+    const subscriber = direct.duplicate();
+    const probe = direct.duplicate();
+    await Promise.all([subscriber.connect(), probe.connect()]);
+    try {
+      const service = await apiWith({ REDIS_URL: redis.url.replace('http:', 'redis:'), REDIS_TIMEOUT_MS: '200', LOG_LEVEL: 'silent' });
+      const image = (await service.upload({ title: 'fenced' })).json as Image;
+      expect((await service.get(image.id)).headers['x-cache']).toBe('MISS');
+      expect((await service.get(image.id)).headers['x-cache']).toBe('HIT');
+
+      redis.down();
+      const patched = await service.patch(image.id, { title: 'fenced 2' });
+      expect(patched.status).toBe(200);
+      redis.up();
+      // The write's own invalidation never reached Redis: the version before it is still cached.
+      expect(JSON.parse((await direct.get(`image:${image.id}`)) ?? '{}')).toMatchObject({ title: 'fenced' });
+
+      // What the cache holds at the moment a subscriber hears of the change: no longer the old version.
+      await subscriber.subscribe('image_channel', (message) => {
+        if (message.includes(image.id)) void probe.get(`image:${image.id}`).then((cached) => cacheAtPublish.push(cached));
+      });
+      vi.resetModules();
+      const { relayPending } = await import('../../lib/outbox/relay');
+      await relayPending(100, image.id);
+      await vi.waitFor(() => expect(cacheAtPublish).toHaveLength(1));
+      expect(cacheAtPublish).toEqual([null]);
+      expect(await direct.get(`image:${image.id}:fence`)).toBe((patched.json as { updated_at: string }).updated_at);
+
+      // The fence is the version now: a read of it is cached again.
+      const miss = await service.get(image.id);
+      expect(miss.headers['x-cache']).toBe('MISS');
+      expect(miss.json).toMatchObject({ title: 'fenced 2' });
+      const hit = await service.get(image.id);
+      expect(hit.headers['x-cache']).toBe('HIT');
+      expect(hit.json).toMatchObject({ title: 'fenced 2' });
+    } finally {
+      await Promise.all([subscriber.close(), probe.close()]);
+      await redis.close();
+    }
+  });
+
   it('run twice at once, delivers each event once', async () => {
     const imageIds = Array.from({ length: 40 }, () => randomUUID());
     for (const [i, imageId] of imageIds.entries())
