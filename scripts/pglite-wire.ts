@@ -8,9 +8,10 @@
  * Bind ran against another's Parse ("portal "" does not exist", "bind message supplies 2
  * parameters, but prepared statement requires 1") and a transaction could take in another client's
  * statements. Here a client keeps the backend for its whole exchange, a transaction included, and the
- * others wait their turn in order of arrival. A client that holds the backend in a transaction for
- * `holdLimitMs` while others wait (as a lock that is never released would) is disconnected, its
- * transaction rolled back, so that the service answers an error instead of hanging.
+ * others wait their turn in order of arrival. A client that keeps the backend (in a transaction, or
+ * in the middle of an exchange) while others wait `holdLimitMs` for it, as a lock never released
+ * would, is disconnected and its work rolled back, so that the service answers an error instead of
+ * hanging.
  */
 import { createServer, type Socket } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
@@ -20,6 +21,15 @@ const GSSENC_REQUEST = 80877104;
 const CANCEL_REQUEST = 80877102;
 const PROTOCOL_3 = 196608;
 const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
+/** Execute of a portal that does not exist: an error, so that the Sync after it rolls back. */
+const FAILING_EXECUTE = (() => {
+  const portal = Buffer.from('pglite_wire_no_such_portal\0');
+  const message = Buffer.alloc(1 + 4 + portal.length + 4);
+  message.write('E', 0);
+  message.writeInt32BE(4 + portal.length + 4, 1);
+  portal.copy(message, 5);
+  return message;
+})();
 
 export interface WireServer {
   url: string;
@@ -86,9 +96,11 @@ export async function serveWire(
   options: { host: string; port: number; holdLimitMs?: number; log?: (line: string) => void },
 ): Promise<WireServer> {
   const sockets = new Set<Socket>();
+  /** Each connection's work, the clean-up after it has left included. */
+  const finished = new Set<Promise<void>>();
   const turns = new Turns<Socket>(options.holdLimitMs ?? 30_000, (socket) => {
     options.log?.(
-      `a client kept the database in a transaction for ${options.holdLimitMs ?? 30_000} ms while others waited: disconnected, its transaction rolled back`,
+      `a client kept the database (a transaction or an unfinished exchange) while others waited ${options.holdLimitMs ?? 30_000} ms: disconnected, its work rolled back`,
     );
     socket.destroy();
   });
@@ -104,11 +116,12 @@ export async function serveWire(
     );
 
   /**
-   * After a client left, what a backend's exit would have ended: its extended query (it may have
-   * left in the middle of one), its transaction, and the statements it prepared by name.
+   * After a client left, what a backend's exit would have ended, rolled back: its extended query
+   * (it may have left in the middle of one, whose Sync would commit it: an error first makes the
+   * Sync roll it back), its transaction, and the statements it prepared by name.
    */
   const reset = async (statements: Iterable<string>) => {
-    await db.runExclusive(() => db.execProtocolRawStream(SYNC, { onRawData: () => {} }));
+    for (const message of [FAILING_EXECUTE, SYNC]) await db.runExclusive(() => db.execProtocolRawStream(message, { onRawData: () => {} }));
     if (db.isInTransaction()) await db.exec('rollback');
     for (const name of statements) await db.exec(`deallocate "${name.replaceAll('"', '""')}"`).catch(() => {});
   };
@@ -165,8 +178,10 @@ export async function serveWire(
         const name = message.toString('utf8', 5, message.indexOf(0, 5));
         if (name) statements.add(name);
       }
-      if (type === 'X') socket.end();
-      else run(message, type === 'S' || type === 'Q');
+      // Terminate: after what came before it.
+      if (type === 'X') chain = chain.then(() => void socket.end());
+      // What the backend answers with ReadyForQuery: a Sync, a simple Query, a FunctionCall.
+      else run(message, type === 'S' || type === 'Q' || type === 'F');
       return true;
     };
 
@@ -182,11 +197,13 @@ export async function serveWire(
     socket.on('close', () => {
       gone = true;
       sockets.delete(socket);
-      chain = chain.then(async () => {
+      const done = chain.then(async () => {
         await turns.take(socket);
         await reset(statements).catch(() => {});
         turns.give(socket);
       });
+      finished.add(done);
+      chain = done.finally(() => finished.delete(done));
     });
   };
 
@@ -201,6 +218,8 @@ export async function serveWire(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       await closed;
+      // Every connection's clean-up (rollbacks) done before the database may close.
+      await Promise.allSettled([...finished]);
     },
   };
 }

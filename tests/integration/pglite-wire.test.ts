@@ -93,14 +93,17 @@ describe('the embedded PGlite served over the wire', () => {
     expect(count).toBe(120);
   });
 
-  it("makes a client wait while another's transaction is open, then shows it what was committed", async () => {
+  it("makes a client wait while another's transaction is open, never running inside it", async () => {
+    const other = client({ max: 1 });
+    await other`select 1`;
     const holder = await client().reserve();
     await holder`begin`;
     await holder`insert into t (n) values (1)`;
-    const other = client()`select count(*)::int as count from t`;
-    expect(await settledWithin(other, 300)).toBe(false);
-    await holder`commit`;
-    expect(await other).toEqual([{ count: 1 }]);
+    // In the one session PGlite has, a statement run now would see the uncommitted row.
+    const waiting = other`select count(*)::int as count from t`;
+    expect(await settledWithin(waiting, 300)).toBe(false);
+    await holder`rollback`;
+    expect(await waiting).toEqual([{ count: 0 }]);
     holder.release();
   });
 
@@ -112,6 +115,52 @@ describe('the embedded PGlite served over the wire', () => {
     const other = client()`select count(*)::int as count from t`;
     await leaving.end({ timeout: 0 });
     expect(await other).toEqual([{ count: 0 }]);
+  });
+
+  it('rolls back the statement of a client that leaves between its Execute and its Sync', async () => {
+    const { port } = new URL(pg.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (chunk) => received.push(chunk));
+    const answered = async (type: string) => {
+      for (let i = 0; i < 100 && !Buffer.concat(received).includes(type); i++) await new Promise((r) => setTimeout(r, 20));
+    };
+    const message = (type: string, ...parts: Buffer[]) => {
+      const body = Buffer.concat(parts);
+      const header = Buffer.alloc(5);
+      header.write(type, 0);
+      header.writeInt32BE(4 + body.length, 1);
+      return Buffer.concat([header, body]);
+    };
+    const cstring = (text: string) => Buffer.from(`${text}\0`);
+    const int16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+    const startup = Buffer.concat([
+      Buffer.from([0, 3, 0, 0]),
+      cstring('user'),
+      cstring('postgres'),
+      cstring('database'),
+      cstring('postgres'),
+      cstring(''),
+    ]);
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(4 + startup.length);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(Buffer.concat([length, startup]));
+    await answered('Z');
+    received.length = 0;
+    // Parse, Bind, Execute of an INSERT, and no Sync: the statement ran in an implicit transaction.
+    socket.write(
+      Buffer.concat([
+        message('P', cstring(''), cstring('insert into t (n) values (7)'), int16(0)),
+        message('B', cstring(''), cstring(''), int16(0), int16(0), int16(0)),
+        message('E', cstring(''), Buffer.from([0, 0, 0, 0])),
+        message('H'),
+      ]),
+    );
+    await answered('C');
+    expect(Buffer.concat(received).includes('INSERT 0 1')).toBe(true);
+    socket.destroy();
+    expect(await client()`select count(*)::int as count from t`).toEqual([{ count: 0 }]);
   });
 
   it('disconnects a client that holds the database in a transaction too long while others wait', async () => {
@@ -133,7 +182,7 @@ describe('the embedded PGlite served over the wire', () => {
     const started = Date.now();
     expect(await client()`select count(*)::int as count from t`).toEqual([{ count: 0 }]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(HOLD_LIMIT_MS - 50);
-    expect(logged).toEqual([expect.stringContaining('disconnected, its transaction rolled back')]);
+    expect(logged).toEqual([expect.stringContaining('disconnected, its work rolled back')]);
     expect(await transaction).toMatch(/CONNECTION_CLOSED/);
     expect(await holder`select count(*)::int as count from t`).toEqual([{ count: 0 }]);
   });
