@@ -19,18 +19,19 @@ interface PendingEvent {
   version: string | null;
 }
 
-/** Events sent to Redis together: each group has REDIS_TIMEOUT_MS to itself. */
+/** Events sent to Redis together: each of a group's round trips has REDIS_TIMEOUT_MS to itself. */
 const DELIVERY_GROUP = 10;
 
 /**
  * Delivers events, in the order given, a group of DELIVERY_GROUP at a time: each appended to the
  * stream `image_events` (with its outbox id, for consumers to drop a repeat) and published on
  * `image_channel`, byte for byte as before the outbox. Before a group of changes to existing images
- * goes out, their cached entries are dropped and their fences raised to the images' versions now (a
- * round trip first): whoever hears of a change cannot then read the version before it from the
- * cache, even when the write's own invalidation found Redis away. Stops at the first group Redis did
- * not take, and returns how many events from the start it took: a slow Redis delivers a long backlog
- * over several rounds rather than sending all of it again each round.
+ * goes out, their cached entries are dropped and their fences raised to the images' versions now, in
+ * a round trip of its own (then the events are sent only once Redis has done it, on either backend):
+ * whoever hears of a change cannot then read the version before it from the cache, even when the
+ * write's own invalidation found Redis away. Stops at the first group Redis did not take, and returns
+ * how many events from the start it took: a slow Redis delivers a long backlog over several rounds
+ * rather than sending all of it again each round.
  */
 async function deliver(events: PendingEvent[]): Promise<number> {
   const maxLength = outboxConfig().STREAM_MAXLEN;
@@ -39,15 +40,20 @@ async function deliver(events: PendingEvent[]): Promise<number> {
     const group = events.slice(delivered, delivered + DELIVERY_GROUP);
     // An upload has no earlier version anyone could have cached.
     const changed = new Map(group.filter((e) => e.event !== 'image_uploaded').map((e) => [e.imageId, e.version ?? undefined]));
-    const took = await bounded(`deliver ${group.length} event(s)`, async (r: RedisBackend) => {
-      await Promise.all([...changed].map(([imageId, version]) => invalidation(r, imageId, version)));
-      return Promise.all(
+    if (changed.size > 0) {
+      const invalidated = await bounded(`cache invalidation of ${changed.size} image(s) before their events`, (r: RedisBackend) =>
+        Promise.all([...changed].map(([imageId, version]) => invalidation(r, imageId, version))),
+      );
+      if (invalidated === undefined) break;
+    }
+    const took = await bounded(`deliver ${group.length} event(s)`, (r: RedisBackend) =>
+      Promise.all(
         group.flatMap((e) => {
           const message = encodeEvent(e.event as ImageEventName, { id: e.imageId, title: e.title });
           return [r.xadd(IMAGE_STREAM, maxLength, { event: message, outbox_id: String(e.id) }), r.publish(IMAGE_CHANNEL, message)];
         }),
-      );
-    });
+      ),
+    );
     if (took === undefined) break;
     delivered += group.length;
   }

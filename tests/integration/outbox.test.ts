@@ -151,7 +151,7 @@ describe('the relay', () => {
       vi.resetModules();
       const { relayPending } = await import('../../lib/outbox/relay');
       await relayPending(100, image.id);
-      await vi.waitFor(() => expect(cacheAtPublish).toHaveLength(1));
+      await expect.poll(() => cacheAtPublish.length).toBe(1);
       expect(cacheAtPublish).toEqual([null]);
       expect(await direct.get(`image:${image.id}:fence`)).toBe((patched.json as { updated_at: string }).updated_at);
 
