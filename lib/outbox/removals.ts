@@ -21,22 +21,26 @@ const backoff = sql`now() + make_interval(secs => least(power(2, ${fileRemovals.
 /**
  * Tries removal jobs now, within FILE_REMOVAL_BUDGET_MS, and deletes the jobs S3 confirmed: right
  * after a commit let files go, or after a transaction that stored them failed. The jobs are locked
- * first, so a transaction still deciding about them (one that deletes its guard as it commits) is
- * waited for: a job it deleted is gone, and its files are left alone. A job a relay is working on
- * is left to it. Never throws and never waits for S3 longer than the budget: what S3 did not
- * confirm stays for runRemovals, which retries.
+ * first, and whoever holds one is waited for, within the budget: a transaction still deciding about
+ * it (one that deletes its guard as it commits), after which a job it deleted is gone and its files
+ * are left alone; or a relay that took it between the commit and now, after which the files are
+ * gone (so a DELETE answers once its files are removed, whoever removed them). Never throws and
+ * never waits longer than the budget: what S3 did not confirm, or a holder did not let go of in
+ * time, stays for runRemovals, which retries.
  */
 export async function removeNow(ids: number[]): Promise<void> {
   if (ids.length === 0) return;
-  const signal = AbortSignal.timeout(outboxConfig().FILE_REMOVAL_BUDGET_MS);
+  const budgetMs = outboxConfig().FILE_REMOVAL_BUDGET_MS;
+  const signal = AbortSignal.timeout(budgetMs);
   try {
     await withDb(() =>
       db().transaction(async (tx) => {
+        await tx.execute(sql`select set_config('lock_timeout', ${`${budgetMs}ms`}, true)`);
         const jobs = await tx
           .select({ id: fileRemovals.id, key: fileRemovals.key })
           .from(fileRemovals)
           .where(inArray(fileRemovals.id, ids))
-          .for('update', { skipLocked: true });
+          .for('update');
         const done: number[] = [];
         try {
           for (const job of jobs) {

@@ -271,6 +271,56 @@ describe('deletions that finish', () => {
     }
   });
 
+  it('a removal a relay took first is waited for: the files are gone when the request answers; past the budget, left to the relay', async () => {
+    vi.stubEnv('FILE_REMOVAL_BUDGET_MS', '400');
+    try {
+      vi.resetModules();
+      const { removeNow, runRemovals } = await import('../../lib/outbox/removals');
+      const { putObject, deleteObject } = await import('../../lib/storage');
+      const jobFor = async (key: string) => {
+        await putObject(key, Buffer.from('bytes'), 'image/jpeg', 'held.jpg');
+        const [job] = await sql<{ id: string }[]>`insert into file_removals (key) values (${key}) returning id::text`;
+        return Number(job?.id);
+      };
+      /** A relay's transaction holding the job, as runRemovals does while S3 answers. */
+      const relayHolding = async (id: number) => {
+        const relay = await sql.reserve();
+        await relay`begin`;
+        await relay`select id from file_removals where id = ${id} for update`;
+        return relay;
+      };
+      let answered = false;
+
+      // The relay finishes within the budget: the request waits for it, and finds nothing left to do.
+      const first = await jobFor('images/held-1.jpg');
+      const relay = await relayHolding(first);
+      const removing = removeNow([first]).then(() => (answered = true));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(answered).toBe(false);
+      await deleteObject('images/held-1.jpg');
+      await relay`delete from file_removals where id = ${first}`;
+      await relay`commit`;
+      relay.release();
+      await removing;
+      expect(await objectKeys()).toEqual([]);
+      expect(await sql`select id from file_removals`).toEqual([]);
+
+      // A holder that does not let go within the budget: the request answers, the job stays for the relay.
+      const second = await jobFor('images/held-2.jpg');
+      const stuck = await relayHolding(second);
+      const started = Date.now();
+      await removeNow([second]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+      await stuck`rollback`;
+      stuck.release();
+      expect(await objectKeys()).toEqual(['images/held-2.jpg']);
+      expect(await runRemovals()).toBe(1);
+      expect(await objectKeys()).toEqual([]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it('a healthy S3 removes the files before the DELETE answers, and leaves no job', async () => {
     const image = (await api.upload({ title: 'gone at once' })).json as Image;
     expect((await api.remove(image.id)).status).toBe(204);
