@@ -78,6 +78,16 @@ export interface Table {
 
 export type Section = (ctx: BenchContext) => Promise<Table | Table[]>;
 
+/** The columns after a measured path's own in a table that sets it against the raw operations it must do. */
+export const AGAINST_RAW: Table['columns'] = [
+  ['raw operations', 'left'],
+  ['p50', 'right'],
+  ['p99', 'right'],
+  ['ratio p50', 'right'],
+  ['ratio p99', 'right'],
+  ['goal (p50)', 'left'],
+];
+
 /** Creates the database, starts the emulator and the fixture, and sets the environment. */
 export async function startServices(options: BenchOptions): Promise<Services> {
   const work = mkdtempSync(join(tmpdir(), 'gallery-bench-'));

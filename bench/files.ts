@@ -10,24 +10,32 @@ import { makeJpeg } from '../support/images';
 export const MIB = 1024 * 1024;
 
 /**
+ * Smooth gradients with a grain of ±`grain`: pixels that look like a photo to an encoder (`channels`
+ * 4 adds an opaque alpha). The same seed every time, so every run sends the same bytes.
+ */
+function grainyGradient(width: number, height: number, channels: 3 | 4, grain: number): Buffer {
+  const data = Buffer.alloc(width * height * channels);
+  let seed = 1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * channels;
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const g = ((seed >> 16) % (2 * grain + 1)) - grain;
+      data[i] = 128 + 100 * Math.sin(x / 97 + y / 211) + g;
+      data[i + 1] = 128 + 100 * Math.sin(y / 71 - x / 333) + g;
+      data[i + 2] = 128 + 100 * Math.sin((x + y) / 150) - g;
+      if (channels === 4) data[i + 3] = 255;
+    }
+  }
+  return data;
+}
+
+/**
  * A 12 MP photo (4000×3000): smooth gradients with a fine grain, encoded at quality 90, so that it
  * is the few MB a phone's 12 MP JPEG is (noise would make it 10 MB and more).
  */
 export function photoJpeg(width = 4000, height = 3000): Buffer {
-  const data = Buffer.alloc(width * height * 4);
-  let seed = 1;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 4;
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      const grain = ((seed >> 16) % 17) - 8;
-      data[i] = 128 + 100 * Math.sin(x / 97 + y / 211) + grain;
-      data[i + 1] = 128 + 100 * Math.sin(y / 71 - x / 333) + grain;
-      data[i + 2] = 128 + 100 * Math.sin((x + y) / 150) - grain;
-      data[i + 3] = 255;
-    }
-  }
-  return Buffer.from(jpeg.encode({ data, width, height }, 90).data);
+  return Buffer.from(jpeg.encode({ data: grainyGradient(width, height, 4, 8), width, height }, 90).data);
 }
 
 /** A real small JPEG padded with zeros after its end marker to `size` bytes: decoders and the server's checks accept trailing bytes. */
@@ -54,18 +62,7 @@ export async function heicOf(jpegBytes: Buffer, folder: string): Promise<Buffer>
  * with PNG's row filters (as image editors save). 6000×4000 gives about 30 MB.
  */
 export async function grainyPng(width = 6000, height = 4000): Promise<Buffer> {
-  const data = Buffer.alloc(width * height * 3);
-  let seed = 1;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 3;
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      const grain = ((seed >> 16) % 9) - 4;
-      data[i] = 128 + 100 * Math.sin(x / 97 + y / 211) + grain;
-      data[i + 1] = 128 + 100 * Math.sin(y / 71 - x / 333) + grain;
-      data[i + 2] = 128 + 100 * Math.sin((x + y) / 150) - grain;
-    }
-  }
+  const data = grainyGradient(width, height, 3, 4);
   const { default: sharp } = await import('sharp');
   return sharp(data, { raw: { width, height, channels: 3 } })
     .png({ adaptiveFiltering: true })

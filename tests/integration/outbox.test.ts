@@ -330,21 +330,32 @@ describe('deletions that finish', () => {
 });
 
 describe('objects stored in a transaction that never commits', () => {
-  it('are removed by their guard once it is due, when S3 could not remove them at once', async () => {
+  /**
+   * S3 behind a switch and the removal code bound to it; `failedAttempt` stores `key` under a guard,
+   * then S3 goes away and the work fails before its commit, so the guard's job stays.
+   */
+  async function behindSwitch() {
     const s3 = await tcpSwitch(String(process.env.S3_ENDPOINT));
+    await apiWith({ S3_ENDPOINT: s3.url, FILE_REMOVAL_BUDGET_MS: '300' });
+    const removals = await import('../../lib/outbox/removals');
+    const { putObject } = await import('../../lib/storage');
+    const failedAttempt = (key: string, bytes: string, failure: string) =>
+      expect(
+        removals.guardObjects([key], async () => {
+          await putObject(key, Buffer.from(bytes), 'image/jpeg', 'x.jpg');
+          s3.down();
+          throw new Error(failure);
+        }),
+      ).rejects.toThrow(failure);
+    return { s3, ...removals, putObject, failedAttempt };
+  }
+
+  it('are removed by their guard once it is due, when S3 could not remove them at once', async () => {
+    const { s3, runRemovals, failedAttempt } = await behindSwitch();
     try {
-      await apiWith({ S3_ENDPOINT: s3.url, FILE_REMOVAL_BUDGET_MS: '300' });
-      const { guardObjects, runRemovals } = await import('../../lib/outbox/removals');
-      const { putObject } = await import('../../lib/storage');
       const key = `images/${randomUUID()}.jpg`;
       // The object is stored, then the function fails before its commit — and S3 is gone too.
-      await expect(
-        guardObjects([key], async () => {
-          await putObject(key, Buffer.from('bytes'), 'image/jpeg', 'x.jpg');
-          s3.down();
-          throw new Error('the commit failed');
-        }),
-      ).rejects.toThrow('the commit failed');
+      await failedAttempt(key, 'bytes', 'the commit failed');
       expect(await objectKeys()).toEqual([key]);
       // Not due yet: a transaction still in flight must never lose its object.
       s3.up();
@@ -359,21 +370,12 @@ describe('objects stored in a transaction that never commits', () => {
   });
 
   it('a later attempt that commits the same keys cancels the removal job a failed one left, and keeps its files', async () => {
-    const s3 = await tcpSwitch(String(process.env.S3_ENDPOINT));
+    const { s3, guardObjects, runRemovals, putObject, failedAttempt } = await behindSwitch();
     try {
-      await apiWith({ S3_ENDPOINT: s3.url, FILE_REMOVAL_BUDGET_MS: '300' });
-      const { guardObjects, runRemovals } = await import('../../lib/outbox/removals');
-      const { putObject } = await import('../../lib/storage');
       const { db } = await import('../../lib/db');
       const key = `images/${randomUUID()}.jpg`;
       // The first attempt stores the object and fails, and S3 is down for its clean-up: its job stays.
-      await expect(
-        guardObjects([key], async () => {
-          await putObject(key, Buffer.from('first'), 'image/jpeg', 'x.jpg');
-          s3.down();
-          throw new Error('the copy failed');
-        }),
-      ).rejects.toThrow('the copy failed');
+      await failedAttempt(key, 'first', 'the copy failed');
       s3.up();
       // The retry stores the object again and commits.
       await guardObjects([key], (release) =>
