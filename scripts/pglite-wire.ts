@@ -47,10 +47,6 @@ class Turns<T> {
     private readonly onHeldTooLong: (owner: T) => void,
   ) {}
 
-  owns(client: T): boolean {
-    return this.#owner === client;
-  }
-
   take(client: T): Promise<void> {
     if (this.#owner === client) return Promise.resolve();
     if (this.#owner === undefined) {
@@ -98,19 +94,20 @@ export async function serveWire(
   const sockets = new Set<Socket>();
   /** Each connection's work, the clean-up after it has left included. */
   const finished = new Set<Promise<void>>();
-  const turns = new Turns<Socket>(options.holdLimitMs ?? 30_000, (socket) => {
+  const holdLimitMs = options.holdLimitMs ?? 30_000;
+  const turns = new Turns<Socket>(holdLimitMs, (socket) => {
     options.log?.(
-      `a client kept the database (a transaction or an unfinished exchange) while others waited ${options.holdLimitMs ?? 30_000} ms: disconnected, its work rolled back`,
+      `a client kept the database (a transaction or an unfinished exchange) while others waited ${holdLimitMs} ms: disconnected, its work rolled back`,
     );
     socket.destroy();
   });
 
-  /** Runs one message of `socket`'s, its answers written back to it. */
-  const exec = (socket: Socket, message: Uint8Array) =>
+  /** Runs one message, its answers written back to `socket` (or dropped, without one). */
+  const exec = (socket: Socket | undefined, message: Uint8Array) =>
     db.runExclusive(() =>
       db.execProtocolRawStream(message, {
         onRawData: (bytes) => {
-          if (!socket.destroyed) socket.write(Buffer.from(bytes));
+          if (socket && !socket.destroyed) socket.write(Buffer.from(bytes));
         },
       }),
     );
@@ -121,7 +118,7 @@ export async function serveWire(
    * Sync roll it back), its transaction, and the statements it prepared by name.
    */
   const reset = async (statements: Iterable<string>) => {
-    for (const message of [FAILING_EXECUTE, SYNC]) await db.runExclusive(() => db.execProtocolRawStream(message, { onRawData: () => {} }));
+    for (const message of [FAILING_EXECUTE, SYNC]) await exec(undefined, message);
     if (db.isInTransaction()) await db.exec('rollback');
     for (const name of statements) await db.exec(`deallocate "${name.replaceAll('"', '""')}"`).catch(() => {});
   };

@@ -7,16 +7,18 @@ import { alternate, median, ms, percentile } from '../stats';
 
 /**
  * What the outbox costs a write, and how fast the relay empties it. A write's own database and Redis
- * work with the outbox (the trigger's INSERT in the write's transaction, then the image's events read,
- * appended to the stream and published, and marked) against the same write before the outbox (the
- * trigger off for that session, then one PUBLISH), alternating run by run; for an upload the object
+ * work with the outbox (the trigger's INSERT in the write's transaction, then, for an update, the
+ * cache invalidation beside the image's events read, appended to the stream and published, and
+ * marked: relayChange) against the same write before the outbox (the trigger off for that session,
+ * then the invalidation and one PUBLISH), alternating run by run; for an upload the object
  * PUT and the guard that removes it should the transaction not commit are in. Then the relay: 5,000
  * undelivered events drained by one relay in batches of 100 (each a transaction: lock, deliver, mark).
  */
 export async function outbox(ctx: BenchContext): Promise<Table[]> {
   const { sql, redis } = ctx;
-  const { imageKey } = await ctx.app();
-  const { relayImage, relayPending } = await import('../../lib/outbox/relay');
+  const { relayChange, relayImage, relayPending } = await import('../../lib/outbox/relay');
+  const { invalidateImage } = await import('../../lib/images/cache');
+  const { ISO_TIMESTAMP_PATTERN } = await import('../../lib/db');
   const { encodeEvent, IMAGE_CHANNEL } = await import('../../lib/images/events');
   // Two sessions of their own (the context's pool holds one connection): "before the outbox", in
   // which the trigger does not fire (the replica role skips triggers), and "with it".
@@ -30,23 +32,25 @@ export async function outbox(ctx: BenchContext): Promise<Table[]> {
     insert into images (id, title, description, filename, file_url, processing)
     values (gen_random_uuid(), ${`outbox ${randomUUID().slice(0, 8)}`}, '', 'f.jpg', ${`${ctx.filesBaseUrl}/images/f.jpg`}, 'ready') returning id`;
   const id = row?.id ?? '';
-  const invalidate = () => redis.del(imageKey(id));
   let n = 0;
 
   const update = await alternate(
     iterations,
     async () => {
-      const [changed] = await after<{ title: string }[]>`
+      const [changed] = await after<{ version: string }[]>`
         update images set description = ${`d ${n++}`}, updated_at = greatest(now(), updated_at + interval '1 microsecond')
-        where id = ${id} returning title`;
-      await Promise.all([invalidate(), relayImage(id)]);
+        where id = ${id} returning to_char(updated_at at time zone 'UTC', ${ISO_TIMESTAMP_PATTERN}) as version`;
+      await relayChange(id, changed?.version);
       return changed;
     },
     async () => {
-      const [changed] = await before<{ title: string }[]>`
+      const [changed] = await before<{ title: string; version: string }[]>`
         update images set description = ${`d ${n++}`}, updated_at = greatest(now(), updated_at + interval '1 microsecond')
-        where id = ${id} returning title`;
-      await Promise.all([invalidate(), redis.publish(IMAGE_CHANNEL, encodeEvent('image_updated', { id, title: changed?.title ?? '' }))]);
+        where id = ${id} returning title, to_char(updated_at at time zone 'UTC', ${ISO_TIMESTAMP_PATTERN}) as version`;
+      await Promise.all([
+        invalidateImage(id, changed?.version),
+        redis.publish(IMAGE_CHANNEL, encodeEvent('image_updated', { id, title: changed?.title ?? '' })),
+      ]);
     },
   );
 

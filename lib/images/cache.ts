@@ -53,9 +53,9 @@ export function invalidation(r: RedisBackend, id: string, version: string | unde
 
 /**
  * After a commit: fences off older reads and drops the cached entry. `version` is the committed
- * updated_at, or undefined for a deletion. Bounded and never thrown; were Redis not to take it, the
- * relay does the same before it delivers the change's event.
+ * updated_at, or undefined for a deletion. Bounded and never thrown; whether Redis took it. Were
+ * Redis not to take it, the relay does the same before it delivers the change's event.
  */
-export async function invalidateImage(id: string, version: string | undefined): Promise<void> {
-  await bounded('cache invalidation', (r) => invalidation(r, id, version));
+export async function invalidateImage(id: string, version: string | undefined): Promise<boolean> {
+  return (await bounded('cache invalidation', (r) => invalidation(r, id, version))) !== undefined;
 }

@@ -1,12 +1,11 @@
 import { eq } from 'drizzle-orm';
 import { db, withDb } from '../db';
-import { relayImage } from '../outbox/relay';
+import { relayChange } from '../outbox/relay';
 import { removalJobs, removeNow } from '../outbox/removals';
 import { warmRedis } from '../redis';
 import { fileRemovals, images } from '../schema';
 import { keyOfUrl } from '../storage';
 import { variantKeys } from '../variants/keys';
-import { invalidateImage } from './cache';
 import { imageNotFound } from './errors';
 
 /**
@@ -28,5 +27,5 @@ export async function deleteImage(id: string): Promise<void> {
         .returning({ id: fileRemovals.id });
     }),
   );
-  await Promise.all([invalidateImage(id, undefined), relayImage(id), removeNow(jobs.map((j) => j.id))]);
+  await Promise.all([relayChange(id, undefined), removeNow(jobs.map((j) => j.id))]);
 }

@@ -5,6 +5,12 @@ import { once } from '../once';
 import { images, TITLE_UNIQUE } from '../schema';
 import { titleTaken } from './errors';
 
+/**
+ * updated_at for a write that moves it: now, and strictly after its value before, so versions
+ * compare exactly (the cache fence relies on it) even when two writes fall in one microsecond.
+ */
+export const bumpedUpdatedAt = sql`greatest(now(), ${images.updatedAt} + interval '1 microsecond')`;
+
 /** The columns of the image resource, timestamps exact to the microsecond. */
 export const imageColumns = {
   id: images.id,

@@ -1,13 +1,12 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { db, withDb } from '../db';
-import { relayImage } from '../outbox/relay';
+import { relayChange } from '../outbox/relay';
 import { warmRedis } from '../redis';
 import { images } from '../schema';
-import { invalidateImage } from './cache';
 import { imageNotFound } from './errors';
 import { present } from './present';
 import type { Image } from './resource';
-import { imageColumns, imageConflicts } from './rows';
+import { bumpedUpdatedAt, imageColumns, imageConflicts } from './rows';
 
 /** What an update may change. */
 export interface ImageChanges {
@@ -28,7 +27,7 @@ export async function updateImage(id: string, patch: ImageChanges): Promise<Imag
         .set({
           ...(patch.title !== undefined ? { title: patch.title } : {}),
           ...(patch.description !== undefined ? { description: patch.description } : {}),
-          updatedAt: sql`greatest(now(), ${images.updatedAt} + interval '1 microsecond')`,
+          updatedAt: bumpedUpdatedAt,
         })
         .where(eq(images.id, id))
         .returning(imageColumns),
@@ -36,6 +35,6 @@ export async function updateImage(id: string, patch: ImageChanges): Promise<Imag
   );
   if (!row) throw imageNotFound(id);
   // `image_updated` was written in the update's own transaction (the outbox): delivered now.
-  await Promise.all([invalidateImage(row.id, row.updated_at), relayImage(row.id)]);
+  await relayChange(row.id, row.updated_at);
   return present(row);
 }

@@ -1,6 +1,6 @@
 import { describeError, log } from '../log';
 import { pruneOutbox, relayPending } from './relay';
-import { runRemovals } from './removals';
+import { REMOVAL_ROUND_MS, runRemovals } from './removals';
 
 /** What one round of the relay did. */
 export interface RelayRound {
@@ -16,11 +16,11 @@ export interface RelayRound {
  * function outboxRelay on AWS and by `npm start` locally.
  */
 export async function relayRound(batch = 100): Promise<RelayRound> {
-  const step = async (name: string, work: () => Promise<number>) => {
+  /** Runs `work` until it takes less than a full batch (more may be waiting), at most `rounds` times. */
+  const step = async (name: string, work: () => Promise<number>, rounds = 10) => {
     try {
       let total = 0;
-      // A full batch means more may be waiting: go on, boundedly.
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < rounds; i++) {
         const n = await work();
         total += n;
         if (n < batch) break;
@@ -31,9 +31,12 @@ export async function relayRound(batch = 100): Promise<RelayRound> {
       return 0;
     }
   };
+  // The round's time for S3, shared by its batches: a batch out of time removes nothing and ends the step.
+  const s3Deadline = Date.now() + REMOVAL_ROUND_MS;
   return {
     delivered: await step('delivering events', () => relayPending(batch)),
-    removed: await step('removing files', () => runRemovals(batch)),
-    pruned: await step('pruning delivered events', () => pruneOutbox()),
+    removed: await step('removing files', () => runRemovals(batch, Math.max(0, s3Deadline - Date.now()))),
+    // Not in batches: one statement prunes all that is due.
+    pruned: await step('pruning delivered events', () => pruneOutbox(), 1),
   };
 }

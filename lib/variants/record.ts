@@ -1,7 +1,7 @@
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { and, eq, type SQL } from 'drizzle-orm';
 import { db, isoTimestamp, type Tx, withDb } from '../db';
-import { invalidateImage } from '../images/cache';
-import { relayImage } from '../outbox/relay';
+import { bumpedUpdatedAt } from '../images/rows';
+import { relayChange } from '../outbox/relay';
 import { images, type Variants } from '../schema';
 
 // How processing's outcome reaches the row, apart from the processing itself (sharp, libheif): the
@@ -18,8 +18,6 @@ export const imageIdOfKey = (key: string): string | undefined =>
 export class ImageGoneError extends Error {
   override name = 'ImageGoneError';
 }
-
-const bumped = sql`greatest(now(), ${images.updatedAt} + interval '1 microsecond')`;
 
 /** What recording an outcome came to: the row took it, or another run had settled it already. */
 type Recorded = 'recorded' | 'settled';
@@ -43,7 +41,7 @@ export async function record(
       await steps.first?.(tx);
       const [updated] = await tx
         .update(images)
-        .set({ ...set, updatedAt: bumped })
+        .set({ ...set, updatedAt: bumpedUpdatedAt })
         .where(and(eq(images.id, id), open))
         .returning({ updatedAt: isoTimestamp(images.updatedAt) });
       if (!updated) {
@@ -56,7 +54,7 @@ export async function record(
     }),
   );
   if (outcome === 'settled') return outcome;
-  await Promise.all([invalidateImage(id, outcome.updatedAt), relayImage(id)]);
+  await relayChange(id, outcome.updatedAt);
   return 'recorded';
 }
 
