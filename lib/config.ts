@@ -1,5 +1,5 @@
 import type { output, ZodType } from 'zod';
-import { coerce, object, string, url, enum as zEnum } from 'zod';
+import { coerce, object, string, toJSONSchema, url, enum as zEnum } from 'zod';
 import { once } from './once';
 import { FILE_URL_MAX } from './schema';
 
@@ -11,18 +11,6 @@ export class ConfigError extends Error {
 /** The longest object key the service makes: `images/<uuid>.<ext>` with a 4-letter extension. */
 export const MAX_OBJECT_KEY_LENGTH = 'images/'.length + 36 + '.webp'.length;
 
-/**
- * The secrets a deployed function reads from SSM Parameter Store at cold start: the variable each
- * parameter under `SSM_PARAMETER_PATH` stands for (`<path>/database-url` is DATABASE_URL, …).
- */
-export const SECRET_PARAMETERS = {
-  DATABASE_URL: 'database-url',
-  API_KEYS: 'api-keys',
-  UPSTASH_REDIS_REST_URL: 'upstash-redis-rest-url',
-  UPSTASH_REDIS_REST_TOKEN: 'upstash-redis-rest-token',
-} as const;
-type SecretVariable = keyof typeof SECRET_PARAMETERS;
-
 const int = (fallback: number, min: number, max: number) => coerce.number().int().min(min).max(max).default(fallback);
 const bool = (fallback: boolean) =>
   zEnum(['true', 'false', '1', '0'])
@@ -30,69 +18,160 @@ const bool = (fallback: boolean) =>
     .transform((v) => v === 'true' || v === '1');
 const optionalUrl = url().optional();
 
+/**
+ * How a variable reaches a deployed function (scripts/serverless-stage.cjs acts on it):
+ * - `secret`: read from SSM Parameter Store (SecureString) under SSM_PARAMETER_PATH at cold start;
+ *   never in the template. Locally, from the environment.
+ * - `tuning`: copied from the packaging environment into every function's, on any stage, when set.
+ * - `stage`: set by the stage itself (its resources, or a stage parameter read when packaging).
+ * - `local`: the local stage's endpoints and keys, from the environment; a deployed stage has its own.
+ * - `none`: no function reads it (the listener's, or `npm start`'s own).
+ */
+export type Delivery = 'secret' | 'tuning' | 'stage' | 'local' | 'none';
+
+/** What the documentation says of a variable: env.example and the configuration table are made from it (`npm run docs`). */
+export interface VariableDoc {
+  /** What it is for: a sentence or two. */
+  doc: string;
+  delivery: Delivery;
+  /** The default in words, where the schema's own default is not the whole story. */
+  defaultText?: string;
+  /** The SSM parameter a deployed stage takes it from, under /photo-gallery/<stage>/. */
+  parameter?: string;
+}
+
+/** A variable's schema with its documentation attached (read back by configVariables()). */
+const v = <T extends ZodType>(schema: T, doc: VariableDoc): T => schema.meta({ ...doc }) as T;
+
 const databaseSchema = object({
-  DATABASE_URL: string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-  DB_MAX_CONNECTIONS: int(1, 1, 100),
-  DB_IDLE_TIMEOUT_SECONDS: int(20, 0, 3600),
-  DB_CONNECT_TIMEOUT_SECONDS: int(5, 1, 60),
-  DB_PREPARE: bool(true),
+  DATABASE_URL: v(string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'), {
+    doc: '`postgres://user:pass@host:port/db`',
+    delivery: 'secret',
+    defaultText: 'required (`npm start`: its embedded PostgreSQL)',
+    parameter: 'database-url',
+  }),
+  DB_MAX_CONNECTIONS: v(int(1, 1, 100), { doc: 'postgres.js pool size per Lambda container', delivery: 'tuning' }),
+  DB_IDLE_TIMEOUT_SECONDS: v(int(20, 0, 3600), { doc: 'close an idle connection after this long', delivery: 'tuning' }),
+  DB_CONNECT_TIMEOUT_SECONDS: v(int(5, 1, 60), { doc: 'give up connecting (then 503) after this long', delivery: 'tuning' }),
+  DB_PREPARE: v(bool(true), {
+    doc: '`false` behind RDS Proxy or pgbouncer in transaction mode, which cannot keep prepared statements',
+    delivery: 'tuning',
+    defaultText: '`true` (deployed stages: `false` unless the parameter `db-prepare` says otherwise)',
+    parameter: 'db-prepare',
+  }),
 });
 
 const storageSchema = object({
-  S3_BUCKET: string().min(3).max(63),
-  S3_REGION: string().min(1).optional(),
-  AWS_REGION: string().min(1).default('us-east-1'),
-  S3_ENDPOINT: optionalUrl,
-  S3_FORCE_PATH_STYLE: bool(false),
-  S3_TIMEOUT_MS: int(3000, 100, 60_000),
-  S3_MAX_ATTEMPTS: int(2, 1, 10),
-  /** false: only the variants are public; file_url is a presigned GET of the original, made per response. */
-  ORIGINALS_PUBLIC: bool(true),
-  ORIGINAL_URL_EXPIRES_SECONDS: int(3600, 60, 7 * 24 * 3600),
-  FILES_BASE_URL: url()
-    .regex(/^https?:\/\//, 'must be an http(s) URL')
-    .transform((u) => u.replace(/\/+$/, '')),
+  S3_BUCKET: v(string().min(3).max(63), {
+    doc: 'the bucket',
+    delivery: 'stage',
+    defaultText: "`photo-gallery` under `npm start`; deployed, the stack's bucket `photo-gallery-<stage>-<account id>`",
+  }),
+  S3_REGION: v(string().min(1).optional(), { doc: "the bucket's region", delivery: 'tuning', defaultText: '`AWS_REGION`' }),
+  AWS_REGION: v(string().min(1).default('us-east-1'), {
+    doc: "the region of SSM, and of S3 unless `S3_REGION` is set; Lambda and serverless offline set it to the stack's",
+    delivery: 'none',
+  }),
+  S3_ENDPOINT: v(optionalUrl, {
+    doc: 'an S3-compatible endpoint (s3rver, MinIO) instead of AWS',
+    delivery: 'local',
+    defaultText: 'AWS (`npm start`: its emulator)',
+  }),
+  S3_FORCE_PATH_STYLE: v(bool(false), { doc: 'path-style URLs, for emulators', delivery: 'local' }),
+  S3_TIMEOUT_MS: v(int(3000, 100, 60_000), { doc: 'connection and request timeout of each S3 call', delivery: 'tuning' }),
+  S3_MAX_ATTEMPTS: v(int(2, 1, 10), { doc: 'attempts per S3 call before a 503', delivery: 'tuning' }),
+  ORIGINALS_PUBLIC: v(bool(true), {
+    doc: '`false`: only the variants are public; `file_url` is a presigned GET of the original, made per response',
+    delivery: 'stage',
+    parameter: 'originals-public',
+  }),
+  ORIGINAL_URL_EXPIRES_SECONDS: v(int(3600, 60, 7 * 24 * 3600), {
+    doc: 'how long a presigned GET of an original is valid (60 s to 7 days)',
+    delivery: 'tuning',
+  }),
+  FILES_BASE_URL: v(
+    url()
+      .regex(/^https?:\/\//, 'must be an http(s) URL')
+      .transform((u) => u.replace(/\/+$/, '')),
+    {
+      doc: `the base of every \`file_url\` and variant URL; at most ${FILE_URL_MAX - 1 - MAX_OBJECT_KEY_LENGTH} characters, so that \`file_url\` fits in ${FILE_URL_MAX}`,
+      delivery: 'stage',
+      defaultText: "required (`npm start`: the emulator's bucket URL; deployed: the CloudFront distribution)",
+    },
+  ),
 }).refine((c) => c.FILES_BASE_URL.length + 1 + MAX_OBJECT_KEY_LENGTH <= FILE_URL_MAX, {
   path: ['FILES_BASE_URL'],
   message: `is too long: file_url (base + "/" + a ${MAX_OBJECT_KEY_LENGTH}-character key) must fit in ${FILE_URL_MAX} characters`,
 });
 
 const uploadSchema = object({
-  /** Through the function (multipart): API Gateway's 6 MB payload, base64-encoded, caps it near 4.4 MB. */
-  MAX_UPLOAD_BYTES: int(4 * 1024 * 1024, 1, 100 * 1024 * 1024),
-  /** Straight to S3 (POST /api/v1/uploads): the signed POST pins the exact declared size under this. */
-  MAX_DIRECT_UPLOAD_BYTES: int(100 * 1024 * 1024, 1, 5 * 1024 * 1024 * 1024),
-  /**
-   * How long a signed upload POST, and its pending upload, stay valid: at most a day, the age at
-   * which the bucket's lifecycle rule deletes what is under uploads/.
-   */
-  UPLOAD_URL_EXPIRES_SECONDS: int(900, 60, 24 * 3600),
-  /** Width × height above which an image is refused (a small file can decode to gigabytes). */
-  MAX_IMAGE_PIXELS: int(50_000_000, 1, 1_000_000_000),
+  MAX_UPLOAD_BYTES: v(int(4 * 1024 * 1024, 1, 100 * 1024 * 1024), {
+    doc: 'largest file through `POST /api/v1/images/` (multipart, through the function; 4 MiB is what fits through API Gateway and Lambda)',
+    delivery: 'tuning',
+  }),
+  MAX_DIRECT_UPLOAD_BYTES: v(int(100 * 1024 * 1024, 1, 5 * 1024 * 1024 * 1024), {
+    doc: 'largest file of a direct upload (`POST /api/v1/uploads`, straight to S3; at most 5 GiB)',
+    delivery: 'tuning',
+  }),
+  UPLOAD_URL_EXPIRES_SECONDS: v(int(900, 60, 24 * 3600), {
+    doc: 'how long a signed upload POST, and its pending upload, stay valid (60 s to 1 day)',
+    delivery: 'tuning',
+  }),
+  MAX_IMAGE_PIXELS: v(int(50_000_000, 1, 1_000_000_000), {
+    doc: 'largest pixel canvas a decoder may allocate for an image (image bombs), on both upload paths and in processing',
+    delivery: 'tuning',
+  }),
 });
 
 /** Write protection: when keys are set, POST, PATCH and DELETE need one. */
 const authSchema = object({
-  API_KEYS: string()
-    .optional()
-    .transform((v) =>
-      (v ?? '')
-        .split(',')
-        .map((k) => k.trim())
-        .filter((k) => k.length > 0),
-    )
-    .refine((keys) => keys.every((k) => k.length >= 16), 'each key must be at least 16 characters'),
+  API_KEYS: v(
+    string()
+      .optional()
+      .transform((v) =>
+        (v ?? '')
+          .split(',')
+          .map((k) => k.trim())
+          .filter((k) => k.length > 0),
+      )
+      .refine((keys) => keys.every((k) => k.length >= 16), 'each key must be at least 16 characters'),
+    {
+      doc: 'comma-separated owner keys, each at least 16 characters; unset: everything is open (local development)',
+      delivery: 'secret',
+      defaultText: 'unset (deployed stages require one)',
+      parameter: 'api-keys',
+    },
+  ),
 });
 
 const redisSchema = object({
-  UPSTASH_REDIS_REST_URL: url().optional(),
-  UPSTASH_REDIS_REST_TOKEN: string().min(1).optional(),
-  REDIS_URL: string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-    .default('redis://127.0.0.1:6379'),
-  REDIS_TIMEOUT_MS: int(250, 10, 10_000),
-  REDIS_CONNECT_TIMEOUT_MS: int(2000, 10, 30_000),
-  CACHE_TTL_SECONDS: int(60, 1, 86_400),
+  UPSTASH_REDIS_REST_URL: v(url().optional(), {
+    doc: 'with `UPSTASH_REDIS_REST_TOKEN`: Upstash over REST instead of `REDIS_URL`',
+    delivery: 'secret',
+    defaultText: 'unset (deployed stages require it)',
+    parameter: 'upstash-redis-rest-url',
+  }),
+  UPSTASH_REDIS_REST_TOKEN: v(string().min(1).optional(), {
+    doc: "Upstash's REST token",
+    delivery: 'secret',
+    defaultText: 'unset (deployed stages require it)',
+    parameter: 'upstash-redis-rest-token',
+  }),
+  REDIS_URL: v(
+    string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .default('redis://127.0.0.1:6379'),
+    {
+      doc: 'a Redis over TCP (node-redis), used unless Upstash is set',
+      delivery: 'local',
+    },
+  ),
+  REDIS_TIMEOUT_MS: v(int(250, 10, 10_000), {
+    doc: 'every Redis call gives up after this long (then: no cache, events left to the relay, a warning)',
+    delivery: 'tuning',
+  }),
+  REDIS_CONNECT_TIMEOUT_MS: v(int(2000, 10, 30_000), { doc: 'a connection attempt is abandoned after this long', delivery: 'tuning' }),
+  CACHE_TTL_SECONDS: v(int(60, 1, 86_400), { doc: 'how long a read stays cached', delivery: 'tuning' }),
 }).refine((c) => (c.UPSTASH_REDIS_REST_URL === undefined) === (c.UPSTASH_REDIS_REST_TOKEN === undefined), {
   path: ['UPSTASH_REDIS_REST_TOKEN'],
   message: 'and UPSTASH_REDIS_REST_URL go together: set both (Upstash) or neither (REDIS_URL)',
@@ -100,36 +179,124 @@ const redisSchema = object({
 
 /** Set by serverless.yml on deployed stages only: where the function's secrets are in SSM. */
 const parameterStoreSchema = object({
-  SSM_PARAMETER_PATH: string()
-    .regex(/^(\/[\w.-]+)+$/, 'must be a parameter path such as /photo-gallery/prod')
-    .optional(),
+  SSM_PARAMETER_PATH: v(
+    string()
+      .regex(/^(\/[\w.-]+)+$/, 'must be a parameter path such as /photo-gallery/prod')
+      .optional(),
+    {
+      doc: 'deployed stages only (set by the stage to `/photo-gallery/<stage>`): the secrets are read from the SecureString parameters under it, at cold start; the listener does the same when it is set',
+      delivery: 'stage',
+      defaultText: 'unset: no SSM, every value from the environment',
+    },
+  ),
   AWS_REGION: string().min(1).default('us-east-1'),
 });
 
 /** The outbox's delivery: the stream's length, how long delivered events are kept, the listener's group. */
 const outboxSchema = object({
-  /** `image_events` keeps about this many entries (XADD MAXLEN ~). */
-  STREAM_MAXLEN: int(10_000, 100, 10_000_000),
-  /** Delivered events stay in the outbox this long, then the relay prunes them. */
-  OUTBOX_RETENTION_HOURS: int(168, 1, 24 * 365),
-  /** How long a request waits for S3 to delete files it just let go of; the relay retries the rest. */
-  FILE_REMOVAL_BUDGET_MS: int(1000, 50, 10_000),
-  LISTENER_GROUP: string()
-    .regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . -')
-    .default('listeners'),
-  /** Entries another consumer of the group read and left unacknowledged this long are taken over. */
-  LISTENER_CLAIM_IDLE_MS: int(60_000, 10, 24 * 3600 * 1000),
-  /** The listener's consumer name in the group: stable across restarts (unset: the host name). */
-  LISTENER_CONSUMER: string()
-    .regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . -')
-    .optional(),
+  STREAM_MAXLEN: v(int(10_000, 100, 10_000_000), {
+    doc: 'the stream `image_events` keeps about this many entries (`XADD … MAXLEN ~`)',
+    delivery: 'tuning',
+  }),
+  OUTBOX_RETENTION_HOURS: v(int(168, 1, 24 * 365), {
+    doc: 'delivered events stay in the outbox this long, then the relay prunes them',
+    delivery: 'tuning',
+  }),
+  FILE_REMOVAL_BUDGET_MS: v(int(1000, 50, 10_000), {
+    doc: 'how long a request waits for S3 to delete the files it let go of; the relay retries the rest',
+    delivery: 'tuning',
+  }),
+  LISTENER_GROUP: v(
+    string()
+      .regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . -')
+      .default('listeners'),
+    {
+      doc: "the listener's consumer group on `image_events`",
+      delivery: 'none',
+    },
+  ),
+  LISTENER_CLAIM_IDLE_MS: v(int(60_000, 10, 24 * 3600 * 1000), {
+    doc: 'entries another consumer of the group read and left unacknowledged this long are taken over (XAUTOCLAIM)',
+    delivery: 'none',
+  }),
+  LISTENER_CONSUMER: v(
+    string()
+      .regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . -')
+      .optional(),
+    {
+      doc: "the listener's consumer name in its group; keep it stable across restarts",
+      delivery: 'none',
+      defaultText: 'the host name',
+    },
+  ),
 });
 
 const logSchema = object({
-  LOG_LEVEL: zEnum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
-  /** The listener's output: CloudWatch-like text lines, or one JSON object a line. */
-  LOG_FORMAT: zEnum(['text', 'json']).default('text'),
+  LOG_LEVEL: v(zEnum(['debug', 'info', 'warn', 'error', 'silent']).default('info'), {
+    doc: '`debug`, `info`, `warn`, `error` or `silent`',
+    delivery: 'tuning',
+  }),
+  LOG_FORMAT: v(zEnum(['text', 'json']).default('text'), {
+    doc: "the listener's output: `text` (CloudWatch-like lines) or `json`",
+    delivery: 'none',
+  }),
 });
+
+/** `npm start`'s own settings (scripts/dev.ts): ports, the data folder, its relay and sweep. */
+const localSchema = object({
+  PORT: v(int(3000, 1, 65_535), { doc: "`npm start`: the API's port", delivery: 'none' }),
+  S3_PORT: v(int(4569, 1, 65_535), { doc: "`npm start`: the S3 emulator's port", delivery: 'none' }),
+  EMBEDDED_PG_PORT: v(int(54329, 1, 65_535), { doc: "`npm start`: the embedded PostgreSQL's port", delivery: 'none' }),
+  DATA_DIR: v(string().min(1).default('.data'), {
+    doc: '`npm start`: where the embedded PostgreSQL and the emulator keep their data',
+    delivery: 'none',
+  }),
+  OFFLINE_LAMBDA_PORT: v(int(3002, 1, 65_535), {
+    doc: "`npm start`: serverless offline's Lambda API, through which it invokes `imagesProcess` and `uploadsSweep`",
+    delivery: 'none',
+  }),
+  OFFLINE_WEBSOCKET_PORT: v(int(3001, 1, 65_535), { doc: "`npm start`: serverless offline's websocket port", delivery: 'none' }),
+  RELAY_INTERVAL_MS: v(int(2000, 100, 3_600_000), {
+    doc: '`npm start`: how often its own process runs a round of the outbox relay',
+    delivery: 'none',
+  }),
+  SWEEP_INTERVAL_MS: v(int(60_000, 1000, 3_600_000), { doc: '`npm start`: how often it invokes `uploadsSweep`', delivery: 'none' }),
+  CORS_ALLOWED_ORIGINS: v(string().optional(), {
+    doc: "comma-separated origins allowed by API Gateway's CORS and by the bucket's CORS for POST (direct uploads from a browser)",
+    delivery: 'stage',
+    defaultText: 'unset (no CORS)',
+    parameter: 'cors-allowed-origins',
+  }),
+});
+
+/** The sections in the order the documentation shows them, each with who reads it. */
+const SECTIONS = [
+  { title: 'Postgres', readers: 'the functions, the listener, `npm run db:*`', schema: databaseSchema },
+  { title: 'Object storage', readers: 'the functions, `npm run db:backfill`', schema: storageSchema },
+  { title: 'Uploads', readers: 'the functions', schema: uploadSchema },
+  { title: 'Access', readers: 'the functions', schema: authSchema },
+  { title: 'Redis', readers: 'the functions, the listener', schema: redisSchema },
+  { title: 'Secrets on AWS', readers: 'the functions, the listener', schema: parameterStoreSchema },
+  { title: 'Outbox and listener', readers: 'the functions, the listener, `npm start`', schema: outboxSchema },
+  { title: 'Logs', readers: 'the functions, the listener', schema: logSchema },
+  { title: '`npm start`', readers: '`npm start`', schema: localSchema },
+];
+
+/**
+ * The secrets a deployed function reads from SSM Parameter Store at cold start: the variable each
+ * parameter under `SSM_PARAMETER_PATH` stands for (`<path>/database-url` is DATABASE_URL, …).
+ */
+export const SECRET_PARAMETERS: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(
+    SECTIONS.flatMap(({ schema }) =>
+      Object.entries(schema.shape as Record<string, ZodType>).flatMap(([name, field]) => {
+        const doc = field.meta() as VariableDoc | undefined;
+        return doc?.delivery === 'secret' && doc.parameter ? [[name, doc.parameter]] : [];
+      }),
+    ),
+  ),
+);
+type SecretVariable = string;
 
 /** Where a variable's value came from when it is not the environment: its SSM parameter. */
 type Origins = Partial<Record<string, string>>;
@@ -195,9 +362,10 @@ async function readSecrets(): Promise<void> {
  * deployed function's secrets over it. A section that holds a secret refuses to be read on a
  * deployed function before loadSecrets() has finished, rather than be read without it.
  */
-function section<T extends ZodType>(schema: T, options: { secret?: boolean } = {}): () => Readonly<output<T>> {
+function section<T extends ZodType>(schema: T & { shape: Record<string, ZodType> }): () => Readonly<output<T>> {
+  const secret = Object.values(schema.shape).some((field) => (field.meta() as VariableDoc | undefined)?.delivery === 'secret');
   return once(() => {
-    if (options.secret && secrets === undefined && parameterStoreConfig().SSM_PARAMETER_PATH !== undefined) {
+    if (secret && secrets === undefined && parameterStoreConfig().SSM_PARAMETER_PATH !== undefined) {
       throw new ConfigError(
         'Invalid configuration: a secret was read before loadSecrets() finished (SSM_PARAMETER_PATH is set): import lib/secrets.ts first',
       );
@@ -207,22 +375,45 @@ function section<T extends ZodType>(schema: T, options: { secret?: boolean } = {
 }
 
 /** Postgres settings; throws ConfigError naming the variable when DATABASE_URL is missing or bad. */
-export const databaseConfig = section(databaseSchema, { secret: true });
+export const databaseConfig = section(databaseSchema);
 /** S3 and file_url settings; throws ConfigError when S3_BUCKET or FILES_BASE_URL is missing or bad. */
 export const storageConfig = section(storageSchema);
 /** Upload limits. */
 export const uploadConfig = section(uploadSchema);
 /** API keys for writes; none configured means writes are open. */
-export const authConfig = section(authSchema, { secret: true });
+export const authConfig = section(authSchema);
 /** Redis: Upstash over REST when both UPSTASH_* are set, else REDIS_URL over TCP. */
-export const redisConfig = section(redisSchema, { secret: true });
+export const redisConfig = section(redisSchema);
 /** The outbox's delivery settings. */
 export const outboxConfig = section(outboxSchema);
 /** Logging settings. */
 export const logConfig = section(logSchema);
 
-/** Every variable read here (scripts/serverless-stage.cjs must pass each one a function reads; a unit test holds them together). */
-export const configVariables = (): string[] =>
-  [databaseSchema, storageSchema, uploadSchema, authSchema, redisSchema, parameterStoreSchema, outboxSchema, logSchema].flatMap((schema) =>
-    Object.keys(schema.shape),
+/** `npm start`'s own settings. */
+export const localConfig = section(localSchema);
+
+/** A variable as declared here: its section, name, default and documentation. */
+export interface ConfigVariable extends VariableDoc {
+  section: string;
+  readers: string;
+  name: string;
+  /** The schema's default, as the environment would spell it; undefined when it has none. */
+  default: string | undefined;
+}
+
+/**
+ * Every variable, once, in documentation order: what `npm run docs` makes env.example, the
+ * configuration table and the stage's lists (scripts/config-variables.json) from.
+ */
+export function configVariables(): ConfigVariable[] {
+  const seen = new Set<string>();
+  return SECTIONS.flatMap(({ title, readers, schema }) =>
+    Object.entries(schema.shape as Record<string, ZodType>).flatMap(([name, field]) => {
+      const doc = field.meta() as VariableDoc | undefined;
+      if (seen.has(name) || !doc) return [];
+      seen.add(name);
+      const fallback = (toJSONSchema(field, { io: 'input', unrepresentable: 'any' }) as { default?: unknown }).default;
+      return [{ section: title, readers, name, ...doc, default: fallback === undefined ? undefined : String(fallback) }];
+    }),
   );
+}

@@ -15,54 +15,18 @@ const { parse } = require('yaml');
 
 const LOCAL_STAGES = new Set(['dev']);
 
-/** The parameters the functions read at cold start: the keys of SECRET_PARAMETERS in lib/config.ts. */
-const SECRET_PARAMETERS = ['database-url', 'api-keys', 'upstash-redis-rest-url', 'upstash-redis-rest-token'];
+/**
+ * Every variable the functions read, by how a stage gives it to them (`delivery` in lib/config.ts,
+ * generated into this JSON by `npm run docs`): `secrets` (variable → SSM parameter, read at cold
+ * start), `tuning` (passed through when set at packaging, any stage), `local` (the local stage's
+ * endpoints), `stage` (set here from the stage), `none` (read by no function), and the stage
+ * `parameters` some of them are read from when packaging.
+ */
+const VARIABLES = require('./config-variables.json');
+const SECRET_PARAMETERS = Object.values(VARIABLES.secrets);
 
 /** The bucket is photo-gallery-<stage>-<account id>: at most 63 characters, lowercase. */
 const STAGE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,34}[a-z0-9])?$/;
-
-/**
- * Settings that may be tuned when packaging any stage (`MAX_UPLOAD_BYTES=… serverless deploy`); unset
- * ones are left out, so that lib/config.ts's defaults, the only ones, apply.
- */
-const TUNING = [
-  'DB_MAX_CONNECTIONS',
-  'DB_IDLE_TIMEOUT_SECONDS',
-  'DB_CONNECT_TIMEOUT_SECONDS',
-  'DB_PREPARE',
-  'S3_REGION',
-  'S3_TIMEOUT_MS',
-  'S3_MAX_ATTEMPTS',
-  'MAX_UPLOAD_BYTES',
-  'MAX_DIRECT_UPLOAD_BYTES',
-  'UPLOAD_URL_EXPIRES_SECONDS',
-  'MAX_IMAGE_PIXELS',
-  'REDIS_TIMEOUT_MS',
-  'REDIS_CONNECT_TIMEOUT_MS',
-  'CACHE_TTL_SECONDS',
-  'LOG_LEVEL',
-  'ORIGINAL_URL_EXPIRES_SECONDS',
-  'STREAM_MAXLEN',
-  'OUTBOX_RETENTION_HOURS',
-  'FILE_REMOVAL_BUDGET_MS',
-];
-/** The local stage's endpoints and secrets, from the environment; a deployed stage never takes them from there. */
-const LOCAL_ONLY = [
-  'DATABASE_URL',
-  'S3_BUCKET',
-  'S3_ENDPOINT',
-  'S3_FORCE_PATH_STYLE',
-  'FILES_BASE_URL',
-  'API_KEYS',
-  'REDIS_URL',
-  'UPSTASH_REDIS_REST_URL',
-  'UPSTASH_REDIS_REST_TOKEN',
-];
-
-/** Set for every stage from the stage itself, never passed through from the packaging environment. */
-const FROM_STAGE = ['SSM_PARAMETER_PATH', 'ORIGINALS_PUBLIC'];
-/** Read by lib/config.ts but never by a function: Lambda sets AWS_REGION; the rest are the listener's. */
-const NOT_FOR_FUNCTIONS = ['AWS_REGION', 'LOG_FORMAT', 'LISTENER_GROUP', 'LISTENER_CLAIM_IDLE_MS', 'LISTENER_CONSUMER'];
 
 /** The named variables that are set (non-empty) in the packaging environment. */
 function passThrough(names) {
@@ -186,7 +150,15 @@ async function resolveStage({ options, resolveVariable }) {
       bucketCors: bucketCors(env.CORS_ALLOWED_ORIGINS),
       publicFiles: publicFiles(originalsPublic),
       reservedConcurrency: {},
-      environment: { ...passThrough([...TUNING, ...LOCAL_ONLY]), ORIGINALS_PUBLIC: String(originalsPublic) },
+      // Everything from the environment, secrets included; never an SSM path (nothing is read from AWS locally).
+      environment: {
+        ...passThrough(
+          [...VARIABLES.tuning, ...Object.keys(VARIABLES.secrets), ...VARIABLES.local, ...VARIABLES.stage].filter(
+            (name) => name !== 'SSM_PARAMETER_PATH',
+          ),
+        ),
+        ORIGINALS_PUBLIC: String(originalsPublic),
+      },
     };
   }
 
@@ -202,7 +174,12 @@ async function resolveStage({ options, resolveVariable }) {
     throw new Error(`stage "${stage}": ${path}/api-keys holds no key; a deployed stage needs API keys`);
   }
   const [origins, dbPrepare, concurrency, originals] = await Promise.all(
-    ['cors-allowed-origins', 'db-prepare', 'reserved-concurrency', 'originals-public'].map(read),
+    [
+      VARIABLES.parameters.CORS_ALLOWED_ORIGINS,
+      VARIABLES.parameters.DB_PREPARE,
+      'reserved-concurrency',
+      VARIABLES.parameters.ORIGINALS_PUBLIC,
+    ].map(read),
   );
   const originalsPublic = isPublic(originals, `${path}/originals-public`);
   return {
@@ -211,7 +188,7 @@ async function resolveStage({ options, resolveVariable }) {
     publicFiles: publicFiles(originalsPublic),
     reservedConcurrency: concurrency === undefined ? {} : reservedConcurrency(concurrency, `${path}/reserved-concurrency`, functionNames),
     environment: {
-      ...passThrough(TUNING),
+      ...passThrough(VARIABLES.tuning),
       // Secrets are read by the functions at cold start, from here; none of them is in the template.
       SSM_PARAMETER_PATH: path,
       // RDS Proxy and pgbouncer in transaction mode cannot keep prepared statements.
@@ -234,4 +211,3 @@ module.exports = (context) => {
   return settings;
 };
 module.exports.SECRET_PARAMETERS = SECRET_PARAMETERS;
-module.exports.VARIABLES = { TUNING, LOCAL_ONLY, FROM_STAGE, NOT_FOR_FUNCTIONS };

@@ -1,26 +1,60 @@
 /**
- * Every variable lib/config.ts reads reaches the functions through serverless.yml's environment
- * (scripts/serverless-stage.cjs), or is one the stage sets itself, or one no function reads: a
- * setting added to config and forgotten in the template would otherwise keep its default on AWS.
+ * Every variable a function reads reaches it through serverless.yml's environment
+ * (scripts/serverless-stage.cjs, driven by lib/config.ts's declarations): on the local stage from
+ * the environment, on a deployed stage from the stage, and a secret never through the template.
  */
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { configVariables } from '../../lib/config';
 
-const stage = createRequire(import.meta.url)('../../scripts/serverless-stage.cjs') as {
-  VARIABLES: Record<'TUNING' | 'LOCAL_ONLY' | 'FROM_STAGE' | 'NOT_FOR_FUNCTIONS', string[]>;
-};
+type Resolved = { environment: Record<string, unknown> };
+const stage = createRequire(import.meta.url)('../../scripts/serverless-stage.cjs') as (context: {
+  options: { stage?: string };
+  resolveVariable: (name: string) => Promise<unknown>;
+}) => Promise<Resolved>;
+
+const saved = { ...process.env };
+afterEach(() => {
+  process.env = { ...saved };
+  // The script keeps its answer for the command; a fresh require for the next test.
+  const require = createRequire(import.meta.url);
+  delete require.cache[require.resolve('../../scripts/serverless-stage.cjs')];
+});
+
+const fresh = () => createRequire(import.meta.url)('../../scripts/serverless-stage.cjs') as typeof stage;
+const variables = configVariables();
+const named = (...deliveries: string[]) => variables.filter((v) => deliveries.includes(v.delivery)).map((v) => v.name);
 
 describe('the stage passes every setting', () => {
-  const { TUNING, LOCAL_ONLY, FROM_STAGE, NOT_FOR_FUNCTIONS } = stage.VARIABLES;
-
-  it('names every variable of lib/config.ts in exactly one list', () => {
-    const listed = [...TUNING, ...LOCAL_ONLY, ...FROM_STAGE, ...NOT_FOR_FUNCTIONS];
-    expect(new Set(listed).size).toBe(listed.length);
-    expect([...listed].sort()).toEqual([...new Set(configVariables())].sort());
+  it('passes the local stage every variable a function reads that is set, secrets included', async () => {
+    for (const v of variables) process.env[v.name] = v.name === 'ORIGINALS_PUBLIC' ? 'false' : `value-of-${v.name}`;
+    const { environment } = await fresh()({ options: { stage: 'dev' }, resolveVariable: async () => undefined });
+    const expected = named('secret', 'tuning', 'local', 'stage').filter((n) => n !== 'SSM_PARAMETER_PATH');
+    expect(Object.keys(environment).sort()).toEqual(expected.sort());
+    expect(environment.DATABASE_URL).toBe('value-of-DATABASE_URL');
   });
 
-  it('lets a deployed stage tune the outbox', () => {
-    expect(TUNING).toEqual(expect.arrayContaining(['STREAM_MAXLEN', 'OUTBOX_RETENTION_HOURS', 'FILE_REMOVAL_BUDGET_MS']));
+  it('gives a deployed stage the tuning it was packaged with and its own settings, never a secret', async () => {
+    for (const v of variables) process.env[v.name] = `value-of-${v.name}`;
+    const parameters: Record<string, string> = {
+      ...Object.fromEntries(Object.values(configVariables().filter((v) => v.delivery === 'secret')).map((v) => [v.parameter, 'secret'])),
+      'api-keys': 'a-key-of-16-chars-or-more',
+      'originals-public': 'false',
+    };
+    const { environment } = await fresh()({
+      options: { stage: 'prod' },
+      resolveVariable: async (name) => {
+        const value = parameters[name.split('/').at(-1) ?? ''];
+        if (value === undefined) throw Object.assign(new Error(`${name} not found`), { code: 'MISSING_VARIABLE_RESULT' });
+        return value;
+      },
+    });
+    for (const name of named('tuning')) expect(environment[name], name).toBeDefined();
+    for (const name of named('stage')) {
+      if (name !== 'CORS_ALLOWED_ORIGINS') expect(environment[name], name).toBeDefined();
+    }
+    for (const name of named('secret', 'local', 'none')) expect(environment[name], name).toBeUndefined();
+    expect(JSON.stringify(environment)).not.toContain('value-of-DATABASE_URL');
+    expect(environment.S3_BUCKET).toEqual({ Ref: 'ImagesBucket' });
   });
 });
