@@ -8,6 +8,16 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * Whether a DATABASE_URL makes postgres.js verify the server's certificate and name: `sslmode=verify-full`
+ * (or `sslrootcert=system`, which means the same). `require`, the usual advice, encrypts but trusts any
+ * certificate: a man in the middle reads the password and every row.
+ */
+export function verifiesServer(databaseUrl: string): boolean {
+  const query = new URL(databaseUrl).searchParams;
+  return query.get('sslmode') === 'verify-full' || query.get('sslrootcert') === 'system';
+}
+
 /** The longest object key the service makes: `images/<uuid>.<ext>` with a 4-letter extension. */
 export const MAX_OBJECT_KEY_LENGTH = 'images/'.length + 36 + '.webp'.length;
 
@@ -25,9 +35,10 @@ const optionalUrl = url().optional();
  * - `tuning`: copied from the packaging environment into every function's, on any stage, when set.
  * - `stage`: set by the stage itself (its resources, or a stage parameter read when packaging).
  * - `local`: the local stage's endpoints and keys, from the environment; a deployed stage has its own.
+ * - `template`: no function reads it; it shapes the deployed stage's template (read when packaging).
  * - `none`: no function reads it (the listener's, or `npm start`'s own).
  */
-export type Delivery = 'secret' | 'tuning' | 'stage' | 'local' | 'none';
+export type Delivery = 'secret' | 'tuning' | 'stage' | 'local' | 'template' | 'none';
 
 /** What the documentation says of a variable: env.example and the configuration table are made from it (`npm run docs`). */
 export interface VariableDoc {
@@ -59,6 +70,11 @@ const databaseSchema = object({
     defaultText: '`true` (deployed stages: `false` unless the parameter `db-prepare` says otherwise)',
     parameter: 'db-prepare',
   }),
+  DB_TLS_UNVERIFIED: v(bool(false), {
+    doc: "`true`: a deployed stage accepts a `DATABASE_URL` that does not verify the server's certificate (any `sslmode` but `verify-full`), for a provider whose certificate cannot be verified; logged as a warning at every cold start",
+    delivery: 'stage',
+    parameter: 'db-tls-unverified',
+  }),
 });
 
 const storageSchema = object({
@@ -80,8 +96,8 @@ const storageSchema = object({
   S3_FORCE_PATH_STYLE: v(bool(false), { doc: 'path-style URLs, for emulators', delivery: 'local' }),
   S3_TIMEOUT_MS: v(int(3000, 100, 60_000), { doc: 'connection and request timeout of each S3 call', delivery: 'tuning' }),
   S3_MAX_ATTEMPTS: v(int(2, 1, 10), { doc: 'attempts per S3 call before a 503', delivery: 'tuning' }),
-  ORIGINALS_PUBLIC: v(bool(true), {
-    doc: '`false`: only the variants are public; `file_url` is a presigned GET of the original, made per response',
+  ORIGINALS_PUBLIC: v(bool(false), {
+    doc: '`true`: originals are served publicly like the variants (their EXIF and GPS included); `false`: `file_url` is a presigned GET of the original, made per response. An image whose processing failed is always presigned',
     delivery: 'stage',
     parameter: 'originals-public',
   }),
@@ -123,7 +139,7 @@ const uploadSchema = object({
   }),
 });
 
-/** Write protection: when keys are set, POST, PATCH and DELETE need one. */
+/** Who may do what: the owner's keys, and the other sites whose pages may write. */
 const authSchema = object({
   API_KEYS: v(
     string()
@@ -140,6 +156,28 @@ const authSchema = object({
       delivery: 'secret',
       defaultText: 'unset (deployed stages require one)',
       parameter: 'api-keys',
+    },
+  ),
+  CORS_ALLOWED_ORIGINS: v(
+    string()
+      .optional()
+      .transform((v, ctx) => {
+        const origins = (v ?? '')
+          .split(',')
+          .map((o) => o.trim())
+          .filter((o) => o.length > 0);
+        for (const origin of origins) {
+          if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+            ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin such as https://photos.example.com` });
+          }
+        }
+        return origins;
+      }),
+    {
+      doc: "comma-separated origins of other sites allowed to call the API from a browser (API Gateway's CORS), to write to it across sites, and to POST files straight to the bucket",
+      delivery: 'stage',
+      defaultText: "unset (no CORS; only the service's own pages write)",
+      parameter: 'cors-allowed-origins',
     },
   ),
 });
@@ -242,6 +280,34 @@ const logSchema = object({
   }),
 });
 
+/**
+ * What bounds a deployed stage's load (scripts/serverless-stage.cjs writes them into the template):
+ * API Gateway's throttling and each function's reserved concurrency, which also bounds the database
+ * connections the functions can open (docs/deploy.md).
+ */
+const deploymentSchema = object({
+  API_THROTTLE_RATE: v(int(100, 1, 10_000), {
+    doc: 'requests per second the HTTP API lets through, steady state, all routes together (then 429)',
+    delivery: 'template',
+    parameter: 'throttle-rate',
+  }),
+  API_THROTTLE_BURST: v(int(200, 1, 5_000), {
+    doc: 'requests the HTTP API lets through at once above the steady rate',
+    delivery: 'template',
+    parameter: 'throttle-burst',
+  }),
+  RESERVED_CONCURRENCY: v(
+    string()
+      .regex(/^(none|([A-Za-z][A-Za-z0-9]*|\*)=\d{1,5}(,\s*([A-Za-z][A-Za-z0-9]*|\*)=\d{1,5})*)$/, 'must be <function>=<n>,… or none')
+      .default('*=5,imagesList=10,imagesGet=10,imagesProcess=4,imagesProcessFailed=2,uploadsSweep=1,outboxRelay=1'),
+    {
+      doc: 'the most instances of each function at once, `<function>=<n>,…` with `*` for every function not named, or `none`; each instance holds at most `DB_MAX_CONNECTIONS` database connections',
+      delivery: 'template',
+      parameter: 'reserved-concurrency',
+    },
+  ),
+});
+
 /** `npm start`'s own settings (scripts/dev.ts): ports, the data folder, its relay and sweep. */
 const localSchema = object({
   PORT: v(int(3000, 1, 65_535), { doc: "`npm start`: the API's port", delivery: 'none' }),
@@ -261,12 +327,6 @@ const localSchema = object({
     delivery: 'none',
   }),
   SWEEP_INTERVAL_MS: v(int(60_000, 1000, 3_600_000), { doc: '`npm start`: how often it invokes `uploadsSweep`', delivery: 'none' }),
-  CORS_ALLOWED_ORIGINS: v(string().optional(), {
-    doc: "comma-separated origins allowed by API Gateway's CORS and by the bucket's CORS for POST (direct uploads from a browser)",
-    delivery: 'stage',
-    defaultText: 'unset (no CORS)',
-    parameter: 'cors-allowed-origins',
-  }),
 });
 
 /** The sections in the order the documentation shows them, each with who reads it. */
@@ -279,6 +339,7 @@ const SECTIONS = [
   { title: 'Secrets on AWS', readers: 'the functions, the listener', schema: parameterStoreSchema },
   { title: 'Outbox and listener', readers: 'the functions, the listener, `npm start`', schema: outboxSchema },
   { title: 'Logs', readers: 'the functions, the listener', schema: logSchema },
+  { title: 'Deployment', readers: '`npm run package` and `serverless deploy`', schema: deploymentSchema },
   { title: '`npm start`', readers: '`npm start`', schema: localSchema },
 ];
 
@@ -317,7 +378,7 @@ function parseSection<T extends ZodType>(schema: T, env: NodeJS.ProcessEnv, orig
 }
 
 /** Where a deployed function's secrets live in SSM; unset (npm start, tests): nowhere, the environment has them. */
-const parameterStoreConfig = once(() => parseSection(parameterStoreSchema, process.env));
+export const parameterStoreConfig = once(() => parseSection(parameterStoreSchema, process.env));
 
 /** The secrets read from SSM, the variable each came from; undefined until loadSecrets() has run. */
 let secrets: { values: Partial<Record<SecretVariable, string>>; origins: Origins } | undefined;
@@ -350,7 +411,12 @@ async function readSecrets(): Promise<void> {
   secrets = { values: Object.fromEntries(Object.entries(origins).map(([v, name]) => [v, found.get(name)])), origins };
   // Checked now, so that a malformed parameter fails the cold start rather than a request; and a
   // stage whose API keys parameter holds no key would leave writes open.
-  databaseConfig();
+  const { DATABASE_URL, DB_TLS_UNVERIFIED } = databaseConfig();
+  if (!verifiesServer(DATABASE_URL) && !DB_TLS_UNVERIFIED) {
+    throw new ConfigError(
+      `Invalid configuration: DATABASE_URL (SSM parameter ${origins.DATABASE_URL}) does not verify the server's certificate: add sslmode=verify-full to it (Amazon RDS's certificate authorities are trusted as well as the public ones), or, for a provider whose certificate cannot be verified, set the stage parameter db-tls-unverified to true`,
+    );
+  }
   redisConfig();
   if (authConfig().API_KEYS.length === 0) {
     throw new ConfigError(`Invalid configuration: API_KEYS (SSM parameter ${origins.API_KEYS}) holds no key`);
@@ -380,7 +446,7 @@ export const databaseConfig = section(databaseSchema);
 export const storageConfig = section(storageSchema);
 /** Upload limits. */
 export const uploadConfig = section(uploadSchema);
-/** API keys for writes; none configured means writes are open. */
+/** The owner's keys (none configured: everything is open) and the origins allowed to write cross-site. */
 export const authConfig = section(authSchema);
 /** Redis: Upstash over REST when both UPSTASH_* are set, else REDIS_URL over TCP. */
 export const redisConfig = section(redisSchema);

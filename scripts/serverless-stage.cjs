@@ -65,12 +65,18 @@ function publicFiles(originalsPublic) {
   return originalsPublic ? [under('images'), under('variants')] : [under('variants')];
 }
 
-/** ORIGINALS_PUBLIC as a boolean: unset is true, as in lib/config.ts. */
-function isPublic(value, where) {
-  if (value === undefined || value === '') return true;
+/** A boolean setting as lib/config.ts reads one (true, false, 1, 0); unset is false, as every such default there. */
+function flag(value, where) {
+  if (value === undefined || value === '') return false;
   if (['true', '1'].includes(value)) return true;
   if (['false', '0'].includes(value)) return false;
   throw new Error(`${where} must be true or false, not "${value}"`);
+}
+
+/** Whether a DATABASE_URL verifies the server's certificate: lib/config.ts's verifiesServer, the same rule. */
+function verifiesServer(databaseUrl) {
+  const query = new URL(databaseUrl).searchParams;
+  return query.get('sslmode') === 'verify-full' || query.get('sslrootcert') === 'system';
 }
 
 /** CORS for API Gateway: a comma-separated list of origins, or none (no CORS headers at all). */
@@ -90,11 +96,34 @@ function cors(origins) {
 }
 
 /**
+ * A deployment setting (RESERVED_CONCURRENCY, API_THROTTLE_*): the stage parameter when set, else the
+ * packaging environment's variable, else lib/config.ts's default.
+ */
+function templateSetting(name, parameterValue) {
+  return parameterValue ?? (process.env[name] || VARIABLES.template[name]);
+}
+
+/** API Gateway's throttling of every route of the stage, from a rate and a burst (whole numbers). */
+function throttling(rate, burst, where) {
+  const whole = (value, what, max) => {
+    if (!/^\d{1,5}$/.test(String(value)) || Number(value) < 1 || Number(value) > max) {
+      throw new Error(`${where(what)} must be a whole number from 1 to ${max}, not "${value}"`);
+    }
+    return Number(value);
+  };
+  return {
+    ThrottlingRateLimit: whole(rate, 'API_THROTTLE_RATE', 10_000),
+    ThrottlingBurstLimit: whole(burst, 'API_THROTTLE_BURST', 5_000),
+  };
+}
+
+/**
  * Reserved concurrency per function, from `<function>=<n>,…` where `*` stands for every function not
  * named (`*=10,imagesCreate=4`); functions not covered have none. Throws naming the parameter and
  * the entry at fault.
  */
 function reservedConcurrency(value, parameter, functionNames) {
+  if (value.trim() === 'none') return {};
   const fail = (why) => {
     throw new Error(
       `${parameter} is malformed (${why}); the format is <function>=<n>,… with "*" for every function not named, e.g. "*=10,imagesCreate=4"; functions: ${functionNames.join(', ')}`,
@@ -144,12 +173,14 @@ async function resolveStage({ options, resolveVariable }) {
     if (process.argv.includes('deploy')) {
       throw new Error(`"${stage}" is the local stage; deploy a named one: serverless deploy --stage prod`);
     }
-    const originalsPublic = isPublic(env.ORIGINALS_PUBLIC, 'ORIGINALS_PUBLIC');
+    const originalsPublic = flag(env.ORIGINALS_PUBLIC, 'ORIGINALS_PUBLIC');
     return {
       cors: cors(env.CORS_ALLOWED_ORIGINS),
       bucketCors: bucketCors(env.CORS_ALLOWED_ORIGINS),
       publicFiles: publicFiles(originalsPublic),
+      // serverless offline neither throttles nor reserves; `npm run package` of this stage shows the defaults.
       reservedConcurrency: {},
+      throttling: throttling(templateSetting('API_THROTTLE_RATE'), templateSetting('API_THROTTLE_BURST'), (name) => name),
       // Everything from the environment, secrets included; never an SSM path (nothing is read from AWS locally).
       environment: {
         ...passThrough(
@@ -169,24 +200,42 @@ async function resolveStage({ options, resolveVariable }) {
   if (missing.length > 0) {
     throw new Error(`stage "${stage}" needs the SSM parameter${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (SecureString)`);
   }
-  const apiKeys = secrets[SECRET_PARAMETERS.indexOf('api-keys')];
+  const apiKeys = secrets[SECRET_PARAMETERS.indexOf(VARIABLES.secrets.API_KEYS)];
   if (!apiKeys.split(',').some((key) => key.trim())) {
     throw new Error(`stage "${stage}": ${path}/api-keys holds no key; a deployed stage needs API keys`);
   }
-  const [origins, dbPrepare, concurrency, originals] = await Promise.all(
+  const [origins, dbPrepare, concurrency, originals, tlsUnverified, rate, burst] = await Promise.all(
     [
       VARIABLES.parameters.CORS_ALLOWED_ORIGINS,
       VARIABLES.parameters.DB_PREPARE,
-      'reserved-concurrency',
+      VARIABLES.parameters.RESERVED_CONCURRENCY,
       VARIABLES.parameters.ORIGINALS_PUBLIC,
+      VARIABLES.parameters.DB_TLS_UNVERIFIED,
+      VARIABLES.parameters.API_THROTTLE_RATE,
+      VARIABLES.parameters.API_THROTTLE_BURST,
     ].map(read),
   );
-  const originalsPublic = isPublic(originals, `${path}/originals-public`);
+  const originalsPublic = flag(originals, `${path}/${VARIABLES.parameters.ORIGINALS_PUBLIC}`);
+  const dbTlsUnverified = flag(tlsUnverified, `${path}/${VARIABLES.parameters.DB_TLS_UNVERIFIED}`);
+  // The functions refuse it at cold start too; here it stops a deploy that could not serve a request.
+  const databaseUrl = secrets[SECRET_PARAMETERS.indexOf(VARIABLES.secrets.DATABASE_URL)];
+  if (!dbTlsUnverified && !verifiesServer(databaseUrl)) {
+    throw new Error(
+      `stage "${stage}": ${path}/${VARIABLES.secrets.DATABASE_URL} does not verify the server's certificate: add sslmode=verify-full to it, or, for a provider whose certificate cannot be verified, set ${path}/${VARIABLES.parameters.DB_TLS_UNVERIFIED} to true`,
+    );
+  }
   return {
     cors: cors(origins),
     bucketCors: bucketCors(origins),
     publicFiles: publicFiles(originalsPublic),
-    reservedConcurrency: concurrency === undefined ? {} : reservedConcurrency(concurrency, `${path}/reserved-concurrency`, functionNames),
+    reservedConcurrency: reservedConcurrency(
+      templateSetting('RESERVED_CONCURRENCY', concurrency),
+      concurrency === undefined ? 'RESERVED_CONCURRENCY' : `${path}/${VARIABLES.parameters.RESERVED_CONCURRENCY}`,
+      functionNames,
+    ),
+    throttling: throttling(templateSetting('API_THROTTLE_RATE', rate), templateSetting('API_THROTTLE_BURST', burst), (name) =>
+      (name === 'API_THROTTLE_RATE' ? rate : burst) === undefined ? name : `${path}/${VARIABLES.parameters[name]}`,
+    ),
     environment: {
       ...passThrough(VARIABLES.tuning),
       // Secrets are read by the functions at cold start, from here; none of them is in the template.
@@ -194,6 +243,9 @@ async function resolveStage({ options, resolveVariable }) {
       // RDS Proxy and pgbouncer in transaction mode cannot keep prepared statements.
       DB_PREPARE: dbPrepare || env.DB_PREPARE || 'false',
       ORIGINALS_PUBLIC: String(originalsPublic),
+      ...(dbTlsUnverified ? { DB_TLS_UNVERIFIED: 'true' } : {}),
+      // The functions refuse writes from other sites but these (lib/http/handler.ts).
+      ...(origins ? { CORS_ALLOWED_ORIGINS: origins } : {}),
       S3_BUCKET: { Ref: 'ImagesBucket' },
       FILES_BASE_URL: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': ['FilesDistribution', 'DomainName'] }]] },
     },

@@ -2,14 +2,21 @@ import { storageConfig } from '../config';
 import type { Image } from './resource';
 
 /**
- * The image as a client gets it. With ORIGINALS_PUBLIC=false only the variants are public, so
- * file_url becomes a presigned GET of the original, made now and valid for
- * ORIGINAL_URL_EXPIRES_SECONDS (the cache holds images as stored: each answer presents its own). The S3 client is
- * loaded only then: a function that only reads rows does not evaluate it otherwise.
+ * Whether an image's stored file_url is what a client gets: only when originals are public
+ * (ORIGINALS_PUBLIC=true) and the file decoded as an image. A file no decoder read is never handed
+ * out as a public link, whatever it turns out to be.
  */
-export async function present<T extends Pick<Image, 'file_url'>>(image: T): Promise<T> {
-  const c = storageConfig();
-  if (c.ORIGINALS_PUBLIC) return image;
+export const isPublicOriginal = (image: Pick<Image, 'processing'>): boolean =>
+  storageConfig().ORIGINALS_PUBLIC && image.processing !== 'failed';
+
+/**
+ * The image as a client gets it: file_url is a presigned GET of the original, made now and valid for
+ * ORIGINAL_URL_EXPIRES_SECONDS, unless the original is public (isPublicOriginal). The cache holds
+ * images as stored, so each answer presents its own. The S3 client is loaded only then: a function
+ * that only reads rows does not evaluate it otherwise.
+ */
+export async function present<T extends Pick<Image, 'file_url' | 'processing'>>(image: T): Promise<T> {
+  if (isPublicOriginal(image)) return image;
   const { keyOfUrl, presignGet } = await import('../storage');
-  return { ...image, file_url: await presignGet(keyOfUrl(image.file_url), c.ORIGINAL_URL_EXPIRES_SECONDS) };
+  return { ...image, file_url: await presignGet(keyOfUrl(image.file_url), storageConfig().ORIGINAL_URL_EXPIRES_SECONDS) };
 }

@@ -40,9 +40,13 @@ export async function readImage(id: string): Promise<{ json: string; cache: 'HIT
   return { json: await presentJson(json), cache: 'MISS' };
 }
 
-/** A stored image's JSON as a client gets it: the very bytes when originals are public. */
+/**
+ * A stored image's JSON as a client gets it: the very bytes when its original is public. (The
+ * processing state is read from the text: inside a JSON string every quote is escaped, so no title
+ * can spell `"processing":"failed"`.)
+ */
 async function presentJson(json: string): Promise<string> {
-  if (storageConfig().ORIGINALS_PUBLIC) return json;
+  if (storageConfig().ORIGINALS_PUBLIC && !json.includes('"processing":"failed"')) return json;
   return JSON.stringify(await present(JSON.parse(json) as Image));
 }
 

@@ -87,7 +87,7 @@ describe('serverless.yml', () => {
     expect(Resources.FilesDistribution.Properties.DistributionConfig.DefaultRootObject).toBe('index.html');
   });
 
-  it('lets CloudFront read the variants, and the originals only unless ORIGINALS_PUBLIC=false', async () => {
+  it('lets CloudFront read the variants, and the originals only with ORIGINALS_PUBLIC=true', async () => {
     const readable = async (env: Record<string, string>) => {
       const { ok, out } = await serverless(['print', '--format', 'json'], env);
       expect(ok).toBe(true);
@@ -99,8 +99,8 @@ describe('serverless.yml', () => {
       };
     };
     const under = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['ImagesBucket', 'Arn'] }, `/${prefix}/*`]] });
-    expect(await readable({})).toEqual({ resource: [under('images'), under('variants')], env: 'true' });
-    expect(await readable({ ORIGINALS_PUBLIC: 'false' })).toEqual({ resource: [under('variants')], env: 'false' });
+    expect(await readable({})).toEqual({ resource: [under('variants')], env: 'false' });
+    expect(await readable({ ORIGINALS_PUBLIC: 'true' })).toEqual({ resource: [under('images'), under('variants')], env: 'true' });
   });
 
   it('will not resolve a deployed stage whose SSM parameters cannot be read, and does not call them missing', async () => {

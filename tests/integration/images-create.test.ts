@@ -42,7 +42,10 @@ describe('POST /api/v1/images/', () => {
     expect(image).toMatchObject({ variants: null, processing: 'pending' });
     expect(image.id).toMatch(UUID);
     expect(image).toMatchObject({ title: 'My title', description: 'Short desc', filename: 'image.jpg' });
-    expect(image.file_url).toBe(`${process.env.FILES_BASE_URL}/images/${image.id}.jpg`);
+    // Originals are private by default: the stored URL, presigned for this answer.
+    const fileUrl = new URL(image.file_url ?? '');
+    expect(`${fileUrl.origin}${fileUrl.pathname}`).toBe(`${process.env.FILES_BASE_URL}/images/${image.id}.jpg`);
+    expect(fileUrl.searchParams.has('X-Amz-Signature')).toBe(true);
     expect(image.created_at).toMatch(ISO);
     expect(image.updated_at).toBe(image.created_at);
     expect(res.headers.location).toBe(`/api/v1/images/${image.id}`);
@@ -76,7 +79,7 @@ describe('POST /api/v1/images/', () => {
     expect(res.status).toBe(201);
     const image = res.json as { id: string; description: string; file_url: string };
     expect(image.description).toBe('');
-    expect(image.file_url.endsWith(`/images/${image.id}.gif`)).toBe(true);
+    expect(new URL(image.file_url).pathname.endsWith(`/images/${image.id}.gif`)).toBe(true);
     expect(res.headers.location).toBe(`/api/v1/images/${image.id}`);
   });
 

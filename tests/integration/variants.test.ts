@@ -25,7 +25,10 @@ type Image = {
 };
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/images/${name}`, import.meta.url));
-const keyOf = (image: Image) => image.file_url.slice(image.file_url.lastIndexOf('/images/') + 1);
+const keyOf = (image: Image) => {
+  const path = new URL(image.file_url).pathname;
+  return path.slice(path.lastIndexOf('/images/') + 1);
+};
 const process = (key: string) => processHandler(s3Event(String(globalThis.process.env.S3_BUCKET), key), lambdaContext());
 
 /** Uploads bytes through the API, then runs the processing the S3 event would start. */
