@@ -1,17 +1,27 @@
 import { type SQLWrapper, sql } from 'drizzle-orm';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { databaseConfig } from './config';
+import { databaseConfig, parameterStoreConfig, verifiesServer } from './config';
 import './secrets';
+import { databaseSsl } from './db-tls';
 import { HttpError, ServiceUnavailableError } from './errors';
+import { log } from './log';
 import * as schema from './schema';
 
 export type Database = PostgresJsDatabase<typeof schema>;
 /** A transaction of that client, as `db().transaction()` hands it to its callback. */
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
-// Checked at import: a missing or bad DATABASE_URL fails the cold start, not the first request.
-databaseConfig();
+// Checked at import: a missing or bad DATABASE_URL fails the cold start, not the first request. A
+// deployed stage allowed to skip the certificate's verification says so at every cold start.
+{
+  const { DATABASE_URL, DB_TLS_UNVERIFIED } = databaseConfig();
+  if (DB_TLS_UNVERIFIED && parameterStoreConfig().SSM_PARAMETER_PATH !== undefined && !verifiesServer(DATABASE_URL)) {
+    log.warn(
+      "DATABASE_URL does not verify the database server's certificate (db-tls-unverified is true): a man in the middle can read the password and every row",
+    );
+  }
+}
 
 let database: Database | undefined;
 let connection: ReturnType<typeof postgres> | undefined;
@@ -20,11 +30,13 @@ let connection: ReturnType<typeof postgres> | undefined;
 export function db(): Database {
   if (!database) {
     const c = databaseConfig();
+    const ssl = databaseSsl(c.DATABASE_URL);
     const client = postgres(c.DATABASE_URL, {
       max: c.DB_MAX_CONNECTIONS,
       idle_timeout: c.DB_IDLE_TIMEOUT_SECONDS,
       connect_timeout: c.DB_CONNECT_TIMEOUT_SECONDS,
       prepare: c.DB_PREPARE,
+      ...(ssl ? { ssl } : {}),
       onnotice: () => {},
     });
     connection = client;

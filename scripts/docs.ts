@@ -33,6 +33,7 @@ const DELIVERY: Record<Delivery, string> = {
   tuning: 'deployed: passed to the functions when set at packaging',
   stage: 'deployed: set by the stage',
   local: 'deployed: not used (the stage has its own)',
+  template: 'deployed: written into the template when packaging',
   none: 'read by no function',
 };
 
@@ -41,6 +42,7 @@ function deliveryText(v: ConfigVariable, markdown: boolean): string {
   if (v.delivery === 'secret') return `${DELIVERY.secret}${parameter}`;
   if (v.delivery === 'stage' && v.parameter) return `deployed: the stage parameter${parameter}, read when packaging`;
   if (v.delivery === 'tuning' && v.parameter) return `${DELIVERY.tuning}, or the stage parameter${parameter}`;
+  if (v.delivery === 'template' && v.parameter) return `${DELIVERY.template}: the stage parameter${parameter}, else this variable`;
   return DELIVERY[v.delivery];
 }
 
@@ -103,6 +105,7 @@ export function stageVariables(variables = configVariables()): string {
     stage: byDelivery('stage'),
     none: byDelivery('none'),
     parameters: Object.fromEntries(variables.filter((v) => v.delivery !== 'secret' && v.parameter).map((v) => [v.name, v.parameter])),
+    template: Object.fromEntries(variables.filter((v) => v.delivery === 'template').map((v) => [v.name, v.default])),
   };
   return `${JSON.stringify(list, null, 2)}\n`;
 }

@@ -61,8 +61,39 @@ describe('GET /docs', () => {
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.text).toContain('src="/docs/swagger-ui-bundle.js"');
     expect(page.text).toContain('href="/docs/swagger-ui.css"');
-    expect(page.text).toContain('url: "/openapi.json"');
+    expect(page.text).toContain('data-spec="/openapi.json"');
     expect(page.text).not.toMatch(/https?:\/\//);
+  });
+
+  it('sends a Content-Security-Policy that admits no inline script, and has none to admit', async () => {
+    const page = await invoke(docs, { method: 'GET', path: '/docs', route: 'GET /docs' });
+    const policy = Object.fromEntries(
+      (page.headers['content-security-policy'] ?? '').split(';').map((d) => {
+        const [name = '', ...sources] = d.trim().split(/\s+/);
+        return [name, sources];
+      }),
+    );
+    expect(policy['script-src']).toEqual(["'self'"]);
+    expect(policy['default-src']).toEqual(["'none'"]);
+    expect(policy['connect-src']).toEqual(["'self'"]);
+    expect(policy['frame-ancestors']).toEqual(["'none'"]);
+    // Every script is a file of /docs/: no inline code, no event handler attribute.
+    const scripts = [...page.text.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
+    expect(scripts.map(([, attributes]) => /src="([^"]+)"/.exec(attributes ?? '')?.[1])).toEqual([
+      '/docs/swagger-ui-bundle.js',
+      '/docs/swagger-initializer.js',
+    ]);
+    expect(scripts.every(([, , body]) => body?.trim() === '')).toBe(true);
+    expect(page.text).not.toMatch(/\son[a-z]+=/i);
+    const initializer = await invoke(docs, {
+      method: 'GET',
+      path: '/docs/swagger-initializer.js',
+      route: 'GET /docs/{file}',
+      pathParameters: { file: 'swagger-initializer.js' },
+    });
+    expect(initializer.status).toBe(200);
+    expect(initializer.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(initializer.text).toContain('SwaggerUIBundle');
   });
 
   it('serves the script gzipped when asked, and plain otherwise', async () => {
@@ -102,7 +133,7 @@ describe('the packaged Swagger UI files (as in the deployed zip)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'docs-assets-'));
     const cwd = process.cwd();
     try {
-      execFileSync(join(cwd, 'node_modules/.bin/tsx'), [join(cwd, 'scripts/build-docs-assets.ts')], { cwd: dir });
+      execFileSync(join(cwd, 'node_modules/.bin/tsx'), [join(cwd, 'scripts/build-package-assets.ts')], { cwd: dir });
       process.chdir(dir);
       const { vi } = await import('vitest');
       vi.resetModules();
