@@ -37,6 +37,14 @@ export class UnauthorizedError extends HttpError {
   }
 }
 
+/** The request is understood and refused whoever sends it (a write from another site). */
+export class ForbiddenError extends HttpError {
+  override name = 'ForbiddenError';
+  constructor(detail: string) {
+    super(403, detail);
+  }
+}
+
 export class NotFoundError extends HttpError {
   override name = 'NotFoundError';
   constructor(detail: string) {

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { authConfig } from '../config';
-import { BadRequestError, NotFoundError, toProblem, UnauthorizedError } from '../errors';
+import { BadRequestError, ForbiddenError, NotFoundError, toProblem, UnauthorizedError } from '../errors';
 import { describeError, log, withRequestId } from '../log';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -96,6 +96,43 @@ const problemResponses = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   },
 });
 
+/** The 403 of a write another site's page sent (also the document's example). */
+export const crossSiteWrite = () =>
+  new ForbiddenError("A write from another site's page is refused: only this service's own pages, and the origins in CORS_ALLOWED_ORIGINS, may write.");
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Refuses an unsafe request that a browser sent from another site's page: any page the owner visits
+ * could otherwise POST a form to the API (a CORS "simple request" needs no preflight), with the
+ * browser's cookies or on a local service without keys. The browser says where the request comes from
+ * in `Origin`, or, without it, in `Sec-Fetch-Site`; a request with neither (curl, an SDK) is no browser's
+ * and passes. The service's own origin is the one whose host and port are the request's `Host`.
+ */
+const sameSiteWrites = (): MiddlewareObj<HttpEvent, HttpResult> => {
+  const allowed = new Set(authConfig().CORS_ALLOWED_ORIGINS);
+  return {
+    before: (request) => {
+      const { event } = request;
+      if (!UNSAFE_METHODS.has(event.requestContext?.http?.method?.toUpperCase() ?? '')) return;
+      const origin = header(event, 'origin');
+      if (origin === undefined) {
+        if (header(event, 'sec-fetch-site')?.trim().toLowerCase() === 'cross-site') throw crossSiteWrite();
+        return;
+      }
+      if (allowed.has(origin)) return;
+      const host = header(event, 'host') ?? event.requestContext?.domainName;
+      let from: string | undefined;
+      try {
+        from = new URL(origin).host;
+      } catch {
+        // "null" (a sandboxed frame, a file) and anything else that is no URL: no site of ours.
+      }
+      if (from === undefined || host === undefined || from.toLowerCase() !== host.toLowerCase()) throw crossSiteWrite();
+    },
+  };
+};
+
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
 /** The key a request carries: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
@@ -127,7 +164,7 @@ const apiKeyRequired = (): MiddlewareObj<HttpEvent, HttpResult> => {
  * `write` adds the API key check. Every log line of the invocation carries its request id.
  */
 export function httpHandler(handler: Handler, options: { write?: boolean } = {}): Handler {
-  const stack = middy<HttpEvent, HttpResult>().use(problemResponses());
+  const stack = middy<HttpEvent, HttpResult>().use(problemResponses()).use(sameSiteWrites());
   if (options.write) stack.use(apiKeyRequired());
   const run = stack.handler(handler);
   return (event, context) => withRequestId(context.awsRequestId, () => run(event, context));

@@ -8,8 +8,8 @@ import { once } from '../once';
 import { TITLE_MAX } from '../schema';
 import { directUploadTooLarge, notUploadedYet, sizeMismatch, uploadNotFound } from '../uploads/errors';
 import { signedUploadSchema } from '../uploads/resource';
-import { noSuchFile } from './docs';
-import { notJson } from './handler';
+import { DOCS_FILES, noSuchFile } from './docs';
+import { crossSiteWrite, notJson } from './handler';
 import { multipartTooLarge } from './multipart';
 import {
   DEFAULT_PAGE_SIZE,
@@ -73,15 +73,19 @@ function componentSchemas(): Record<string, JsonSchema> {
 }
 
 /**
- * With ORIGINALS_PUBLIC=false file_url is a presigned GET made per response: longer than the stored
- * 128 characters, and valid for ORIGINAL_URL_EXPIRES_SECONDS. The document says what the service does.
+ * file_url is a presigned GET made per response, longer than the stored 128 characters and valid for
+ * ORIGINAL_URL_EXPIRES_SECONDS, unless originals are public — and even then for an image whose
+ * processing failed. The document says what the service does.
  */
-function withPrivateOriginals(schemas: Record<string, JsonSchema>): Record<string, JsonSchema> {
+function withPresignedOriginals(schemas: Record<string, JsonSchema>): Record<string, JsonSchema> {
   const { ORIGINALS_PUBLIC, ORIGINAL_URL_EXPIRES_SECONDS } = storageConfig();
   const fileUrl = (schemas.Image?.properties as Record<string, JsonSchema> | undefined)?.file_url;
-  if (ORIGINALS_PUBLIC || !fileUrl) return schemas;
+  if (!fileUrl) return schemas;
   delete fileUrl.maxLength;
-  fileUrl.description = `A presigned GET of the original, made for this response, valid for ${ORIGINAL_URL_EXPIRES_SECONDS} s (ORIGINALS_PUBLIC=false: only the variants are public)`;
+  const presigned = `a presigned GET of the original, made for this response, valid for ${ORIGINAL_URL_EXPIRES_SECONDS} s`;
+  fileUrl.description = ORIGINALS_PUBLIC
+    ? `The original's public URL (ORIGINALS_PUBLIC=true); for an image whose processing failed, ${presigned}`
+    : `${presigned[0]?.toUpperCase()}${presigned.slice(1)} (originals are private: only the variants are public)`;
   return schemas;
 }
 
@@ -102,6 +106,7 @@ function tooLongTitle(): HttpError {
 const problems = {
   400: problem('The body cannot be parsed', notJson()),
   401: problem('API keys are configured and the request carries none of them', new UnauthorizedError()),
+  403: problem("A browser sent it from another site's page (Origin or Sec-Fetch-Site), not an allowed origin", crossSiteWrite()),
   404: problem('No image with that id', imageNotFound(IMAGE_EXAMPLE.id)),
   409: problem('The title is already taken', titleTaken()),
   413: problem('The file is larger than the configured limit', multipartTooLarge(uploadConfig().MAX_UPLOAD_BYTES)),
@@ -205,7 +210,7 @@ function buildDocument(): Record<string, unknown> {
                 schema: { type: 'string', examples: ['/api/v1/images/530918e4-2d9a-49a7-931e-fb5e18228cc1'] },
               },
             }),
-            ...errors(400, 401, 409, 413, 415, 422, 500, 503),
+            ...errors(400, 401, 403, 409, 413, 415, 422, 500, 503),
           },
         },
         get: {
@@ -250,7 +255,7 @@ function buildDocument(): Record<string, unknown> {
               description: 'Signed: POST the file to `upload.url`, then POST `complete_url`',
               content: { 'application/json': { schema: ref('SignedUpload') } },
             },
-            ...errors(400, 401, 409),
+            ...errors(400, 401, 403, 409),
             413: problem(`The declared size is above MAX_DIRECT_UPLOAD_BYTES (${maxDirect})`, directUploadTooLarge(maxDirect)),
             415: problem('The declared content_type is not an accepted image type', notAnAcceptedType()),
             ...errors(422, 500, 503),
@@ -272,6 +277,7 @@ function buildDocument(): Record<string, unknown> {
             200: imageResponse('Completed before: the same image', locationHeader),
             201: imageResponse('The image, made from the uploaded file', locationHeader),
             401: problems[401],
+            403: problems[403],
             404: problem('No pending upload with that id: never created, or expired', uploadNotFound(IMAGE_EXAMPLE.id)),
             409: problem(
               'The file has not been uploaded yet, changed while it was checked, or the title was taken meanwhile',
@@ -300,16 +306,28 @@ function buildDocument(): Record<string, unknown> {
           operationId: 'getDocs',
           tags: ['documentation'],
           summary: 'This page: Swagger UI',
-          responses: { 200: { description: 'Swagger UI', content: { 'text/html': { schema: { type: 'string' } } } } },
+          responses: {
+            200: {
+              description: 'Swagger UI',
+              headers: {
+                'Content-Security-Policy': {
+                  description: 'Scripts from /docs/ only, none inline; requests to this origin only',
+                  required: true,
+                  schema: { type: 'string' },
+                },
+              },
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+          },
         },
       },
       '/docs/{file}': {
         get: {
           operationId: 'getDocsFile',
           tags: ['documentation'],
-          summary: "Swagger UI's script and style sheet",
+          summary: "Swagger UI's script and style sheet, and the script that starts it",
           parameters: [
-            { name: 'file', in: 'path', required: true, schema: { type: 'string', enum: ['swagger-ui-bundle.js', 'swagger-ui.css'] } },
+            { name: 'file', in: 'path', required: true, schema: { type: 'string', enum: DOCS_FILES } },
           ],
           responses: {
             200: {
@@ -387,7 +405,7 @@ function buildDocument(): Record<string, unknown> {
           summary: "Change an image's title and/or description",
           requestBody: { required: true, content: { 'application/json': { schema: ref('ImagePatch') } } },
           security: WRITE_SECURITY,
-          responses: { 200: imageResponse('The updated image'), ...errors(400, 401, 404, 409, 422, 500, 503) },
+          responses: { 200: imageResponse('The updated image'), ...errors(400, 401, 403, 404, 409, 422, 500, 503) },
         },
         delete: {
           operationId: 'deleteImage',
@@ -396,13 +414,13 @@ function buildDocument(): Record<string, unknown> {
           security: WRITE_SECURITY,
           responses: {
             204: { description: 'Deleted; its files are removed at once, or retried until the store confirms' },
-            ...errors(401, 404, 422, 500, 503),
+            ...errors(401, 403, 404, 422, 500, 503),
           },
         },
       },
     },
     components: {
-      schemas: withPrivateOriginals(componentSchemas()),
+      schemas: withPresignedOriginals(componentSchemas()),
       securitySchemes: {
         bearerKey: { type: 'http', scheme: 'bearer', description: 'An API key, when API_KEYS is set' },
         apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'The same key, in x-api-key' },

@@ -1,0 +1,49 @@
+/**
+ * Every HTTP route the service serves, with its real handler: for the tests that go over all of them
+ * (who may call what, cross-site writes). A handler module is imported fresh by `handlers()`, so the
+ * environment set before the call is the one its config reads.
+ */
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+
+type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+
+export interface Route {
+  /** As API Gateway names it, e.g. `GET /api/v1/images/{id}`. */
+  route: string;
+  /** The function's file under functions/. */
+  module: string;
+}
+
+/** The routes, by function (a function serving several routes is named for each). */
+export const ROUTES: Route[] = [
+  { route: 'POST /api/v1/images', module: 'images-create' },
+  { route: 'GET /api/v1/images', module: 'images-list' },
+  { route: 'GET /api/v1/images/{id}', module: 'images-get' },
+  { route: 'PATCH /api/v1/images/{id}', module: 'images-update' },
+  { route: 'DELETE /api/v1/images/{id}', module: 'images-delete' },
+  { route: 'POST /api/v1/uploads', module: 'uploads-create' },
+  { route: 'POST /api/v1/uploads/{id}/complete', module: 'uploads-complete' },
+  { route: 'GET /openapi.json', module: 'openapi' },
+  { route: 'GET /docs', module: 'docs' },
+  { route: 'GET /', module: 'web' },
+];
+
+/** The routes' handlers, from fresh modules. */
+export async function handlers(): Promise<Map<string, LambdaHandler>> {
+  const { vi } = await import('vitest');
+  vi.resetModules();
+  const loaded = await Promise.all(
+    ROUTES.map(
+      async ({ route, module }) => [route, ((await import(`../../functions/${module}.ts`)) as { handler: LambdaHandler }).handler] as const,
+    ),
+  );
+  return new Map(loaded);
+}
+
+/** A concrete path for a route: every `{name}` filled with `values[name]`. */
+export function pathOf(route: string, values: Record<string, string>): { path: string; pathParameters?: Record<string, string> } {
+  const template = route.split(' ')[1] ?? '';
+  const names = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '');
+  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? '');
+  return names.length > 0 ? { path, pathParameters: Object.fromEntries(names.map((n) => [n, values[n] ?? ''])) } : { path };
+}
