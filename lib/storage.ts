@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -259,6 +260,23 @@ export async function deleteObject(key: string, signal?: AbortSignal): Promise<v
   } catch (err) {
     throw new ServiceUnavailableError('object storage', { cause: err });
   }
+}
+
+/** DeleteObjects takes at most this many keys a call. */
+const DELETE_BATCH = 1000;
+
+/**
+ * Deletes the objects at `keys` (absent ones are fine), a thousand a call; the keys S3 did not
+ * delete, with why. Throws ServiceUnavailableError when S3 cannot be reached.
+ */
+export async function deleteObjects(keys: string[]): Promise<{ key: string; reason: string }[]> {
+  const failed: { key: string; reason: string }[] = [];
+  for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+    const Objects = keys.slice(i, i + DELETE_BATCH).map((Key) => ({ Key }));
+    const out = await storage(() => s3().send(new DeleteObjectsCommand({ Bucket: storageConfig().S3_BUCKET, Delete: { Objects, Quiet: true } })));
+    for (const e of out.Errors ?? []) failed.push({ key: e.Key ?? '', reason: `${e.Code ?? 'Error'}: ${e.Message ?? ''}` });
+  }
+  return failed;
 }
 
 /** `inline` with the client's name, ASCII fallback plus RFC 5987 UTF-8 form, never a header injection. */

@@ -1,8 +1,8 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, lte, sql } from 'drizzle-orm';
 import { db, withDb } from '../db';
 import { describeError, log } from '../log';
 import { uploads } from '../schema';
-import { deleteObject } from '../storage';
+import { deleteObject, deleteObjects } from '../storage';
 
 /** Where a pending upload's file is stored until it is completed. */
 export const pendingKey = (id: string): string => `uploads/${id}`;
@@ -29,21 +29,48 @@ export async function discardUpload(id: string): Promise<void> {
   await discardPending(id);
 }
 
+/** How long a sweep may run: well inside the uploadsSweep function's timeout. */
+export const SWEEP_BUDGET_MS = 45_000;
+
+/** What a sweep did: the uploads it discarded, and whether it ran out of time with more left. */
+export interface SweepReport {
+  swept: number;
+  more: boolean;
+}
+
 /**
- * Discards expired pending uploads, at most `batch` a run, and says how many: on AWS a scheduled
- * function runs it, locally `npm start`. An upload whose row cannot be deleted now stays for the
- * next run; an object S3 does not delete is left to the uploads/ lifecycle rule.
+ * Discards expired pending uploads until none is left or `budgetMs` is spent, `batch` at a time: the
+ * rows go in one statement (locked SKIP LOCKED, so sweeps running at once share the work and never
+ * take an upload a completion holds), then their objects in one DeleteObjects call. An object S3 does
+ * not delete now is left to the uploads/ lifecycle rule, as discardUpload leaves it. On AWS a
+ * scheduled function runs it, locally `npm start`. Throws ServiceUnavailableError when the database fails.
  */
-export async function sweepExpiredUploads(batch = 500): Promise<number> {
-  const expired = await withDb(() => db().select({ id: uploads.id }).from(uploads).where(sql`${uploads.expiresAt} <= now()`).limit(batch));
+export async function sweepExpiredUploads(options: { budgetMs?: number; batch?: number } = {}): Promise<SweepReport> {
+  const { budgetMs = SWEEP_BUDGET_MS, batch = 1000 } = options;
+  const deadline = Date.now() + budgetMs;
   let swept = 0;
-  for (const { id } of expired) {
-    try {
-      await discardUpload(id);
-      swept++;
-    } catch (err) {
-      log.warn('expired upload not swept; next run', { id, ...describeError(err) });
+  while (Date.now() < deadline) {
+    const gone = await withDb(() =>
+      db()
+        .delete(uploads)
+        .where(
+          inArray(
+            uploads.id,
+            db().select({ id: uploads.id }).from(uploads).where(lte(uploads.expiresAt, sql`now()`)).limit(batch).for('update', { skipLocked: true }),
+          ),
+        )
+        .returning({ id: uploads.id }),
+    );
+    swept += gone.length;
+    if (gone.length > 0) {
+      try {
+        const failed = await deleteObjects(gone.map(({ id }) => pendingKey(id)));
+        if (failed.length > 0) log.warn('expired upload objects not deleted; the uploads/ lifecycle rule will expire them', { failed });
+      } catch (err) {
+        log.warn('expired upload objects not deleted; the uploads/ lifecycle rule will expire them', describeError(err));
+      }
     }
+    if (gone.length < batch) return { swept, more: false };
   }
-  return swept;
+  return { swept, more: true };
 }
