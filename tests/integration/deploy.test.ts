@@ -213,6 +213,11 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
      * would, then serves the calls; resolves to the answers, or rejects with what the process printed.
      */
     async function coldStart(fn: string, calls: Call[], overrides: Record<string, string> = {}) {
+      return (await coldStartOutput(fn, calls, overrides)).answers;
+    }
+
+    /** coldStart's answers, and what the function wrote to stderr (its warnings and errors). */
+    async function coldStartOutput(fn: string, calls: Call[], overrides: Record<string, string> = {}) {
       const [, properties] = lambdas(template).find(([id]) => id === `${fn[0]?.toUpperCase()}${fn.slice(1)}`) ?? [];
       const variables = properties?.Environment.Variables ?? {};
       const stands: Record<string, string> = { S3_BUCKET: process.env.S3_BUCKET ?? '', FILES_BASE_URL: process.env.FILES_BASE_URL ?? '' };
@@ -232,12 +237,12 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
         }
         process.stdout.write(JSON.stringify(out));
         process.exit(0);`;
-      const { stdout } = await run(
+      const { stdout, stderr } = await run(
         process.execPath,
         ['--input-type=module', '-e', driver, join(dir, 'functions', bundle ?? ''), JSON.stringify(calls.map(httpEvent))],
         { cwd: dir, env: { PATH: process.env.PATH ?? '', ...environment, ...aws.env, ...overrides }, timeout: 30_000 },
       );
-      return JSON.parse(stdout) as { status: number; body: string }[];
+      return { answers: JSON.parse(stdout) as { status: number; body: string }[], stderr };
     }
 
     beforeAll(async () => {
@@ -255,7 +260,12 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
         'upstash-redis-rest-token': upstash.token,
       };
       await putStage('prod', secrets);
-      await aws.putParameters({ '/photo-gallery/prod/reserved-concurrency': '*=10,imagesCreate=4' });
+      // The machine's Postgres speaks no TLS: this stage opts out of verifying it, as a provider
+      // without verifiable certificates would (db-tls.test.ts verifies a real certificate).
+      await aws.putParameters({
+        '/photo-gallery/prod/reserved-concurrency': '*=10,imagesCreate=4',
+        '/photo-gallery/prod/db-tls-unverified': 'true',
+      });
       const packaged = await serverless(['package', '--stage', 'prod']);
       expect(packaged.out).toContain('Service packaged');
       expect(packaged.ok).toBe(true);
@@ -514,6 +524,13 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
       });
     });
 
+    it('throttles every route of the stage at API Gateway, by default, before a flood reaches a function', () => {
+      expect(template.Resources.HttpApiStage?.Properties.DefaultRouteSettings).toEqual({
+        ThrottlingRateLimit: 100,
+        ThrottlingBurstLimit: 200,
+      });
+    });
+
     it('lets the gallery page, served by the HTTP API itself, POST files straight to the bucket', () => {
       const cors = template.Resources.ImagesBucket?.Properties.CorsConfiguration as { CorsRules: Record<string, unknown>[] };
       expect(cors.CorsRules).toContainEqual({
@@ -565,6 +582,24 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
       );
     });
 
+    it('refuses a database connection that does not verify the certificate: at packaging, and at cold start; an opt-out warns', async () => {
+      await putStage('tls-require', { ...secrets, 'database-url': `${secrets['database-url']}?sslmode=require` });
+      const { ok, out } = await serverless(['print', '--stage', 'tls-require']);
+      expect(ok).toBe(false);
+      expect(out).toContain(
+        'stage "tls-require": /photo-gallery/tls-require/database-url does not verify the server\'s certificate: add sslmode=verify-full to it',
+      );
+      // The parameter changed after the deploy: the functions refuse it themselves.
+      const get: Call = { method: 'GET', path: '/api/v1/images/', route: 'GET /api/v1/images' };
+      const stage = { SSM_PARAMETER_PATH: '/photo-gallery/tls-require' };
+      await expect(coldStart('imagesList', [get], { ...stage, DB_TLS_UNVERIFIED: '' })).rejects.toThrow(
+        /DATABASE_URL \(SSM parameter \/photo-gallery\/tls-require\/database-url\) does not verify the server's certificate: add sslmode=verify-full/,
+      );
+      const opted = await coldStartOutput('imagesList', [get], { ...stage, DB_TLS_UNVERIFIED: 'true' });
+      expect(opted.answers.map((a) => a.status)).toEqual([200]);
+      expect(opted.stderr).toMatch(/"level":"warn","msg":"DATABASE_URL does not verify the database server's certificate/);
+    });
+
     it.each(Object.values(SECRET_PARAMETERS))('will not package a stage without %s, and names it', async (name) => {
       const stage = `without-${name}`;
       await putStage(stage, secrets, [name]);
@@ -589,7 +624,10 @@ describe.runIf(missingTools.length === 0 || process.env.CI)(
     ])('will not package a stage whose reserved-concurrency is malformed (%s)', async (value, why) => {
       const stage = `rc-${value.length}`;
       await putStage(stage, secrets);
-      await aws.putParameters({ [`/photo-gallery/${stage}/reserved-concurrency`]: value });
+      await aws.putParameters({
+        [`/photo-gallery/${stage}/reserved-concurrency`]: value,
+        [`/photo-gallery/${stage}/db-tls-unverified`]: 'true',
+      });
       const { ok, out } = await serverless(['print', '--stage', stage]);
       expect(ok).toBe(false);
       expect(out).toContain(`/photo-gallery/${stage}/reserved-concurrency is malformed (${why}); the format is <function>=<n>,…`);
