@@ -273,7 +273,9 @@ export async function deleteObjects(keys: string[]): Promise<{ key: string; reas
   const failed: { key: string; reason: string }[] = [];
   for (let i = 0; i < keys.length; i += DELETE_BATCH) {
     const Objects = keys.slice(i, i + DELETE_BATCH).map((Key) => ({ Key }));
-    const out = await storage(() => s3().send(new DeleteObjectsCommand({ Bucket: storageConfig().S3_BUCKET, Delete: { Objects, Quiet: true } })));
+    const out = await storage(() =>
+      s3().send(new DeleteObjectsCommand({ Bucket: storageConfig().S3_BUCKET, Delete: { Objects, Quiet: true } })),
+    );
     for (const e of out.Errors ?? []) failed.push({ key: e.Key ?? '', reason: `${e.Code ?? 'Error'}: ${e.Message ?? ''}` });
   }
   return failed;

@@ -19,7 +19,7 @@ import '../lib/secrets';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { databaseConfig, logConfig, outboxConfig, redisConfig, storageConfig } from '../lib/config';
-import { IMAGE_STREAM } from '../lib/images/events';
+import { EVENT_STREAM } from '../lib/outbox/events';
 import { type Entry, type RawRedis, redact, streamOf, tcpRedis, upstashRedis } from './streams';
 
 type Level = 'INFO' | 'WARN' | 'ERROR';
@@ -53,7 +53,7 @@ function eventLine(format: 'text' | 'json', entry: Entry & { event: string }): s
   } catch {
     // not JSON: printed as the string it is
   }
-  return formatLine('json', 'INFO', 'event', { stream: IMAGE_STREAM, outbox_id: entry.outboxId, event });
+  return formatLine('json', 'INFO', 'event', { stream: EVENT_STREAM, outbox_id: entry.outboxId, event });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -92,7 +92,7 @@ export async function startListener(mode: Mode, print: Print = (line) => process
       } catch (err) {
         if (stopped) return;
         anew = true;
-        if (failures++ === 0) say('WARN', `reading ${IMAGE_STREAM} on ${redis.where} failed: ${(err as Error).message}; retrying`);
+        if (failures++ === 0) say('WARN', `reading ${EVENT_STREAM} on ${redis.where} failed: ${(err as Error).message}; retrying`);
         await sleep(Math.min(100 * 2 ** failures, 5_000));
       }
     }
@@ -122,7 +122,7 @@ export async function startListener(mode: Mode, print: Print = (line) => process
         if (!grouped) {
           await stream.ensureGroup(group);
           grouped = true;
-          say('INFO', `reading ${IMAGE_STREAM} on ${redis.where} as ${consumer} in group ${group}`);
+          say('INFO', `reading ${EVENT_STREAM} on ${redis.where} as ${consumer} in group ${group}`);
         }
         // What this consumer read and never acknowledged (before it stopped, or in a batch a failure cut
         // short), oldest first, until none is left: newer entries, of the same images, come after.
@@ -158,7 +158,7 @@ export async function startListener(mode: Mode, print: Print = (line) => process
       // Inside the retries: a Redis error while looking for the stream's end delays reading, it does not end it.
       if (after === undefined) {
         after = from === 'start' ? '0' : await lastId(redis);
-        say('INFO', `reading ${IMAGE_STREAM} on ${redis.where} ${from === 'start' ? 'from its start' : 'from now on'}`);
+        say('INFO', `reading ${EVENT_STREAM} on ${redis.where} ${from === 'start' ? 'from its start' : 'from now on'}`);
       }
       for (const entry of await stream.readAfter(after, BATCH, BLOCK_MS)) {
         after = entry.id;
@@ -192,7 +192,7 @@ export async function startListener(mode: Mode, print: Print = (line) => process
 
 /** The id of the stream's newest entry (`0` when it is empty): reading after it is reading what comes next. */
 async function lastId(redis: RawRedis): Promise<string> {
-  const reply = await redis.command(['XREVRANGE', IMAGE_STREAM, '+', '-', 'COUNT', '1']);
+  const reply = await redis.command(['XREVRANGE', EVENT_STREAM, '+', '-', 'COUNT', '1']);
   return Array.isArray(reply) && Array.isArray(reply[0]) && typeof reply[0][0] === 'string' ? reply[0][0] : '0';
 }
 
@@ -209,9 +209,11 @@ async function runRelay(stopped: () => boolean, say: (level: Level, message: str
     return;
   }
   const { relayRound } = await import('../lib/outbox/run');
+  const { everyBeforeDelivery } = await import('../lib/subscribers');
+  const before = everyBeforeDelivery();
   say('INFO', 'outbox relay on: undelivered events and pending file removals are retried every second');
   while (!stopped()) {
-    const round = await relayRound();
+    const round = await relayRound(before);
     if (round.delivered + round.removed > 0) say('INFO', `relay: ${round.delivered} event(s) delivered, ${round.removed} file(s) removed`);
     await sleep(1_000);
   }

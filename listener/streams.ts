@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createClient } from '@redis/client';
-import { IMAGE_STREAM } from '../lib/images/events';
+import { EVENT_STREAM } from '../lib/outbox/events';
 
 /** One command, its reply as RESP2 gives it (strings, integers, nulls, nested arrays). */
 export interface RawRedis {
@@ -98,7 +98,7 @@ export function streamOf(redis: RawRedis) {
     /** Creates the consumer group, by default at the stream's end (a new group starts with what comes next). */
     ensureGroup: async (group: string, from: '$' | '0' = '$') => {
       try {
-        await redis.command(['XGROUP', 'CREATE', IMAGE_STREAM, group, from, 'MKSTREAM']);
+        await redis.command(['XGROUP', 'CREATE', EVENT_STREAM, group, from, 'MKSTREAM']);
       } catch (err) {
         if (!/BUSYGROUP/.test(String((err as Error).message))) throw err;
       }
@@ -115,21 +115,21 @@ export function streamOf(redis: RawRedis) {
           String(count),
           ...(blockMs !== undefined ? ['BLOCK', String(blockMs)] : []),
           'STREAMS',
-          IMAGE_STREAM,
+          EVENT_STREAM,
           id,
         ]),
       ),
     /** XAUTOCLAIM: takes over entries another consumer read and left unacknowledged for `minIdleMs`. */
     claim: async (group: string, consumer: string, minIdleMs: number, count: number) => {
-      const reply = await redis.command(['XAUTOCLAIM', IMAGE_STREAM, group, consumer, String(minIdleMs), '0', 'COUNT', String(count)]);
+      const reply = await redis.command(['XAUTOCLAIM', EVENT_STREAM, group, consumer, String(minIdleMs), '0', 'COUNT', String(count)]);
       return Array.isArray(reply) ? entries(reply[1]) : [];
     },
     ack: async (group: string, ids: string[]) => {
-      if (ids.length > 0) await redis.command(['XACK', IMAGE_STREAM, group, ...ids]);
+      if (ids.length > 0) await redis.command(['XACK', EVENT_STREAM, group, ...ids]);
     },
     /** XREAD after `id` (`$`: what comes next), without a group. */
     readAfter: async (id: string, count: number, blockMs: number) =>
-      fromRead(await redis.command(['XREAD', 'COUNT', String(count), 'BLOCK', String(blockMs), 'STREAMS', IMAGE_STREAM, id])),
+      fromRead(await redis.command(['XREAD', 'COUNT', String(count), 'BLOCK', String(blockMs), 'STREAMS', EVENT_STREAM, id])),
     /** Notes an entry's event as printed for the group (a day). */
     markPrinted: async (group: string, entry: Entry & { event: string }) => {
       await redis.command(['SET', printedKey(group, entry), '1', 'EX', '86400']);

@@ -197,12 +197,13 @@ async function processLocally(record: S3EventRecord): Promise<void> {
 // invocation every two seconds: events Redis missed are delivered, files S3 could not delete at once
 // are removed. Imported now that the environment is complete (config is read at import).
 const { relayRound } = await import('../lib/outbox/run');
+const before = (await import('../lib/subscribers')).everyBeforeDelivery();
 let relaying = false;
 const relay = setInterval(
   () => {
     if (relaying || stopping) return;
     relaying = true;
-    relayRound()
+    relayRound(before)
       .then((round) => {
         if (round.delivered + round.removed > 0) say(`relay: ${round.delivered} event(s) delivered, ${round.removed} file(s) removed`);
       })

@@ -16,10 +16,11 @@ import { alternate, median, ms, percentile } from '../stats';
  */
 export async function outbox(ctx: BenchContext): Promise<Table[]> {
   const { sql, redis } = ctx;
-  const { relayChange, relayImage, relayPending } = await import('../../lib/outbox/relay');
+  const { relayPending } = await import('../../lib/outbox/relay');
+  const { announceChange, announceUpload } = await import('../../lib/images/announce');
   const { invalidateImage } = await import('../../lib/images/cache');
   const { ISO_TIMESTAMP_PATTERN } = await import('../../lib/db');
-  const { encodeEvent, IMAGE_CHANNEL } = await import('../../lib/images/events');
+  const { encodeEvent, IMAGE_CHANNEL } = await import('../../lib/outbox/events');
   // Two sessions of their own (the context's pool holds one connection): "before the outbox", in
   // which the trigger does not fire (the replica role skips triggers), and "with it".
   const sessions = postgres(ctx.databaseUrl, { max: 2, onnotice: () => {} });
@@ -40,7 +41,7 @@ export async function outbox(ctx: BenchContext): Promise<Table[]> {
       const [changed] = await after<{ version: string }[]>`
         update images set description = ${`d ${n++}`}, updated_at = greatest(now(), updated_at + interval '1 microsecond')
         where id = ${id} returning to_char(updated_at at time zone 'UTC', ${ISO_TIMESTAMP_PATTERN}) as version`;
-      await relayChange(id, changed?.version);
+      await announceChange(id, changed?.version);
       return changed;
     },
     async () => {
@@ -49,7 +50,7 @@ export async function outbox(ctx: BenchContext): Promise<Table[]> {
         where id = ${id} returning title, to_char(updated_at at time zone 'UTC', ${ISO_TIMESTAMP_PATTERN}) as version`;
       await Promise.all([
         invalidateImage(id, changed?.version),
-        redis.publish(IMAGE_CHANNEL, encodeEvent('image_updated', { id, title: changed?.title ?? '' })),
+        redis.publish(IMAGE_CHANNEL, encodeEvent({ event: 'image_updated', subjectId: id, title: changed?.title ?? '', payload: null })),
       ]);
     },
   );
@@ -75,8 +76,12 @@ export async function outbox(ctx: BenchContext): Promise<Table[]> {
       await session`rollback`;
       throw err;
     }
-    if (outboxed) await relayImage(newId);
-    else await redis.publish(IMAGE_CHANNEL, encodeEvent('image_uploaded', { id: newId, title: `o ${newId}`.slice(0, 32) }));
+    if (outboxed) await announceUpload(newId);
+    else
+      await redis.publish(
+        IMAGE_CHANNEL,
+        encodeEvent({ event: 'image_uploaded', subjectId: newId, title: `o ${newId}`.slice(0, 32), payload: null }),
+      );
   };
   const create = await alternate(
     iterations,

@@ -98,7 +98,9 @@ const problemResponses = (): MiddlewareObj<HttpEvent, HttpResult> => ({
 
 /** The 403 of a write another site's page sent (also the document's example). */
 export const crossSiteWrite = () =>
-  new ForbiddenError("A write from another site's page is refused: only this service's own pages, and the origins in CORS_ALLOWED_ORIGINS, may write.");
+  new ForbiddenError(
+    "A write from another site's page is refused: only this service's own pages, and the origins in CORS_ALLOWED_ORIGINS, may write.",
+  );
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 

@@ -326,9 +326,7 @@ function buildDocument(): Record<string, unknown> {
           operationId: 'getDocsFile',
           tags: ['documentation'],
           summary: "Swagger UI's script and style sheet, and the script that starts it",
-          parameters: [
-            { name: 'file', in: 'path', required: true, schema: { type: 'string', enum: DOCS_FILES } },
-          ],
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', enum: DOCS_FILES } }],
           responses: {
             200: {
               description: 'The file, gzipped when the client accepts it',

@@ -1,61 +1,55 @@
-import { redisConfig } from '../config';
-import { bounded, type RedisBackend } from '../redis';
+import { DELETED, fencedCache } from '../cache';
+import type { BeforeDelivery } from '../outbox/relay';
 import type { Image } from './resource';
 
+/** Images by id, under `image:<id>` as the contract names them, versioned by updated_at. */
+const images = fencedCache('image');
+
 /** The cache key of an image, as the contract names it. */
-export const imageKey = (id: string): string => `image:${id}`;
-/** The fence: the newest version a write has committed (or "deleted"); older reads may not be cached. */
-export const fenceKey = (id: string): string => `image:${id}:fence`;
-
-/** Sorts after every ISO timestamp: a deleted image has no version a read could still cache. */
-const DELETED = '~deleted';
-
-/**
- * Stores a read in the cache unless a write has fenced it off: a GET that read the row before a
- * PATCH or DELETE committed carries an older updated_at than the fence that write left, so its
- * late SET is refused, atomically, inside Redis.
- */
-const FILL = `
-local fence = redis.call('GET', KEYS[2])
-if fence and fence > ARGV[2] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[3]))
-return 1`;
-
-/** Raises the fence (never lowers it) and drops the cached entry. */
-const INVALIDATE = `
-local fence = redis.call('GET', KEYS[2])
-if not fence or fence < ARGV[1] then
-  redis.call('SET', KEYS[2], ARGV[1], 'EX', tonumber(ARGV[2]))
-end
-redis.call('DEL', KEYS[1])
-return 1`;
+export const imageKey = images.key;
 
 /** The cached JSON of an image: a string on a hit, null on a miss, undefined when Redis failed. */
-export function readCachedImage(id: string): Promise<string | null | undefined> {
-  return bounded('cache read', (r) => r.get(imageKey(id)));
-}
+export const readCachedImage = images.read;
 
 /** Caches an image read from the database, unless a newer write has fenced it off. */
 export async function cacheImage(image: Image, json: string): Promise<void> {
-  const ttl = redisConfig().CACHE_TTL_SECONDS;
-  await bounded('cache fill', (r) => r.eval(FILL, [imageKey(image.id), fenceKey(image.id)], [json, image.updated_at, String(ttl)]));
-}
-
-/**
- * Fences off reads older than `version` (the committed updated_at, or undefined for a deletion) and
- * drops the cached entry, on `r`: the relay runs it before it tells anyone of a change.
- */
-export function invalidation(r: RedisBackend, id: string, version: string | undefined): Promise<unknown> {
-  // Longer than any request can take between its database read and its cache fill.
-  const fenceTtl = String(redisConfig().CACHE_TTL_SECONDS * 2);
-  return r.eval(INVALIDATE, [imageKey(id), fenceKey(id)], [version ?? DELETED, fenceTtl]);
+  await images.fill(image.id, json, image.updated_at);
 }
 
 /**
  * After a commit: fences off older reads and drops the cached entry. `version` is the committed
  * updated_at, or undefined for a deletion. Bounded and never thrown; whether Redis took it. Were
- * Redis not to take it, the relay does the same before it delivers the change's event.
+ * Redis not to take it, imagesBeforeDelivery does the same before the change's event goes out.
  */
-export async function invalidateImage(id: string, version: string | undefined): Promise<boolean> {
-  return (await bounded('cache invalidation', (r) => invalidation(r, id, version))) !== undefined;
+export const invalidateImage = images.invalidate;
+
+/** A writer's own invalidation of an image: the version it fenced, and whether Redis took it. */
+export interface Invalidated {
+  imageId: string;
+  version: string | undefined;
+  landed: Promise<boolean>;
+}
+
+/**
+ * Before image events go out: each changed image's cached entry is dropped and its fence raised to
+ * the newest version the group's events made (a deletion above all), so whoever hears of a change
+ * cannot then read the version before it from the cache, even when the write's own invalidation found
+ * Redis away. Done already, and not again, when `own` is the writer's invalidation of that very
+ * version and Redis took it. An upload has no earlier version anyone could have cached.
+ */
+export function imagesBeforeDelivery(own?: Invalidated): BeforeDelivery {
+  return (r, events) => {
+    const newest = new Map<string, string>();
+    for (const e of events) {
+      if (!e.event.startsWith('image_') || e.event === 'image_uploaded') continue;
+      const version = e.event === 'image_deleted' ? DELETED : String(e.payload?._version ?? '');
+      if (version > (newest.get(e.subjectId) ?? '')) newest.set(e.subjectId, version);
+    }
+    if (newest.size === 0) return undefined;
+    return (async () => {
+      const mine = own && newest.get(own.imageId);
+      if (own && mine !== undefined && mine === (own.version ?? DELETED) && (await own.landed)) newest.delete(own.imageId);
+      await Promise.all([...newest].map(([id, version]) => images.invalidation(r, id, version === DELETED ? undefined : version)));
+    })();
+  };
 }

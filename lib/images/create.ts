@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { db, withDb } from '../db';
-import { relayImage } from '../outbox/relay';
 import { guardObjects } from '../outbox/removals';
 import { warmRedis } from '../redis';
 import { images } from '../schema';
 import { publicUrl, putObject } from '../storage';
+import { announceUpload } from './announce';
 import { present } from './present';
 import type { Image } from './resource';
 import { imageColumns, imageConflicts } from './rows';
@@ -59,6 +59,6 @@ export async function createImage(input: NewImage): Promise<Image> {
       imageConflicts,
     ),
   );
-  await relayImage(image.id);
+  await announceUpload(image.id);
   return present(image);
 }

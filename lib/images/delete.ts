@@ -1,11 +1,11 @@
 import { eq } from 'drizzle-orm';
 import { db, withDb } from '../db';
-import { relayChange } from '../outbox/relay';
 import { removalJobs, removeNow } from '../outbox/removals';
 import { warmRedis } from '../redis';
 import { fileRemovals, images } from '../schema';
 import { keyOfUrl } from '../storage';
 import { variantKeys } from '../variants/keys';
+import { announceChange } from './announce';
 import { imageNotFound } from './errors';
 
 /**
@@ -27,5 +27,5 @@ export async function deleteImage(id: string): Promise<void> {
         .returning({ id: fileRemovals.id });
     }),
   );
-  await Promise.all([relayChange(id, undefined), removeNow(jobs.map((j) => j.id))]);
+  await Promise.all([announceChange(id, undefined), removeNow(jobs.map((j) => j.id))]);
 }

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { db, withDb } from '../db';
-import { relayChange } from '../outbox/relay';
 import { warmRedis } from '../redis';
 import { images } from '../schema';
+import { announceChange } from './announce';
 import { imageNotFound } from './errors';
 import { present } from './present';
 import type { Image } from './resource';
@@ -35,6 +35,6 @@ export async function updateImage(id: string, patch: ImageChanges): Promise<Imag
   );
   if (!row) throw imageNotFound(id);
   // `image_updated` was written in the update's own transaction (the outbox): delivered now.
-  await relayChange(row.id, row.updated_at);
+  await announceChange(row.id, row.updated_at);
   return present(row);
 }

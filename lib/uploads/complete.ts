@@ -2,12 +2,12 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import { uploadConfig } from '../config';
 import { db, withDb } from '../db';
 import { ConflictError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors';
+import { announceUpload } from '../images/announce';
 import { UnreadableImageError } from '../images/errors';
 import { inspectImage } from '../images/inspect';
 import { present } from '../images/present';
 import type { Image } from '../images/resource';
 import { imageColumns, imageConflicts, preparedReads } from '../images/rows';
-import { relayImage } from '../outbox/relay';
 import { guardObjects } from '../outbox/removals';
 import { warmRedis } from '../redis';
 import { images, uploads } from '../schema';
@@ -185,6 +185,6 @@ export async function completeUpload(id: string): Promise<{ image: Image; create
     throw uploadNotFound(id);
   }
   await discardPending(id);
-  await relayImage(image.id);
+  await announceUpload(image.id);
   return { image: await present(image), created: true };
 }

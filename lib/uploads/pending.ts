@@ -56,7 +56,12 @@ export async function sweepExpiredUploads(options: { budgetMs?: number; batch?: 
         .where(
           inArray(
             uploads.id,
-            db().select({ id: uploads.id }).from(uploads).where(lte(uploads.expiresAt, sql`now()`)).limit(batch).for('update', { skipLocked: true }),
+            db()
+              .select({ id: uploads.id })
+              .from(uploads)
+              .where(lte(uploads.expiresAt, sql`now()`))
+              .limit(batch)
+              .for('update', { skipLocked: true }),
           ),
         )
         .returning({ id: uploads.id }),

@@ -1,7 +1,7 @@
 import { and, eq, type SQL } from 'drizzle-orm';
 import { db, isoTimestamp, type Tx, withDb } from '../db';
+import { announceChange } from '../images/announce';
 import { bumpedUpdatedAt } from '../images/rows';
-import { relayChange } from '../outbox/relay';
 import { images, type Variants } from '../schema';
 
 // How processing's outcome reaches the row, apart from the processing itself (sharp, libheif): the
@@ -54,7 +54,7 @@ export async function record(
     }),
   );
   if (outcome === 'settled') return outcome;
-  await relayChange(id, outcome.updatedAt);
+  await announceChange(id, outcome.updatedAt);
   return 'recorded';
 }
 

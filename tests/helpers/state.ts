@@ -70,7 +70,7 @@ export async function assertNoOrphans(): Promise<{ rows: string[]; keys: string[
 
 /** Empties the table and the bucket. */
 export async function resetState(): Promise<void> {
-  await sql`truncate images, uploads, outbox, file_removals`;
+  await sql`truncate images, uploads, outbox, file_removals, albums, album_images, shares, share_images`;
   const keys = await objectKeys();
   // DeleteObjects takes at most 1000 keys a call.
   for (let i = 0; i < keys.length; i += 1000) {

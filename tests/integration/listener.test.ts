@@ -366,6 +366,8 @@ describe.runIf(hasCommand('moto_server') || process.env.CI)('the listener with i
         ...aws.env,
         ...group(),
         SSM_PARAMETER_PATH: path,
+        // The machine's Postgres speaks no TLS (a deployed listener verifies the certificate).
+        DB_TLS_UNVERIFIED: 'true',
         DATABASE_URL: undefined,
         REDIS_URL: undefined,
         UPSTASH_REDIS_REST_URL: undefined,

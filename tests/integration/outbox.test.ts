@@ -28,7 +28,7 @@ afterEach(async () => {
 /** The outbox rows of an image, oldest first. */
 const outboxOf = (id: string) =>
   sql<{ id: string; event: string; title: string; published: boolean }[]>`
-    select id::text, event, title, published_at is not null as published from outbox where image_id = ${id} order by id`;
+    select id::text, event, title, published_at is not null as published from outbox where subject_id = ${id} order by id`;
 
 /** The stream entries (event JSON and outbox id) about `id`, in stream order. */
 async function streamOf(id: string): Promise<{ event: string; outboxId: string }[]> {
@@ -150,7 +150,8 @@ describe('the relay', () => {
       });
       vi.resetModules();
       const { relayPending } = await import('../../lib/outbox/relay');
-      await relayPending(100, image.id);
+      const { imagesBeforeDelivery } = await import('../../lib/images/cache');
+      await relayPending(100, { subjectId: image.id, before: imagesBeforeDelivery() });
       await expect.poll(() => cacheAtPublish.length).toBe(1);
       expect(cacheAtPublish).toEqual([null]);
       expect(await direct.get(`image:${image.id}:fence`)).toBe((patched.json as { updated_at: string }).updated_at);
@@ -171,7 +172,7 @@ describe('the relay', () => {
   it('run twice at once, delivers each event once', async () => {
     const imageIds = Array.from({ length: 40 }, () => randomUUID());
     for (const [i, imageId] of imageIds.entries())
-      await sql`insert into outbox (image_id, event, title) values (${imageId}, 'image_uploaded', ${`relay ${i}`})`;
+      await sql`insert into outbox (subject_id, event, title) values (${imageId}, 'image_uploaded', ${`relay ${i}`})`;
     vi.resetModules();
     const first = await import('../../lib/outbox/relay');
     vi.resetModules();
@@ -198,12 +199,13 @@ describe('the relay', () => {
 
   it("a function's after-commit delivery and the relay at once deliver each event of the image once, in order", async () => {
     const image = randomUUID();
-    for (let i = 0; i < 30; i++) await sql`insert into outbox (image_id, event, title) values (${image}, 'image_updated', ${`race ${i}`})`;
+    for (let i = 0; i < 30; i++)
+      await sql`insert into outbox (subject_id, event, title) values (${image}, 'image_updated', ${`race ${i}`})`;
     vi.resetModules();
     const afterCommit = await import('../../lib/outbox/relay');
     vi.resetModules();
     const relay = await import('../../lib/outbox/relay');
-    for (let round = 0; round < 10; round++) await Promise.all([afterCommit.relayImage(image), relay.relayPending(7)]);
+    for (let round = 0; round < 10; round++) await Promise.all([afterCommit.relaySubject(image), relay.relayPending(7)]);
     expect((await outboxOf(image)).every((r) => r.published)).toBe(true);
     const titles = (await streamOf(image)).map((e) => JSON.parse(e.event).title);
     expect(titles).toEqual(Array.from({ length: 30 }, (_, i) => `race ${i}`));
@@ -213,8 +215,8 @@ describe('the relay', () => {
     const image = randomUUID();
     const [older] = await sql<
       { id: string }[]
-    >`insert into outbox (image_id, event, title) values (${image}, 'image_uploaded', 'held') returning id::text`;
-    await sql`insert into outbox (image_id, event, title) values (${image}, 'image_updated', 'held')`;
+    >`insert into outbox (subject_id, event, title) values (${image}, 'image_uploaded', 'held') returning id::text`;
+    await sql`insert into outbox (subject_id, event, title) values (${image}, 'image_updated', 'held')`;
     const { relayPending } = await import('../../lib/outbox/relay');
     // Another relay holds the older event (its transaction open, the row locked).
     const holder = await sql.reserve();
@@ -232,7 +234,7 @@ describe('the relay', () => {
   });
 
   it('prunes delivered events past their retention, and keeps the rest', async () => {
-    await sql`insert into outbox (image_id, event, title, published_at) values
+    await sql`insert into outbox (subject_id, event, title, published_at) values
       (${randomUUID()}, 'image_uploaded', 'old', now() - interval '200 hours'),
       (${randomUUID()}, 'image_uploaded', 'recent', now() - interval '1 hour'),
       (${randomUUID()}, 'image_uploaded', 'undelivered', null)`;

@@ -61,7 +61,8 @@ describe.each(backends)('%s', (name, env) => {
   beforeEach(async () => {
     // Scripts run by SHA; a Redis that lost them (restart, SCRIPT FLUSH) gets them again by EVAL.
     await direct.sendCommand(['SCRIPT', 'FLUSH']);
-    api = await apiWith({ ...env(), LOG_LEVEL: 'silent' });
+    // Public originals: the answers are the cached bytes themselves (a private original's link is signed per answer).
+    api = await apiWith({ ...env(), ORIGINALS_PUBLIC: 'true', LOG_LEVEL: 'silent' });
   });
 
   it('caches GET by id under image:<id> for 60 s: MISS, then HIT with the same bytes', async () => {

@@ -560,7 +560,15 @@ describe('expired uploads are swept', () => {
     // Expired uploads a key holder piled up: rows and their objects, behind the API's back.
     const ids = Array.from({ length: 2500 }, () => randomUUID());
     await sql`insert into uploads ${sql(
-      ids.map((id) => ({ id, title: 't', description: '', filename: 'f.jpg', size: 1, content_type: 'image/jpeg', expires_at: new Date(0) })),
+      ids.map((id) => ({
+        id,
+        title: 't',
+        description: '',
+        filename: 'f.jpg',
+        size: 1,
+        content_type: 'image/jpeg',
+        expires_at: new Date(0),
+      })),
     )}`;
     for (const id of ids.slice(0, 30)) await putObject(`uploads/${id}`, Buffer.from('x'));
     expect(await sweepExpiredUploads({ budgetMs: 0 })).toEqual({ swept: 0, more: true });

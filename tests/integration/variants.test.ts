@@ -187,7 +187,7 @@ describe('failures, repeats and races', () => {
     const image = (await api.upload({ title: 'raced', file: { bytes: fixture('plain.jpg'), filename: 'p.jpg' } })).json as Image;
     const outcomes = await Promise.all([process(keyOf(image)), process(keyOf(image))]);
     expect(outcomes).toHaveLength(2);
-    expect(await sql`select event from outbox where image_id = ${image.id} order by id`).toEqual([
+    expect(await sql`select event from outbox where subject_id = ${image.id} order by id`).toEqual([
       { event: 'image_uploaded' },
       { event: 'image_processed' },
     ]);
