@@ -56,7 +56,10 @@ export async function warmApp(services: Services) {
     create: (await import('../functions/images-create')).handler as Handler,
   };
   const { readQueries } = await import('../lib/images/rows');
-  const { encodeCursor } = await import('../lib/images/cursor');
+  const list = await import('../lib/images/list');
+  /** The cursor of the gallery's own list (all images, newest uploaded first) after `last`. */
+  const encodeCursor = (last: { createdAt: string; id: string }) =>
+    list.encodeCursor({ scope: { kind: 'all' }, sort: 'created', limit: PAGE_SIZE }, last);
   const { imageKey } = await import('../lib/images/cache');
   const { redisConfig } = await import('../lib/config');
   await seed(services, 1000);

@@ -48,7 +48,9 @@ ALTER TABLE "images" ADD COLUMN "taken_local" timestamp;--> statement-breakpoint
 ALTER TABLE "images" ADD COLUMN "taken_sort" timestamp GENERATED ALWAYS AS (coalesce(taken_local, '-infinity'::timestamp)) STORED NOT NULL;--> statement-breakpoint
 ALTER TABLE "images" ADD COLUMN "camera" jsonb;--> statement-breakpoint
 ALTER TABLE "images" ADD COLUMN "exposure" jsonb;--> statement-breakpoint
-ALTER TABLE "images" ADD COLUMN "search_text" text DEFAULT '' NOT NULL;--> statement-breakpoint
+ALTER TABLE "images" ADD COLUMN "exif_read_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "images" ADD COLUMN "search_title" text DEFAULT '' NOT NULL;--> statement-breakpoint
+ALTER TABLE "images" ADD COLUMN "search_description" text DEFAULT '' NOT NULL;--> statement-breakpoint
 ALTER TABLE "outbox" ADD COLUMN "payload" jsonb;--> statement-breakpoint
 ALTER TABLE "album_images" ADD CONSTRAINT "album_images_album_id_albums_id_fk" FOREIGN KEY ("album_id") REFERENCES "public"."albums"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "album_images" ADD CONSTRAINT "album_images_image_id_images_id_fk" FOREIGN KEY ("image_id") REFERENCES "public"."images"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -66,6 +68,6 @@ CREATE INDEX "share_images_taken_idx" ON "share_images" USING btree ("share_id",
 CREATE INDEX "shares_created_at_id_idx" ON "shares" USING btree ("created_at","id");--> statement-breakpoint
 CREATE INDEX "shares_album_idx" ON "shares" USING btree ("album_id");--> statement-breakpoint
 CREATE INDEX "images_taken_sort_idx" ON "images" USING btree ("taken_sort","created_at","id");--> statement-breakpoint
-CREATE INDEX "images_search_idx" ON "images" USING gin (to_tsvector('simple', "search_text"));--> statement-breakpoint
+CREATE INDEX "images_search_idx" ON "images" USING gin (to_tsvector('simple', "search_title" || ' ' || "search_description"));--> statement-breakpoint
 CREATE INDEX "images_sha256_idx" ON "images" USING btree ("sha256");--> statement-breakpoint
 CREATE INDEX "outbox_subject_idx" ON "outbox" USING btree ("subject_id","id") WHERE published_at is null;

@@ -25,7 +25,7 @@ $$;
 --> statement-breakpoint
 -- Images stored before search existed: their words, lower-cased (npm run db:backfill folds them as
 -- the service does, accents included). No event: updated_at does not move.
-UPDATE images SET search_text = lower(title || ' ' || description) WHERE search_text = '';
+UPDATE images SET search_title = lower(title), search_description = lower(description);
 --> statement-breakpoint
 -- A change of when a photo was taken reaches the copies the album and share pages are ordered by.
 CREATE FUNCTION images_taken_sort() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -22,5 +22,5 @@ export const handler = httpHandler(
     const location = `${event.rawPath.replace(/\/+$/, '')}/${image.id}`;
     return json(201, image, { location });
   },
-  { write: true },
+  { access: 'owner' },
 );

@@ -9,5 +9,5 @@ export const handler = httpHandler(
     await deleteImage(id);
     return noContent();
   },
-  { write: true },
+  { access: 'owner' },
 );

@@ -1,12 +1,27 @@
 import { httpHandler, json } from '../lib/http/handler';
+import { nextPageLink } from '../lib/http/links';
 import { listQuerySchema, parse } from '../lib/http/validation';
-import { decodeCursor } from '../lib/images/cursor';
-import { listImages } from '../lib/images/read';
+import { listImages } from '../lib/images/list';
 
-/** GET /api/v1/images/: newest first, keyset-paged; `Link: <…>; rel="next"` while more remain. */
-export const handler = httpHandler(async (event) => {
-  const query = parse(listQuerySchema, event.queryStringParameters ?? {});
-  const page = await listImages(query.limit, query.cursor ? decodeCursor(query.cursor) : undefined);
-  const next = page.next && `${event.rawPath}?${new URLSearchParams({ limit: String(query.limit), cursor: page.next })}`;
-  return json(200, page.items, next ? { link: `<${next}>; rel="next"` } : {});
-});
+/** GET /api/v1/images/: newest first (uploaded or taken), filtered, keyset-paged; `Link: <…>; rel="next"` while more remain. */
+export const handler = httpHandler(
+  async (event) => {
+    const query = parse(listQuerySchema, event.queryStringParameters ?? {});
+    const page = await listImages({
+      scope: query.album === undefined ? { kind: 'all' } : { kind: 'album', id: query.album },
+      sort: query.sort,
+      limit: query.limit,
+      q: query.q,
+      takenFrom: query.taken_from,
+      takenTo: query.taken_to,
+      cursor: query.cursor,
+    });
+    // The order is in the link only when it is not the default, as a client would have asked.
+    return json(
+      200,
+      page.items,
+      nextPageLink(event.rawPath, { ...query, sort: query.sort === 'created' ? undefined : query.sort }, page.next),
+    );
+  },
+  { access: 'reader' },
+);

@@ -9,5 +9,5 @@ export const handler = httpHandler(
     const patch = parse(imagePatchSchema, jsonBody(event));
     return json(200, await updateImage(id, patch));
   },
-  { write: true },
+  { access: 'owner' },
 );

@@ -10,5 +10,5 @@ export const handler = httpHandler(
     const location = event.rawPath.replace(/\/uploads\/[^/]+\/complete\/?$/, `/images/${image.id}`);
     return json(created ? 201 : 200, image, { location });
   },
-  { write: true },
+  { access: 'owner' },
 );

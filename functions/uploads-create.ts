@@ -21,5 +21,5 @@ export const handler = httpHandler(
     const completeUrl = `${event.rawPath.replace(/\/+$/, '')}/${signed.id}/complete`;
     return json(201, { ...signed, complete_url: completeUrl });
   },
-  { write: true },
+  { access: 'owner' },
 );

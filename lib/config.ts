@@ -180,6 +180,15 @@ const authSchema = object({
       parameter: 'cors-allowed-origins',
     },
   ),
+  GALLERY_ACCESS: v(zEnum(['private', 'public']).optional(), {
+    doc: '`private`: every request for images, uploads, albums and shares needs an owner key; `public`: reading images and albums is open, the rest keyed. Share links (`/s/<token>`) work either way. With no `API_KEYS` everything is open, and `private` is refused',
+    delivery: 'stage',
+    defaultText: '`private` when `API_KEYS` is set',
+    parameter: 'gallery-access',
+  }),
+}).refine((c) => c.GALLERY_ACCESS !== 'private' || c.API_KEYS.length > 0, {
+  path: ['GALLERY_ACCESS'],
+  message: 'is private, but API_KEYS holds no key: nobody could open the gallery (set API_KEYS, or GALLERY_ACCESS=public)',
 });
 
 const redisSchema = object({
@@ -446,8 +455,14 @@ export const databaseConfig = section(databaseSchema);
 export const storageConfig = section(storageSchema);
 /** Upload limits. */
 export const uploadConfig = section(uploadSchema);
-/** The owner's keys (none configured: everything is open) and the origins allowed to write cross-site. */
+/** The owner's keys (none configured: everything is open), who may read, and the origins allowed to write cross-site. */
 export const authConfig = section(authSchema);
+
+/** Who may read the gallery: `open` (no keys: local development), `private` (the owner's key) or `public`. */
+export function galleryAccess(): 'open' | 'private' | 'public' {
+  const { API_KEYS, GALLERY_ACCESS } = authConfig();
+  return API_KEYS.length === 0 ? 'open' : (GALLERY_ACCESS ?? 'private');
+}
 /** Redis: Upstash over REST when both UPSTASH_* are set, else REDIS_URL over TCP. */
 export const redisConfig = section(redisSchema);
 /** The outbox's delivery settings. */

@@ -83,12 +83,15 @@ export const images = /* @__PURE__ */ pgTable(
       .generatedAlwaysAs(sql`coalesce(taken_local, '-infinity'::timestamp)`),
     camera: t.jsonb('camera').$type<Camera>(),
     exposure: t.jsonb('exposure').$type<Exposure>(),
+    /** When the processing read the file's EXIF into taken_at, camera and exposure (null: not yet). */
+    exifReadAt: t.timestamp('exif_read_at', { withTimezone: true, mode: 'string' }),
     /**
      * Title and description folded for search (lower case, accents and other marks removed:
-     * lib/images/search.ts), kept by the code that writes them, so that matching does not depend on
-     * the database's locale or extensions.
+     * lib/images/search.ts), kept by the code that writes them, so that matching depends on neither
+     * the database's locale nor an extension. Two columns, so that a PATCH of one refolds only it.
      */
-    searchText: t.text('search_text').notNull().default(''),
+    searchTitle: t.text('search_title').notNull().default(''),
+    searchDescription: t.text('search_description').notNull().default(''),
   }),
   // Keyset pagination walks (created_at, id) newest first: a backward scan of this index. (Not
   // `DESC NULLS LAST`, which is what drizzle's .desc() writes and ORDER BY … DESC cannot use.)
@@ -97,7 +100,7 @@ export const images = /* @__PURE__ */ pgTable(
     // sort=taken and the date filters.
     index('images_taken_sort_idx').on(t.takenSort, t.createdAt, t.id),
     // q: every word a prefix of a word of the title or description.
-    index('images_search_idx').using('gin', sql`to_tsvector('simple', ${t.searchText})`),
+    index('images_search_idx').using('gin', sql`to_tsvector('simple', ${t.searchTitle} || ' ' || ${t.searchDescription})`),
     // Duplicates: an upload declaring a SHA-256 finds the image that has it.
     index('images_sha256_idx').on(t.sha256),
   ],

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { authConfig } from '../config';
+import { authConfig, galleryAccess } from '../config';
 import { BadRequestError, ForbiddenError, NotFoundError, toProblem, UnauthorizedError } from '../errors';
 import { describeError, log, withRequestId } from '../log';
 
@@ -144,14 +144,22 @@ function presentedKey(event: HttpEvent): string | undefined {
 }
 
 /**
- * When API_KEYS is set, a write needs one of them (401 otherwise). Keys are compared as SHA-256
- * digests with timingSafeEqual, every key every time, so neither length nor content leaks by timing.
+ * Who may call a route:
+ * - `owner`: whoever holds an owner key, when keys are configured (every write, uploads, shares);
+ * - `reader`: reading images and albums: the owner's key in private mode, anyone in public mode;
+ * - `anyone`: the page, the docs, and share links, which carry their own proof (lib/shares).
  */
-const apiKeyRequired = (): MiddlewareObj<HttpEvent, HttpResult> => {
+export type Access = 'owner' | 'reader' | 'anyone';
+
+/**
+ * The owner's key, when the route and the mode ask for one (401 otherwise, with WWW-Authenticate).
+ * Keys are compared as SHA-256 digests with timingSafeEqual, every key every time, so neither length
+ * nor content leaks by timing. With no keys configured (local development) everything is open.
+ */
+const ownerKeyRequired = (): MiddlewareObj<HttpEvent, HttpResult> => {
   const keys = authConfig().API_KEYS.map(digest);
   return {
     before: (request) => {
-      if (keys.length === 0) return;
       const presented = presentedKey(request.event);
       const candidate = digest(presented ?? '');
       let valid = false;
@@ -161,13 +169,21 @@ const apiKeyRequired = (): MiddlewareObj<HttpEvent, HttpResult> => {
   };
 };
 
+/** Whether a route of this access needs the owner's key in the configured mode. */
+export function needsOwnerKey(access: Access): boolean {
+  const mode = galleryAccess();
+  if (mode === 'open' || access === 'anyone') return false;
+  return access === 'owner' || mode === 'private';
+}
+
 /**
- * Wraps a handler in the shared middy stack: problem+json errors and security headers always;
- * `write` adds the API key check. Every log line of the invocation carries its request id.
+ * Wraps a handler in the shared middy stack: problem+json errors, security headers and the refusal
+ * of cross-site writes always; the owner's key when `access` and the mode ask for it (owner, unless
+ * said otherwise). Every log line of the invocation carries its request id.
  */
-export function httpHandler(handler: Handler, options: { write?: boolean } = {}): Handler {
+export function httpHandler(handler: Handler, options: { access?: Access } = {}): Handler {
   const stack = middy<HttpEvent, HttpResult>().use(problemResponses()).use(sameSiteWrites());
-  if (options.write) stack.use(apiKeyRequired());
+  if (needsOwnerKey(options.access ?? 'owner')) stack.use(ownerKeyRequired());
   const run = stack.handler(handler);
   return (event, context) => withRequestId(context.awsRequestId, () => run(event, context));
 }

@@ -217,10 +217,14 @@ function buildDocument(): Record<string, unknown> {
           operationId: 'listImages',
           tags: ['images'],
           summary: 'List images, newest first',
-          parameters: [
-            { name: 'limit', in: 'query', required: false, ...pick(listQuery, 'limit') },
-            { name: 'cursor', in: 'query', required: false, ...pick(listQuery, 'cursor') },
-          ],
+          description:
+            "Every filter narrows the list (all must hold); the next page's Link keeps them, and a cursor used with other filters or another sort is a 422.",
+          parameters: ['limit', 'cursor', 'sort', 'q', 'taken_from', 'taken_to', 'album'].map((name) => ({
+            name,
+            in: 'query',
+            required: false,
+            ...pick(listQuery, name),
+          })),
           responses: {
             200: {
               description: `A page of at most \`limit\` images (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`,

@@ -1,6 +1,8 @@
 import type { output, ZodError, ZodType } from 'zod';
-import { NEVER, number, object, strictObject, string, unknown } from 'zod';
+import { NEVER, number, object, strictObject, string, unknown, enum as zEnum } from 'zod';
 import { type FieldError, ValidationError } from '../errors';
+import { hasWord } from '../images/fold';
+import { isRealDay, SORTS } from '../images/list-options';
 import { ACCEPTED_TYPES_TEXT, DECLARABLE_TYPES } from '../images/types';
 import { DESCRIPTION_MAX, FILENAME_MAX, TITLE_MAX } from '../schema';
 import type { FilePart } from './multipart';
@@ -152,41 +154,86 @@ export const MAX_PAGE_SIZE = 100;
 const WHOLE_NUMBER = `must be a whole number from 1 to ${MAX_PAGE_SIZE}`;
 const JSON_INTEGER = /^-?(0|[1-9][0-9]*)$/;
 
-/**
- * The list endpoint's query: `limit` (1–100, default 50) and an opaque `cursor`. `limit` is an
- * integer written as JSON writes one (no sign, leading zero, space, fraction, exponent or hex):
- * what the document's `integer` says, and nothing a lenient number parser would also take.
- */
-export const listQuerySchema = object({
-  limit: string({ error: WHOLE_NUMBER })
+/** `limit` (1–100, default 50), as JSON writes an integer: no sign, leading zero, space, fraction, exponent or hex. */
+const limitParam = string({ error: WHOLE_NUMBER })
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined) return DEFAULT_PAGE_SIZE;
+    const n = JSON_INTEGER.test(raw) ? Number(raw) : Number.NaN;
+    const problem = Number.isNaN(n)
+      ? WHOLE_NUMBER
+      : n < 1
+        ? 'must be at least 1'
+        : n > MAX_PAGE_SIZE
+          ? `must be at most ${MAX_PAGE_SIZE}`
+          : undefined;
+    if (problem === undefined) return n;
+    ctx.addIssue({ code: 'custom', message: problem });
+    return NEVER;
+  })
+  .meta({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+    description: 'How many images a page holds, in plain digits (no sign, leading zero, fraction or exponent)',
+  });
+
+const cursorParam = string()
+  .min(1, 'must not be empty')
+  .max(200, 'is not a valid cursor')
+  .optional()
+  .meta({
+    description:
+      "Where the page starts: copy it from the previous page's Link header; opaque, and bound to the sort and filters it was made with",
+  });
+
+/** The most a search may hold: a few words, not a document. */
+export const MAX_QUERY_LENGTH = 200;
+
+const dayParam = (what: string) =>
+  string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD')
+    .refine(isRealDay, 'must be a date that exists')
     .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined) return DEFAULT_PAGE_SIZE;
-      const n = JSON_INTEGER.test(raw) ? Number(raw) : Number.NaN;
-      const problem = Number.isNaN(n)
-        ? WHOLE_NUMBER
-        : n < 1
-          ? 'must be at least 1'
-          : n > MAX_PAGE_SIZE
-            ? `must be at most ${MAX_PAGE_SIZE}`
-            : undefined;
-      if (problem === undefined) return n;
-      ctx.addIssue({ code: 'custom', message: problem });
-      return NEVER;
-    })
+    .meta({ format: 'date', description: `${what} (inclusive): the local date the photo records; photos that record none are left out` });
+
+/** The filters and order every list of images takes (the owner's and a share's). */
+const listFilters = {
+  limit: limitParam,
+  cursor: cursorParam,
+  sort: zEnum(SORTS)
+    .default('created')
+    .meta({ description: 'created: newest uploaded first; taken: newest taken first, photos without a date last (newest uploaded first)' }),
+  q: string()
+    .refine((s) => s.isWellFormed(), 'must be valid Unicode text')
+    .refine((s) => codePoints(s) <= MAX_QUERY_LENGTH, `must be at most ${MAX_QUERY_LENGTH} characters`)
+    .refine(hasWord, 'must hold a word: a letter or a digit')
+    .optional()
     .meta({
-      type: 'integer',
-      minimum: 1,
-      maximum: MAX_PAGE_SIZE,
-      default: DEFAULT_PAGE_SIZE,
-      description: 'How many images a page holds, in plain digits (no sign, leading zero, fraction or exponent)',
+      maxLength: MAX_QUERY_LENGTH,
+      pattern: '[\\p{L}\\p{N}]',
+      description:
+        'Words to find in the title and description: every word must begin a word of either, case and accents aside ("sun bea" finds "Sunset at the beach", "cafe" finds "Café")',
+      examples: ['sun bea'],
     }),
-  cursor: string()
-    .min(1, 'must not be empty')
-    .max(200, 'is not a valid cursor')
-    .optional()
-    .meta({ description: "Where the page starts: copy it from the previous page's Link header; opaque" }),
-});
+  taken_from: dayParam('Taken on or after this day'),
+  taken_to: dayParam('Taken on or before this day'),
+};
+
+/** taken_from after taken_to is a range no photo is in: said, not answered with nothing. */
+const ordered = (q: { taken_from?: string | undefined; taken_to?: string | undefined }) =>
+  q.taken_from === undefined || q.taken_to === undefined || q.taken_from <= q.taken_to;
+const RANGE_ORDER = { message: 'must not be after taken_to', path: ['taken_from'] };
+
+/** GET /api/v1/images: a page, its order and filters, and an album to draw from. */
+export const listQuerySchema = object({
+  ...listFilters,
+  album: uuidParam('Only the images of this album').optional(),
+}).refine(ordered, RANGE_ORDER);
+
+/** GET /api/v1/shared/{token}/images: the same, within the share. */
+export const sharedListQuerySchema = object(listFilters).refine(ordered, RANGE_ORDER);
 
 /** The 422 field list for a zod error; unknown keys get one entry each. */
 export function fieldErrors(error: ZodError): FieldError[] {

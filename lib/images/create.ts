@@ -5,6 +5,7 @@ import { warmRedis } from '../redis';
 import { images } from '../schema';
 import { publicUrl, putObject } from '../storage';
 import { announceUpload } from './announce';
+import { searchColumns } from './fold';
 import { present } from './present';
 import type { Image } from './resource';
 import { imageColumns, imageConflicts } from './rows';
@@ -49,6 +50,7 @@ export async function createImage(input: NewImage): Promise<Image> {
               width: input.width,
               height: input.height,
               sha256: createHash('sha256').update(input.bytes).digest('hex'),
+              ...searchColumns(input),
             })
             .returning(imageColumns);
           if (!row) throw new Error('INSERT returned no row');

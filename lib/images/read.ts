@@ -1,16 +1,10 @@
 import { storageConfig } from '../config';
 import { withDb } from '../db';
 import { cacheImage, readCachedImage } from './cache';
-import { type Cursor, encodeCursor } from './cursor';
 import { imageNotFound } from './errors';
 import { present } from './present';
 import type { Image } from './resource';
 import { preparedReads } from './rows';
-
-export interface ImagePage {
-  items: Image[];
-  next: string | undefined;
-}
 
 /** The image with this id from the database, as stored (file_url not presented); throws NotFoundError (404). */
 async function storedImage(id: string): Promise<Image> {
@@ -48,18 +42,4 @@ export async function readImage(id: string): Promise<{ json: string; cache: 'HIT
 async function presentJson(json: string): Promise<string> {
   if (storageConfig().ORIGINALS_PUBLIC && !json.includes('"processing":"failed"')) return json;
   return JSON.stringify(await present(JSON.parse(json) as Image));
-}
-
-/** A page of images, newest first, and the cursor of the next page when more remain. */
-export async function listImages(limit: number, after?: Cursor): Promise<ImagePage> {
-  // One row more than asked tells whether another page follows.
-  const rows = await withDb(() =>
-    after
-      ? preparedReads().pageAfter.execute({ createdAt: after.createdAt, id: after.id, limit: limit + 1 })
-      : preparedReads().firstPage.execute({ limit: limit + 1 }),
-  );
-  const items = await Promise.all(rows.slice(0, limit).map(present));
-  const last = items.at(-1);
-  const next = rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : undefined;
-  return { items, next };
 }

@@ -1,6 +1,6 @@
 import type { output } from 'zod';
-import { int, iso, strictObject, string, url, uuid, enum as zEnum } from 'zod';
-import { DESCRIPTION_MAX, FILE_URL_MAX, FILENAME_MAX, PROCESSING_STATES, TITLE_MAX } from '../schema';
+import { int, iso, number, strictObject, string, url, uuid, enum as zEnum } from 'zod';
+import { DESCRIPTION_MAX, FILE_URL_MAX, FILENAME_MAX, PROCESSING_STATES, TAKEN_AT_MAX, TITLE_MAX } from '../schema';
 import { DECLARABLE_TYPES } from './types';
 
 // The image resource: what the domain returns and the API answers, as a type for the code and a
@@ -30,6 +30,9 @@ export const IMAGE_EXAMPLE = {
     },
   },
   processing: 'ready',
+  taken_at: '2025-07-14T18:03:11+02:00',
+  camera: { make: 'Apple', model: 'iPhone 15 Pro', lens: 'iPhone 15 Pro back triple camera 6.86mm f/1.78' },
+  exposure: { f_number: 1.78, exposure_time: 0.008333, iso: 80, focal_length: 6.86 },
 };
 
 /** A displayable copy: where it is and the size it displays at (never larger than the original). */
@@ -63,6 +66,32 @@ export const imageSchema = strictObject({
   processing: zEnum(PROCESSING_STATES).meta({
     description: 'pending until the copies are made, then ready; failed when the file cannot be decoded',
   }),
+  taken_at: string()
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$/)
+    .nullable()
+    .meta({
+      maxLength: TAKEN_AT_MAX,
+      description:
+        'When the photo was taken, from its EXIF DateTimeOriginal: RFC 3339 with the offset the file records (OffsetTimeOriginal), or the local time as recorded, without a zone, when it records none; null when the file says nothing, and until it is processed',
+    }),
+  camera: strictObject({
+    make: string().nullable(),
+    model: string().nullable(),
+    lens: string().nullable(),
+  })
+    .nullable()
+    .meta({
+      description:
+        'The camera and lens the file names (EXIF Make, Model, LensModel); null when it names none. GPS is never stored or returned',
+    }),
+  exposure: strictObject({
+    f_number: number().positive().nullable(),
+    exposure_time: number().positive().nullable().meta({ description: 'In seconds' }),
+    iso: int().positive().nullable(),
+    focal_length: number().positive().nullable().meta({ description: 'In millimetres' }),
+  })
+    .nullable()
+    .meta({ description: 'How the photo was exposed, as the file records it; null when it records none of it' }),
 }).meta({
   id: 'Image',
   examples: [IMAGE_EXAMPLE],

@@ -27,6 +27,9 @@ export const imageColumns = {
   sha256: images.sha256,
   variants: images.variants,
   processing: images.processing,
+  taken_at: images.takenAt,
+  camera: images.camera,
+  exposure: images.exposure,
 };
 
 /** The unique constraints of the table and the 409 each means, for withDb. */

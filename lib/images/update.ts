@@ -4,6 +4,7 @@ import { warmRedis } from '../redis';
 import { images } from '../schema';
 import { announceChange } from './announce';
 import { imageNotFound } from './errors';
+import { searchColumns } from './fold';
 import { present } from './present';
 import type { Image } from './resource';
 import { bumpedUpdatedAt, imageColumns, imageConflicts } from './rows';
@@ -27,6 +28,7 @@ export async function updateImage(id: string, patch: ImageChanges): Promise<Imag
         .set({
           ...(patch.title !== undefined ? { title: patch.title } : {}),
           ...(patch.description !== undefined ? { description: patch.description } : {}),
+          ...searchColumns(patch),
           updatedAt: bumpedUpdatedAt,
         })
         .where(eq(images.id, id))

@@ -4,6 +4,7 @@ import { db, withDb } from '../db';
 import { ConflictError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors';
 import { announceUpload } from '../images/announce';
 import { UnreadableImageError } from '../images/errors';
+import { searchColumns } from '../images/fold';
 import { inspectImage } from '../images/inspect';
 import { present } from '../images/present';
 import type { Image } from '../images/resource';
@@ -160,6 +161,7 @@ export async function completeUpload(id: string): Promise<{ image: Image; create
                 width: file.width,
                 height: file.height,
                 sha256: file.sha256,
+                ...searchColumns(pending),
               })
               .returning(imageColumns);
             // The version checked, or ObjectChangedError: the transaction rolls back, and the guard

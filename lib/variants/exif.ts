@@ -2,6 +2,7 @@ import { Exifr } from 'exifr/src/core.mjs';
 import 'exifr/src/file-parsers/tiff.mjs';
 import 'exifr/src/segment-parsers/tiff-exif.mjs';
 import sharp from 'sharp';
+import type { Camera, Exposure } from '../schema';
 
 // The EXIF block is taken out of its container by sharp, which reads the file's headers only
 // (libvips for JPEG, PNG and WebP, libheif for HEIC and AVIF; so a PNG's eXIf chunk after the image
@@ -9,21 +10,6 @@ import sharp from 'sharp';
 // (about 20 KB bundled, its full build 74 KB). exifr's own container parsers are not used: none reads
 // WebP, its HEIF parser loops for ever on a box of length 0 after `ftyp`, and its PNG parser inflates
 // any iCCP chunk whatever it is asked for.
-
-/** The camera, as its maker names it; each member null when the file does not say. */
-export interface Camera {
-  make: string | null;
-  model: string | null;
-  lens: string | null;
-}
-
-/** How the photo was exposed: aperture, seconds, ISO, millimetres; each member null when the file does not say. */
-export interface Exposure {
-  f_number: number | null;
-  exposure_time: number | null;
-  iso: number | null;
-  focal_length: number | null;
-}
 
 /** What a photo's EXIF says about when it was taken and with what. GPS is never read. */
 export interface PhotoFacts {

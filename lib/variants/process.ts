@@ -1,4 +1,4 @@
-import { eq, ne } from 'drizzle-orm';
+import { eq, ne, sql } from 'drizzle-orm';
 import { db, withDb } from '../db';
 import { UnsupportedMediaTypeError } from '../errors';
 import { detectImageType } from '../images/inspect';
@@ -6,6 +6,7 @@ import { describeError, log } from '../log';
 import { guardObjects } from '../outbox/removals';
 import { images, type Variants } from '../schema';
 import { objectSize, publicUrl, putImmutable, readObject } from '../storage';
+import { readPhotoFacts } from './exif';
 import { type VariantName, variantKey, variantKeys } from './keys';
 import { makeVariants, UndecodableImageError } from './make';
 import { ImageGoneError, imageIdOfKey, type ProcessOutcome, record, recordFailure } from './record';
@@ -13,6 +14,18 @@ import { ImageGoneError, imageIdOfKey, type ProcessOutcome, record, recordFailur
 /** The object is there but its row is not yet: the upload's transaction has not committed. Retry later. */
 export class RowNotYetCommittedError extends Error {
   override name = 'RowNotYetCommittedError';
+}
+
+/** What the file's EXIF says of when and how it was taken, as the row stores it (never GPS; never thrown). */
+export async function photoFacts(original: Uint8Array, mime: string) {
+  const facts = await readPhotoFacts(original, mime);
+  return {
+    takenAt: facts.taken_at,
+    takenLocal: facts.taken_local,
+    camera: facts.camera,
+    exposure: facts.exposure,
+    exifReadAt: sql`now()`,
+  };
 }
 
 /**
@@ -42,14 +55,16 @@ export async function processImage(key: string): Promise<ProcessOutcome> {
   if (!original) return 'skipped';
 
   let made: Awaited<ReturnType<typeof makeVariants>>;
+  let mime: string;
   try {
-    const mime = row.contentType ?? (await detectImageType(original)).mime;
+    mime = row.contentType ?? (await detectImageType(original)).mime;
     made = await makeVariants(original, mime);
   } catch (err) {
     if (!(err instanceof UndecodableImageError) && !(err instanceof UnsupportedMediaTypeError)) throw err;
     log.warn('image could not be processed', { id, key, ...describeError(err) });
     return recordFailure(id);
   }
+  const facts = await photoFacts(original, mime);
   const variants: Variants = {
     thumb: { url: publicUrl(variantKey(id, 'thumb')), width: made.thumb.width, height: made.thumb.height },
     display: { url: publicUrl(variantKey(id, 'display')), width: made.display.width, height: made.display.height },
@@ -60,7 +75,7 @@ export async function processImage(key: string): Promise<ProcessOutcome> {
     // run that failed earlier may have left one, due later). Of two runs at once, the second finds
     // the row ready and stores nothing; its release stands, as the copies are the first run's.
     const recorded = await guardObjects(variantKeys(id), (release) =>
-      record(id, { processing: 'ready', variants }, ne(images.processing, 'ready'), {
+      record(id, { processing: 'ready', variants, ...facts }, ne(images.processing, 'ready'), {
         first: release,
         stored: () =>
           Promise.all(

@@ -2,7 +2,16 @@ import { and, eq, type SQL } from 'drizzle-orm';
 import { db, isoTimestamp, type Tx, withDb } from '../db';
 import { announceChange } from '../images/announce';
 import { bumpedUpdatedAt } from '../images/rows';
-import { images, type Variants } from '../schema';
+import { type Camera, type Exposure, images, type Variants } from '../schema';
+
+/** What the processing records of the file's EXIF (process.ts's photoFacts). */
+export interface PhotoFactColumns {
+  takenAt: string | null;
+  takenLocal: string | null;
+  camera: Camera | null;
+  exposure: Exposure | null;
+  exifReadAt: SQL;
+}
 
 // How processing's outcome reaches the row, apart from the processing itself (sharp, libheif): the
 // consumer of failed processing events (functions/images-process-failed.ts) records through here
@@ -32,7 +41,7 @@ type Recorded = 'recorded' | 'settled';
  */
 export async function record(
   id: string,
-  set: { processing: 'ready' | 'failed'; variants?: Variants },
+  set: { processing: 'ready' | 'failed'; variants?: Variants } & Partial<PhotoFactColumns>,
   open: SQL,
   steps: { first?: (tx: Tx) => Promise<unknown>; stored?: (tx: Tx) => Promise<unknown> } = {},
 ): Promise<Recorded> {

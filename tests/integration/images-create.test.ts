@@ -36,6 +36,9 @@ describe('POST /api/v1/images/', () => {
       'sha256',
       'variants',
       'processing',
+      'taken_at',
+      'camera',
+      'exposure',
     ]);
     expect(image).toMatchObject({ content_type: 'image/jpeg', size: jpeg.byteLength, width: 64, height: 48, sha256: sha256(jpeg) });
     // Its displayable copies are made after the answer, by the processing function.

@@ -16,10 +16,10 @@ afterEach(() => {
 
 const unauthorized = problem(401, 'A valid API key is required: send Authorization: Bearer <key> or x-api-key: <key>.');
 
-describe('write protection with API_KEYS', () => {
+describe('write protection with API_KEYS (GALLERY_ACCESS=public: reads open)', () => {
   let api: Api;
   beforeEach(async () => {
-    api = await apiWith({ API_KEYS: `${KEY}, ${OTHER_KEY}`, LOG_LEVEL: 'silent' });
+    api = await apiWith({ API_KEYS: `${KEY}, ${OTHER_KEY}`, GALLERY_ACCESS: 'public', LOG_LEVEL: 'silent' });
   });
 
   /** An upload with credentials in the headers. */
