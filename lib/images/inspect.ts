@@ -10,7 +10,7 @@ uploadConfig();
 /** The image type of `bytes` from their signature; throws UnsupportedMediaTypeError (415) otherwise. */
 export async function detectImageType(bytes: Uint8Array): Promise<ImageType> {
   const found = await fileTypeFromBuffer(bytes);
-  const type = found ? ACCEPTED_TYPES[found.mime] : undefined;
+  const type = found ? ACCEPTED_TYPES.get(found.mime) : undefined;
   if (!type) throw notAnImage();
   return { ext: type.ext, mime: type.mime };
 }

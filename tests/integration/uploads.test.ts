@@ -179,6 +179,16 @@ describe('POST /api/v1/uploads: signing', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', '__PROTO__'])(
+    'refuses the content_type %j, a name every plain object has, with 415, storing nothing',
+    async (contentType) => {
+      const before = await snapshot();
+      const res = await api.createUpload(request({ content_type: contentType }));
+      expect(res.json).toEqual(problem(415, 'content_type must be an accepted image type: JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF.'));
+      expect(await snapshot()).toEqual(before);
+    },
+  );
+
   it('refuses a title taken now with 409', async () => {
     expect((await api.upload({ title: 'Harbour' })).status).toBe(201);
     const before = await snapshot();
