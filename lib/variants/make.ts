@@ -2,6 +2,8 @@ import type { Sharp } from 'sharp';
 import sharp from 'sharp';
 
 import { uploadConfig } from '../config';
+import { TooManyPixelsError, UnreadableImageError } from '../images/errors';
+import { checkPixels } from '../images/inspect';
 import { VARIANT_SIDES, type VariantName } from './keys';
 
 /** The decoders refuse more pixels than an upload may have (MAX_IMAGE_PIXELS): no image bomb is decoded. */
@@ -41,6 +43,7 @@ interface LibHeif {
   HEAPU32: Uint32Array;
   _malloc(size: number): number;
   _free(pointer: number): void;
+  _heif_get_global_security_limits(): number;
   _heif_context_alloc(): number;
   _heif_context_free(context: number): void;
   _heif_context_read_from_memory_without_copy(error: number, context: number, data: number, size: number, options: number): void;
@@ -53,6 +56,20 @@ interface LibHeif {
 }
 
 let libheif: LibHeif | undefined;
+
+/**
+ * libheif's own pixel limit (heif_security_limits.max_image_size_pixels, 32768² by default) lowered to
+ * MAX_IMAGE_PIXELS, behind the header check: every context this module instance makes afterwards
+ * copies the global limits, and libheif checks a grid's canvas, each tile and each coded image
+ * against it before allocating them. The struct's version 1 fields never move: a uint8 version, then
+ * the uint64 limit at offset 8.
+ */
+function limitPixels(lib: LibHeif): LibHeif {
+  const limits = lib._heif_get_global_security_limits();
+  if (!limits || (lib.HEAPU8[limits] ?? 0) < 1) throw new Error('libheif: no security limits to set');
+  new DataView(lib.HEAPU8.buffer).setBigUint64(limits + 8, BigInt(maxPixels()), true);
+  return lib;
+}
 
 /** H.273 colour primaries 12: SMPTE EG 432-1, Display P3 (D65), as an iPhone's or a Mac's. */
 const PRIMARIES_DISPLAY_P3 = 12;
@@ -217,7 +234,7 @@ interface Source {
  */
 async function decodeHeic(bytes: Uint8Array): Promise<Source> {
   // External to the bundle (serverless.yml): loaded from the zip's node_modules, and only for a HEIC.
-  libheif ??= ((await import('libheif-js/wasm-bundle.js')) as { default: LibHeif }).default;
+  libheif ??= limitPixels(((await import('libheif-js/wasm-bundle.js')) as { default: LibHeif }).default);
   // Before decoding, and freed by then: the two never hold WASM memory at once.
   const profile = await heifColourProfile(libheif, bytes);
   const decoder = new libheif.HeifDecoder();
@@ -270,9 +287,19 @@ async function source(bytes: Uint8Array, mime: string): Promise<Source> {
  * a HEIC by libheif), or a HEIC's nclx box naming Display P3 primaries. An image naming none is taken
  * as sRGB; so is one whose nclx box names another space (BT.2020, PQ, HLG), and an AVIF's or a
  * non-HEVC HEIF's nclx box, which libvips does not read. Throws UndecodableImageError for bytes no
- * decoder reads.
+ * decoder reads, and, before decoding anything, for an image the upload's pixel rule refuses
+ * (checkPixels: a header that cannot be read, a canvas above MAX_IMAGE_PIXELS).
  */
 export async function makeVariants(bytes: Uint8Array, mime: string): Promise<Record<VariantName, MadeVariant>> {
+  try {
+    // The upload's pixel rule, before any decoder sees the bytes: a row older than the rule (a
+    // backfill), or stored by another path, is no way around it. libheif's heap never shrinks.
+    checkPixels(bytes);
+  } catch (err) {
+    if (err instanceof TooManyPixelsError) throw new UndecodableImageError(`the image ${err.errors?.[0]?.message ?? err.message}`);
+    if (err instanceof UnreadableImageError) throw new UndecodableImageError('the image header cannot be read', { cause: err });
+    throw err;
+  }
   try {
     const { image, profile } = await source(bytes, mime);
     const make = async (side: number): Promise<MadeVariant> => {

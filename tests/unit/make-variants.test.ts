@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { codedTile, gigapixelHeic, gridOf, HEIC, hasHeifEnc, megapixelAvif } from '../helpers/image-bombs';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/images/${name}`, import.meta.url));
 const saved = process.env.MAX_IMAGE_PIXELS;
@@ -35,4 +36,51 @@ describe('makeVariants under MAX_IMAGE_PIXELS', () => {
     const made = await roomy.makeVariants(bytes, mime);
     expect(made.thumb.width).toBeGreaterThan(0);
   });
+});
+
+/** libheif-js's WASM module, the one instance make.ts loads: its heap grows for what it decodes, and never shrinks. */
+const libheif = async () => ((await import('libheif-js/wasm-bundle.js')) as { default: LibHeifJs }).default;
+interface LibHeifJs {
+  HEAPU8: Uint8Array;
+  HeifDecoder: new () => {
+    decode(bytes: Uint8Array): { get_width(): number; get_height(): number; display(target: unknown, done: (r: unknown) => void): void }[];
+  };
+}
+
+describe('makeVariants refuses an image bomb before any decoder sees it', () => {
+  it('the 268 MP AVIF that displays as 400×300: undecodable, by the pixel rule', async () => {
+    const { makeVariants, UndecodableImageError } = await withLimit(50_000_000);
+    const made = makeVariants(await megapixelAvif(), 'image/avif');
+    await expect(made).rejects.toBeInstanceOf(UndecodableImageError);
+    await expect(made).rejects.toThrow(
+      'the image decodes to 16384×16384 pixels (its largest canvas, before any crop); at most 50000000 pixels are accepted',
+    );
+  });
+
+  it.runIf(hasHeifEnc || process.env.CI)("the 1-gigapixel HEIC: undecodable, and libheif's heap did not grow", async () => {
+    const { makeVariants } = await withLimit(50_000_000);
+    await makeVariants(fixture('plain.heic'), 'image/heic'); // libheif loaded, its heap as a small HEIC leaves it
+    const heap = (await libheif()).HEAPU8.length;
+    await expect(makeVariants(await gigapixelHeic(), 'image/heic')).rejects.toThrow(/decodes to 32768×32768 pixels/);
+    expect((await libheif()).HEAPU8.length).toBe(heap);
+  });
+
+  it.runIf(hasHeifEnc || process.env.CI)(
+    'behind it, libheif itself refuses a canvas above MAX_IMAGE_PIXELS once make.ts has loaded it',
+    async () => {
+      const { makeVariants } = await withLimit(50_000_000);
+      await makeVariants(fixture('plain.heic'), 'image/heic');
+      const lib = await libheif();
+      const heap = lib.HEAPU8.length;
+      const bomb = gridOf(HEIC, await codedTile(HEIC, 2048), 2048, { rows: 8, columns: 8, canvas: [16384, 16384] });
+      const [image] = new lib.HeifDecoder().decode(bomb);
+      if (!image) throw new Error('libheif read no image');
+      const width = image.get_width();
+      const height = image.get_height();
+      expect([width, height]).toEqual([16384, 16384]);
+      const decoded = await new Promise((resolve) => image.display({ data: new Uint8ClampedArray(0), width, height }, resolve));
+      expect(decoded).toBeNull();
+      expect(lib.HEAPU8.length).toBe(heap);
+    },
+  );
 });
