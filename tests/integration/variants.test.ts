@@ -189,12 +189,24 @@ describe('failures, repeats and races', () => {
     expect((await objectKeys()).filter((k) => k.startsWith('variants/'))).toEqual([]);
   }
 
-  it.each([['the 268 MP AVIF that displays as 400×300', 'plain.avif', megapixelAvif]])(
-    'an original that got in earlier, %s: failed, and said so, no copies',
-    async (name, as, bytes) => {
-      await expectFailed(await storedEarlier(name.slice(0, 32), fixture(as), await bytes()));
-    },
-  );
+  it.each([
+    ['the 268 MP AVIF that displays as 400×300', 'plain.avif', megapixelAvif],
+    [
+      'an SVG (librsvg is blocked)',
+      'plain.png',
+      async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30"/></svg>'),
+    ],
+    [
+      'a TIFF (libtiff is blocked)',
+      'plain.png',
+      () =>
+        sharp({ create: { width: 40, height: 30, channels: 3, background: '#36c' } })
+          .tiff()
+          .toBuffer(),
+    ],
+  ])('an original that got in earlier, %s: failed, and said so, no copies', async (name, as, bytes) => {
+    await expectFailed(await storedEarlier(name.slice(0, 32), fixture(as), await bytes()));
+  });
 
   it.runIf(hasHeifEnc || globalThis.process.env.CI)(
     'an original that got in earlier, the 1-gigapixel HEIC: failed, and said so',

@@ -1,9 +1,10 @@
 /**
  * The decoders never take more pixels than an upload may have (MAX_IMAGE_PIXELS): a backfill reads
  * rows stored before any check, and an image bomb must end as undecodable, not as a container out of
- * memory.
+ * memory. And libvips keeps no loader the service does not need.
  */
 import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { codedTile, gigapixelHeic, gridOf, HEIC, hasHeifEnc, megapixelAvif } from '../helpers/image-bombs';
 
@@ -83,4 +84,45 @@ describe('makeVariants refuses an image bomb before any decoder sees it', () => 
       expect(lib.HEAPU8.length).toBe(heap);
     },
   );
+});
+
+describe('the libvips loaders of the types the service never accepts are blocked', () => {
+  const svg = Buffer.from(
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="400" height="300">' +
+      '<rect width="400" height="300" fill="#36c"/><image xlink:href="file:///etc/hostname" width="400" height="300"/></svg>',
+  );
+
+  it.each([
+    ['an SVG (librsvg) that would load a local file', 'svg', () => Promise.resolve(svg)],
+    [
+      'a TIFF (libtiff)',
+      'tiff',
+      () =>
+        sharp({ create: { width: 40, height: 30, channels: 3, background: '#36c' } })
+          .tiff()
+          .toBuffer(),
+    ],
+  ])(
+    '%s: this libvips has the loader, yet refuses the file once the processing is loaded; the image is undecodable',
+    async (_, format, make) => {
+      const bytes = await make();
+      expect(sharp.format[format as 'svg' | 'tiff'].input.buffer).toBe(true);
+      const { makeVariants, UndecodableImageError } = await withLimit(50_000_000);
+      await expect(sharp(bytes).metadata()).rejects.toThrow('Input buffer contains unsupported image format');
+      await expect(makeVariants(bytes, 'image/png')).rejects.toBeInstanceOf(UndecodableImageError);
+    },
+  );
+
+  it('keeps the loaders of the accepted types', async () => {
+    await withLimit(50_000_000);
+    const webp = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#36c' } })
+      .webp()
+      .toBuffer();
+    const formats = await Promise.all(
+      [fixture('plain.jpg'), fixture('plain.png'), fixture('anim.gif'), fixture('plain.avif'), fixture('plain.heic'), webp].map(
+        async (bytes) => (await sharp(bytes).metadata()).format,
+      ),
+    );
+    expect(formats).toEqual(['jpeg', 'png', 'gif', 'heif', 'heif', 'webp']);
+  });
 });
