@@ -9,6 +9,7 @@
  * Bounded in `npm test` (a fixed seed, FUZZ_RUNS runs a property); `npm run fuzz` runs far longer
  * with a fresh seed. fast-check prints the seed and the shrunk counterexample of any failure.
  */
+import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +102,10 @@ const imageBytes = fc.oneof(
   fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
   fc.constant(makeJpeg().subarray(0, 120)),
   fc.constant(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>')),
+  // Box-structured and block-structured headers for the damage below to land in.
+  fc
+    .constantFrom('grid-irot90.heic', 'clap.heic', 'irot90.avif', 'anim.gif')
+    .map((name) => readFileSync(new URL(`../fixtures/images/${name}`, import.meta.url))),
 );
 
 interface PartSpec {
