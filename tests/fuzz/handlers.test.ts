@@ -446,8 +446,14 @@ describe('fuzz: no input crashes, hangs or 500s a function, and every answer is 
           body: text,
         });
         // Allowed by the document: signed, or refused for what the document cannot say (a title
-        // taken now, a size over the configured limit).
-        const allowed = conforms(componentSchema('UploadRequest'), JSON.parse(text));
+        // taken now, a size over the configured limit). A MIME type is case-insensitive, as the
+        // document says; its enum can only list one spelling.
+        const sent = JSON.parse(text) as unknown;
+        const declared =
+          sent && typeof sent === 'object' && !Array.isArray(sent) && 'content_type' in sent && typeof sent.content_type === 'string'
+            ? { ...sent, content_type: sent.content_type.toLowerCase() }
+            : sent;
+        const allowed = conforms(componentSchema('UploadRequest'), declared);
         expect({ status: res.status, allowed, body: res.text }).toMatchObject({ allowed: [201, 409, 413].includes(res.status) });
       }),
       settings,
