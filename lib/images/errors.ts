@@ -26,11 +26,14 @@ export class UnreadableImageError extends ValidationError {
 export class TooManyPixelsError extends ValidationError {
   override name = 'TooManyPixelsError';
   constructor(width: number, height: number, limit: number) {
-    super([
-      {
-        field: 'file',
-        message: `decodes to ${width}×${height} pixels (its largest canvas, before any crop); at most ${limit} pixels are accepted`,
-      },
-    ]);
+    super(
+      [
+        {
+          field: 'file',
+          message: `decodes to ${width}×${height} pixels (its largest canvas, before any crop); at most ${limit} pixels are accepted`,
+        },
+      ],
+      `The image decodes to ${width}×${height} pixels, more than the ${limit} accepted: the limit counts the largest canvas a decoder allocates, before any crop or rotation.`,
+    );
   }
 }
