@@ -112,7 +112,7 @@ const problems = {
   413: problem('The file is larger than the configured limit', multipartTooLarge(uploadConfig().MAX_UPLOAD_BYTES)),
   415: problem("The file's bytes are not an accepted image type, whatever it claims", notAnImage()),
   422: problem(
-    "A field is missing, too long, blank, of the wrong type or unknown, the id is not a UUID, or the file's header is unreadable or its pixels exceed MAX_IMAGE_PIXELS",
+    "A field is missing, too long, blank, of the wrong type or unknown, the id is not a UUID, or the file's header is unreadable or the largest canvas a decoder would allocate for it (before any crop) exceeds MAX_IMAGE_PIXELS",
     tooLongTitle(),
   ),
   500: problem('Anything unexpected (logged with the request id)', new Error('an example')),
@@ -290,7 +290,7 @@ function buildDocument(): Record<string, unknown> {
             413: problem('The stored file is larger than MAX_DIRECT_UPLOAD_BYTES', directUploadTooLarge(maxDirect)),
             415: problem("The stored file's bytes are not an accepted image type", notAnImage()),
             422: problem(
-              'The stored file is not the declared size, its header is unreadable, or its pixels exceed MAX_IMAGE_PIXELS',
+              'The stored file is not the declared size, its header is unreadable, or the largest canvas a decoder would allocate for it (before any crop) exceeds MAX_IMAGE_PIXELS',
               sizeMismatch(2483117, 5000),
             ),
             ...errors(500, 503),

@@ -136,7 +136,7 @@ export const uploadRequestSchema = strictObject(
       .meta({ description: 'The exact size of the file in bytes: the signed POST accepts no other' }),
     content_type: string(required('a string')).meta({
       enum: DECLARABLE_TYPES,
-      description: `The file's type: ${ACCEPTED_TYPES_TEXT} (any other is a 415)`,
+      description: `The file's type, in any case: ${ACCEPTED_TYPES_TEXT} (any other is a 415)`,
     }),
   },
   { error: 'must be a JSON object' },

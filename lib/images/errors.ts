@@ -22,6 +22,18 @@ export class UnreadableImageError extends ValidationError {
   }
 }
 
-/** More pixels than MAX_IMAGE_PIXELS: a decompression bomb's shape (422). */
-export const tooManyPixels = (width: number, height: number, limit: number) =>
-  new ValidationError([{ field: 'file', message: `is ${width}×${height} pixels; at most ${limit} pixels are accepted` }]);
+/** A decoder would allocate more pixels than MAX_IMAGE_PIXELS for the image: a decompression bomb's shape (422). */
+export class TooManyPixelsError extends ValidationError {
+  override name = 'TooManyPixelsError';
+  constructor(width: number, height: number, limit: number) {
+    super(
+      [
+        {
+          field: 'file',
+          message: `decodes to ${width}×${height} pixels (its largest canvas, before any crop); at most ${limit} pixels are accepted`,
+        },
+      ],
+      `The image decodes to ${width}×${height} pixels, more than the ${limit} accepted: the limit counts the largest canvas a decoder allocates, before any crop or rotation.`,
+    );
+  }
+}

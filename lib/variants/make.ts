@@ -1,11 +1,31 @@
+import { crc32, deflateSync } from 'node:zlib';
 import type { Sharp } from 'sharp';
 import sharp from 'sharp';
 
 import { uploadConfig } from '../config';
+import { TooManyPixelsError, UnreadableImageError } from '../images/errors';
+import { checkPixels } from '../images/inspect';
 import { VARIANT_SIDES, type VariantName } from './keys';
 
 /** The decoders refuse more pixels than an upload may have (MAX_IMAGE_PIXELS): no image bomb is decoded. */
 const maxPixels = () => uploadConfig().MAX_IMAGE_PIXELS;
+
+/**
+ * The only libvips loaders left in this process: those of the accepted types, from memory. Every
+ * other (librsvg's SVG, libtiff, PDF, ImageMagick, JPEG 2000, JPEG XL, FITS, OpenEXR, PPM, CSV,
+ * matrix, Analyze, Radiance, VIPS, raw camera files, OpenSlide, and UltraHDR, whose JPEGs jpegload
+ * reads) is blocked, so a file that lies about its type reaches none of them; libvips then skips a
+ * blocked loader when it sniffs a file's format.
+ */
+const LOADERS = [
+  'VipsForeignLoadJpegBuffer',
+  'VipsForeignLoadPngBuffer',
+  'VipsForeignLoadWebpBuffer',
+  'VipsForeignLoadNsgifBuffer',
+  'VipsForeignLoadHeifBuffer',
+];
+sharp.block({ operation: ['VipsForeignLoad'] });
+sharp.unblock({ operation: LOADERS });
 
 /** A copy as made: WebP bytes and the size they display at. */
 export interface MadeVariant {
@@ -41,6 +61,7 @@ interface LibHeif {
   HEAPU32: Uint32Array;
   _malloc(size: number): number;
   _free(pointer: number): void;
+  _heif_get_global_security_limits(): number;
   _heif_context_alloc(): number;
   _heif_context_free(context: number): void;
   _heif_context_read_from_memory_without_copy(error: number, context: number, data: number, size: number, options: number): void;
@@ -53,6 +74,20 @@ interface LibHeif {
 }
 
 let libheif: LibHeif | undefined;
+
+/**
+ * libheif's own pixel limit (heif_security_limits.max_image_size_pixels, 32768² by default) lowered to
+ * MAX_IMAGE_PIXELS, behind the header check: every context this module instance makes afterwards
+ * copies the global limits, and libheif checks a grid's canvas, each tile and each coded image
+ * against it before allocating them. The struct's version 1 fields never move: a uint8 version, then
+ * the uint64 limit at offset 8.
+ */
+function limitPixels(lib: LibHeif): LibHeif {
+  const limits = lib._heif_get_global_security_limits();
+  if (!limits || (lib.HEAPU8[limits] ?? 0) < 1) throw new Error('libheif: no security limits to set');
+  new DataView(lib.HEAPU8.buffer).setBigUint64(limits + 8, BigInt(maxPixels()), true);
+  return lib;
+}
 
 /** H.273 colour primaries 12: SMPTE EG 432-1, Display P3 (D65), as an iPhone's or a Mac's. */
 const PRIMARIES_DISPLAY_P3 = 12;
@@ -127,78 +162,31 @@ async function heifColourProfile(lib: LibHeif, bytes: Uint8Array): Promise<Buffe
 }
 
 /**
- * An uncompressed 8-bit RGBA TIFF of `rgba` whose header carries an ICC profile. In strips of about
- * 256 KB, so that libvips reads it a strip at a time.
+ * `png` with `icc` in an iCCP chunk right after its header, its pixels untouched: libvips converts
+ * from a PNG's embedded profile, and PNG's loader is one this process keeps.
  */
-function rgbaTiff(rgba: Buffer, width: number, height: number, icc: Buffer): Buffer {
-  const rowBytes = width * 4;
-  const rowsPerStrip = Math.max(1, Math.floor(262_144 / rowBytes));
-  const strips = Math.ceil(height / rowsPerStrip);
-  const SHORT = 3;
-  const LONG = 4;
-  const UNDEFINED = 7;
-  const stripOffsets: number[] = [];
-  const stripBytes = Array.from({ length: strips }, (_, s) => Math.min(rowsPerStrip, height - s * rowsPerStrip) * rowBytes);
-  // [tag, type, values], in tag order
-  const entries: [number, number, number[] | Buffer][] = [
-    [256, LONG, [width]], // ImageWidth
-    [257, LONG, [height]], // ImageLength
-    [258, SHORT, [8, 8, 8, 8]], // BitsPerSample
-    [259, SHORT, [1]], // Compression: none
-    [262, SHORT, [2]], // PhotometricInterpretation: RGB
-    [273, LONG, stripOffsets], // StripOffsets, filled in once the header's length is known
-    [277, SHORT, [4]], // SamplesPerPixel
-    [278, LONG, [rowsPerStrip]], // RowsPerStrip
-    [279, LONG, stripBytes], // StripByteCounts
-    [284, SHORT, [1]], // PlanarConfiguration: chunky
-    [338, SHORT, [2]], // ExtraSamples: unassociated alpha
-    [34675, UNDEFINED, icc], // InterColorProfile
-  ];
-  const bytesOf = (type: number, count: number) => count * (type === SHORT ? 2 : type === LONG ? 4 : 1);
-  const ifdEnd = 8 + 2 + entries.length * 12 + 4;
-  let length = ifdEnd;
-  for (const [tag, type, values] of entries) {
-    const n = bytesOf(type, tag === 273 ? strips : values.length);
-    if (n > 4) length += n + (n & 1); // values that do not fit in their entry follow the IFD, word-aligned
-  }
-  for (let s = 0; s < strips; s++) stripOffsets.push(length + s * rowsPerStrip * rowBytes);
-
-  const header = Buffer.alloc(length);
-  header.write('II', 0, 'latin1');
-  header.writeUInt16LE(42, 2);
-  header.writeUInt32LE(8, 4); // the IFD's offset
-  header.writeUInt16LE(entries.length, 8);
-  let extra = ifdEnd;
-  entries.forEach(([tag, type, values], i) => {
-    const at = 10 + i * 12;
-    header.writeUInt16LE(tag, at);
-    header.writeUInt16LE(type, at + 2);
-    header.writeUInt32LE(values.length, at + 4);
-    const n = bytesOf(type, values.length);
-    let to = at + 8;
-    if (n > 4) {
-      header.writeUInt32LE(extra, at + 8);
-      to = extra;
-      extra += n + (n & 1);
-    }
-    if (Buffer.isBuffer(values)) values.copy(header, to);
-    else for (const [k, v] of values.entries()) type === SHORT ? header.writeUInt16LE(v, to + k * 2) : header.writeUInt32LE(v, to + k * 4);
-  });
-  return Buffer.concat([header, rgba]);
+function withIccProfile(png: Buffer, icc: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from('icc\0\0', 'latin1'), deflateSync(icc)]); // name, compression method 0
+  const chunk = Buffer.alloc(12 + body.length);
+  chunk.writeUInt32BE(body.length, 0);
+  chunk.write('iCCP', 4, 'latin1');
+  body.copy(chunk, 8);
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + body.length)), 8 + body.length);
+  const afterHeader = 8 + 8 + 13 + 4; // signature, IHDR (length, type, data, CRC)
+  return Buffer.concat([png.subarray(0, afterHeader), chunk, png.subarray(afterHeader)]);
 }
 
 /**
  * Resized RGBA pixels whose values are in `profile`, as an image sharp converts to sRGB: sharp cannot
  * be told the profile of raw pixels (lovell/sharp#1324), but converts a file's embedded profile. So
- * the resized pixels are taken raw and put in a TIFF that carries it. Done after resizing (the sRGB and
- * Display P3 curves are the same, so resizing the values as they are is no worse than for sRGB), the
- * conversion and the two copies cost the copy's size (at most 2048 × 2048 × 4 bytes, transient),
+ * the resized pixels are written as an uncompressed PNG that carries it. Done after resizing (the sRGB
+ * and Display P3 curves are the same, so resizing the values as they are is no worse than for sRGB),
+ * the conversion and the two copies cost the copy's size (at most 2048 × 2048 × 4 bytes, transient),
  * never the full-size image's.
  */
 async function convertedFrom(profile: Buffer, resized: Sharp): Promise<Sharp> {
-  const { data, info } = await resized.raw().toBuffer({ resolveWithObject: true });
-  if (info.channels !== 4) throw new Error(`expected RGBA, got ${info.channels} channels`);
-  return sharp(rgbaTiff(data, info.width, info.height, profile));
+  const png = await resized.png({ compressionLevel: 0, adaptiveFiltering: false }).toBuffer();
+  return sharp(withIccProfile(png, profile));
 }
 
 /** The decoded image, upright; with the ICC profile its pixel values are in when sharp cannot see it. */
@@ -217,7 +205,7 @@ interface Source {
  */
 async function decodeHeic(bytes: Uint8Array): Promise<Source> {
   // External to the bundle (serverless.yml): loaded from the zip's node_modules, and only for a HEIC.
-  libheif ??= ((await import('libheif-js/wasm-bundle.js')) as { default: LibHeif }).default;
+  libheif ??= limitPixels(((await import('libheif-js/wasm-bundle.js')) as { default: LibHeif }).default);
   // Before decoding, and freed by then: the two never hold WASM memory at once.
   const profile = await heifColourProfile(libheif, bytes);
   const decoder = new libheif.HeifDecoder();
@@ -270,9 +258,19 @@ async function source(bytes: Uint8Array, mime: string): Promise<Source> {
  * a HEIC by libheif), or a HEIC's nclx box naming Display P3 primaries. An image naming none is taken
  * as sRGB; so is one whose nclx box names another space (BT.2020, PQ, HLG), and an AVIF's or a
  * non-HEVC HEIF's nclx box, which libvips does not read. Throws UndecodableImageError for bytes no
- * decoder reads.
+ * decoder reads, and, before decoding anything, for an image the upload's pixel rule refuses
+ * (checkPixels: a header that cannot be read, a canvas above MAX_IMAGE_PIXELS).
  */
 export async function makeVariants(bytes: Uint8Array, mime: string): Promise<Record<VariantName, MadeVariant>> {
+  try {
+    // The upload's pixel rule, before any decoder sees the bytes: a row older than the rule (a
+    // backfill), or stored by another path, is no way around it. libheif's heap never shrinks.
+    checkPixels(bytes);
+  } catch (err) {
+    if (err instanceof TooManyPixelsError) throw new UndecodableImageError(`the image ${err.errors?.[0]?.message ?? err.message}`);
+    if (err instanceof UnreadableImageError) throw new UndecodableImageError('the image header cannot be read', { cause: err });
+    throw err;
+  }
   try {
     const { image, profile } = await source(bytes, mime);
     const make = async (side: number): Promise<MadeVariant> => {

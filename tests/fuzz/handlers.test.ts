@@ -9,6 +9,7 @@
  * Bounded in `npm test` (a fixed seed, FUZZ_RUNS runs a property); `npm run fuzz` runs far longer
  * with a fresh seed. fast-check prints the seed and the shrunk counterexample of any failure.
  */
+import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,16 +78,21 @@ async function send(handler: Handler, call: Call, event = httpEvent(call)): Prom
 
 // --- inputs -------------------------------------------------------------------------------------
 
+/** Names every plain object answers to: a lookup by one of them in an object finds an inherited member. */
+const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__'];
+
 /** Text of every kind: any code point (lone surrogates too), graphemes, and the edge characters. */
 const anyText = (maxLength = 40) =>
   fc.oneof(
     fc.string({ unit: 'binary', maxLength }),
     fc.string({ unit: 'grapheme', maxLength }),
     fc.constantFrom('', ' ', '\t\n', '\u0000', '\ufffd', '\ud800', 'a'.repeat(32), 'é'.repeat(33), '😀'.repeat(32), '../x', '"'),
+    fc.constantFrom(...PROTOTYPE_NAMES),
   );
 
 const fieldName = fc.oneof(
-  fc.constantFrom('title', 'description', 'file', 'description[]', 'title[0]', '__proto__', 'constructor', ''),
+  fc.constantFrom('title', 'description', 'file', 'description[]', 'title[0]', ''),
+  fc.constantFrom(...PROTOTYPE_NAMES),
   fc.string({ maxLength: 12 }),
 );
 
@@ -96,6 +102,10 @@ const imageBytes = fc.oneof(
   fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
   fc.constant(makeJpeg().subarray(0, 120)),
   fc.constant(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>')),
+  // Box-structured and block-structured headers for the damage below to land in.
+  fc
+    .constantFrom('grid-irot90.heic', 'clap.heic', 'irot90.avif', 'anim.gif')
+    .map((name) => readFileSync(new URL(`../fixtures/images/${name}`, import.meta.url))),
 );
 
 interface PartSpec {
@@ -111,7 +121,9 @@ const partSpec: fc.Arbitrary<PartSpec> = fc.record({
   filename: fc.option(fc.oneof(fc.constantFrom('cat.jpg', 'a"b.png', 'C:\\x\\y.gif', '', 'ü.jpg'), fc.string({ maxLength: 20 })), {
     nil: undefined,
   }),
-  type: fc.option(fc.constantFrom('image/jpeg', 'text/plain; charset=utf-8', 'application/octet-stream', 'x'), { nil: undefined }),
+  type: fc.option(fc.constantFrom('image/jpeg', 'text/plain; charset=utf-8', 'application/octet-stream', 'x', ...PROTOTYPE_NAMES), {
+    nil: undefined,
+  }),
   content: fc.oneof(
     imageBytes,
     anyText().map((s) => Buffer.from(s, 'utf8')),
@@ -194,6 +206,15 @@ const upload = (headers: Record<string, string>, body: Buffer, base64 = true): C
   body: base64 ? body : body.toString('utf8'),
 });
 
+/**
+ * JSON objects with prototype names among their keys, as JSON.parse makes them (own properties, even
+ * `__proto__`): the values given, plus or minus some keys named like members of every object.
+ */
+const withPrototypeKeys = (record: fc.Arbitrary<Record<string, unknown>>) =>
+  fc
+    .tuple(record, fc.dictionary(fc.constantFrom(...PROTOTYPE_NAMES), fc.jsonValue(), { minKeys: 1, maxKeys: 3 }))
+    .map(([value, extra]) => JSON.parse(JSON.stringify({ ...value, ...extra })) as unknown);
+
 // --- properties ---------------------------------------------------------------------------------
 
 let imageId = '';
@@ -273,6 +294,7 @@ describe('fuzz: no input crashes, hangs or 500s a function, and every answer is 
     const patchBody = fc.oneof(
       fc.record({ title: anyText(), description: anyText() }, { requiredKeys: [] }),
       fc.record({ title: anyText(), extra: fc.jsonValue() }, { requiredKeys: [] }),
+      withPrototypeKeys(fc.record({ title: anyText(), description: anyText() }, { requiredKeys: [] })),
       fc.jsonValue(),
     );
     await fc.assert(
@@ -395,12 +417,22 @@ describe('fuzz: no input crashes, hangs or 500s a function, and every answer is 
           size: fc.oneof(fc.integer({ min: -2, max: 200 * 1024 * 1024 }), fc.double(), fc.string({ maxLength: 5 })),
           content_type: fc.oneof(
             fc.constantFrom('image/jpeg', 'image/heic', 'image/avif', 'IMAGE/PNG', 'image/svg+xml', 'text/html', ''),
+            fc.constantFrom(...PROTOTYPE_NAMES, '__PROTO__', 'Constructor'),
             fc.string({ maxLength: 20 }),
           ),
           extra: fc.jsonValue(),
         },
         { requiredKeys: [] },
       ),
+      // Valid but for the type, so that the type is what decides: an accepted one, or a prototype name.
+      fc.record({
+        title: fc.oneof(fc.constantFrom('Harbour', ...PROTOTYPE_NAMES), anyText()),
+        description: anyText(),
+        filename: fc.constantFrom('IMG_0042.HEIC', ...PROTOTYPE_NAMES),
+        size: fc.integer({ min: 1, max: 1_000_000 }),
+        content_type: fc.constantFrom('image/jpeg', 'image/heic', ...PROTOTYPE_NAMES, '__PROTO__', 'Constructor'),
+      }),
+      withPrototypeKeys(fc.record({ title: anyText(), filename: anyText(), size: fc.nat(), content_type: fc.constant('image/jpeg') })),
       fc.jsonValue(),
     );
     await fc.assert(
@@ -414,8 +446,14 @@ describe('fuzz: no input crashes, hangs or 500s a function, and every answer is 
           body: text,
         });
         // Allowed by the document: signed, or refused for what the document cannot say (a title
-        // taken now, a size over the configured limit).
-        const allowed = conforms(componentSchema('UploadRequest'), JSON.parse(text));
+        // taken now, a size over the configured limit). A MIME type is case-insensitive, as the
+        // document says; its enum can only list one spelling.
+        const sent = JSON.parse(text) as unknown;
+        const declared =
+          sent && typeof sent === 'object' && !Array.isArray(sent) && 'content_type' in sent && typeof sent.content_type === 'string'
+            ? { ...sent, content_type: sent.content_type.toLowerCase() }
+            : sent;
+        const allowed = conforms(componentSchema('UploadRequest'), declared);
         expect({ status: res.status, allowed, body: res.text }).toMatchObject({ allowed: [201, 409, 413].includes(res.status) });
       }),
       settings,

@@ -25,3 +25,16 @@ export const problem = (status: number, detail: string, errors?: { field: string
 
 /** A 422 listing the fields that are wrong. */
 export const invalid = (errors: { field: string; message: string }[]) => problem(422, 'The request is not valid.', errors);
+
+/** The 422 for an image whose largest canvas is width × height, above the default MAX_IMAGE_PIXELS. */
+export const tooManyPixels = (width: number, height: number) =>
+  problem(
+    422,
+    `The image decodes to ${width}×${height} pixels, more than the 50000000 accepted: the limit counts the largest canvas a decoder allocates, before any crop or rotation.`,
+    [
+      {
+        field: 'file',
+        message: `decodes to ${width}×${height} pixels (its largest canvas, before any crop); at most 50000000 pixels are accepted`,
+      },
+    ],
+  );

@@ -6,7 +6,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { makeJpeg, makePng, pngBomb } from '../../support/images';
 import type { FileSpec } from '../../support/lambda-events';
 import { api } from '../helpers/api';
-import { invalid, problem } from '../helpers/problems';
+import { gigapixelHeic, hasHeifEnc, megapixelAvif } from '../helpers/image-bombs';
+import { invalid, problem, tooManyPixels } from '../helpers/problems';
 import { getObject, resetState, sha256, snapshot, sql } from '../helpers/state';
 
 const unsupported = problem(415, 'The file is not a JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF image.');
@@ -111,7 +112,25 @@ describe('uploads that are refused, changing nothing', () => {
     await refused(
       () => api.upload({ title: 'bomb', file: { bytes: bomb, filename: 'bomb.png', type: 'image/png' } }),
       422,
-      invalid([{ field: 'file', message: 'is 100000×100000 pixels; at most 50000000 pixels are accepted' }]),
+      tooManyPixels(100_000, 100_000),
+    );
+  });
+
+  it('an image bomb that displays small: a 3 KB AVIF, a 16384² grid cut by its clean aperture to 400×300', async () => {
+    const avif = await megapixelAvif();
+    await refused(
+      () => api.upload({ title: 'bomb', file: { bytes: avif, filename: 'small.avif', type: 'image/avif' } }),
+      422,
+      tooManyPixels(16384, 16384),
+    );
+  });
+
+  it.runIf(hasHeifEnc || process.env.CI)('the 1-gigapixel HEIC that displays as 400×300 (a 32768² grid, clipped)', async () => {
+    const heic = await gigapixelHeic();
+    await refused(
+      () => api.upload({ title: 'bomb', file: { bytes: heic, filename: 'IMG_0001.HEIC', type: 'image/heic' } }),
+      422,
+      tooManyPixels(32768, 32768),
     );
   });
 });

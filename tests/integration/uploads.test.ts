@@ -16,14 +16,11 @@ import { sweepExpiredUploads } from '../../lib/uploads/pending';
 import { makeJpeg, makePng } from '../../support/images';
 import { api, apiWith } from '../helpers/api';
 import { type StoreRequest, storeProxy } from '../helpers/faults';
-import { invalid, problem } from '../helpers/problems';
+import { gigapixelHeic, hasHeifEnc, megapixelAvif } from '../helpers/image-bombs';
+import { invalid, problem, tooManyPixels } from '../helpers/problems';
 import { assertNoOrphans, getObject, objectKeys, putObject, resetState, sha256, snapshot, sql } from '../helpers/state';
 
 const run = promisify(execFile);
-const hasHeifEnc = await run('heif-enc', ['--version']).then(
-  () => true,
-  () => false,
-);
 
 interface Signed {
   id: string;
@@ -180,6 +177,16 @@ describe('POST /api/v1/uploads: signing', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', '__PROTO__'])(
+    'refuses the content_type %j, a name every plain object has, with 415, storing nothing',
+    async (contentType) => {
+      const before = await snapshot();
+      const res = await api.createUpload(request({ content_type: contentType }));
+      expect(res.json).toEqual(problem(415, 'content_type must be an accepted image type: JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF.'));
+      expect(await snapshot()).toEqual(before);
+    },
+  );
+
   it('refuses a title taken now with 409', async () => {
     expect((await api.upload({ title: 'Harbour' })).status).toBe(201);
     const before = await snapshot();
@@ -317,7 +324,17 @@ describe('POST /api/v1/uploads/{id}/complete', () => {
       const bomb = makePng(4, 3);
       bomb.writeUInt32BE(100_000, 16);
       bomb.writeUInt32BE(100_000, 20);
-      await refusedAt(bomb, bomb, invalid([{ field: 'file', message: 'is 100000×100000 pixels; at most 50000000 pixels are accepted' }]));
+      await refusedAt(bomb, bomb, tooManyPixels(100_000, 100_000));
+    });
+
+    it('an image bomb that displays small: the 3 KB AVIF whose 16384² grid its clean aperture cuts to 400×300: 422', async () => {
+      const avif = await megapixelAvif();
+      await refusedAt(avif, avif, tooManyPixels(16384, 16384), { content_type: 'image/avif', filename: 'small.avif' });
+    });
+
+    it.runIf(hasHeifEnc || process.env.CI)('the 1-gigapixel HEIC that displays as 400×300: 422', async () => {
+      const heic = await gigapixelHeic();
+      await refusedAt(heic, heic, tooManyPixels(32768, 32768), { content_type: 'image/heic', filename: 'IMG_0001.HEIC' });
     });
 
     it('a file above MAX_DIRECT_UPLOAD_BYTES: 413, though the declaration was within it', async () => {

@@ -13,6 +13,7 @@ import { handler as processFailedHandler } from '../../functions/images-process-
 import { makeJpeg, makePng } from '../../support/images';
 import { failedProcessingEvent, lambdaContext, s3Event } from '../../support/lambda-events';
 import { api } from '../helpers/api';
+import { gigapixelHeic, hasHeifEnc, megapixelAvif } from '../helpers/image-bombs';
 import { getObject, objectKeys, putObject, resetState, sql } from '../helpers/state';
 
 type Image = {
@@ -172,6 +173,50 @@ describe('failures, repeats and races', () => {
     expect(published).toContain(JSON.stringify({ event: 'image_processing_failed', id: image.id, title: 'broken' }));
     expect((await objectKeys()).filter((k) => k.startsWith('variants/'))).toEqual([]);
   });
+
+  /**
+   * An original that got in before the upload checks it faces now (or that a backfill reads): an
+   * accepted upload of `as`, its stored object then replaced by `bytes`.
+   */
+  async function storedEarlier(title: string, as: Buffer, bytes: Buffer): Promise<Image> {
+    const image = (await api.upload({ title, file: { bytes: as, filename: 'f' } })).json as Image;
+    await putObject(keyOf(image), bytes);
+    await process(keyOf(image));
+    return (await api.get(image.id)).json as Image;
+  }
+
+  /** Checks that the processing of `image` failed, said so, and made no copy. */
+  async function expectFailed(image: Image) {
+    expect(image).toMatchObject({ processing: 'failed', variants: null });
+    expect(published).toContain(JSON.stringify({ event: 'image_processing_failed', id: image.id, title: image.title }));
+    expect((await objectKeys()).filter((k) => k.startsWith('variants/'))).toEqual([]);
+  }
+
+  it.each([
+    ['the 268 MP AVIF that displays as 400×300', 'plain.avif', megapixelAvif],
+    [
+      'an SVG (librsvg is blocked)',
+      'plain.png',
+      async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30"/></svg>'),
+    ],
+    [
+      'a TIFF (libtiff is blocked)',
+      'plain.png',
+      () =>
+        sharp({ create: { width: 40, height: 30, channels: 3, background: '#36c' } })
+          .tiff()
+          .toBuffer(),
+    ],
+  ])('an original that got in earlier, %s: failed, and said so, no copies', async (name, as, bytes) => {
+    await expectFailed(await storedEarlier(name.slice(0, 32), fixture(as), await bytes()));
+  });
+
+  it.runIf(hasHeifEnc || globalThis.process.env.CI)(
+    'an original that got in earlier, the 1-gigapixel HEIC: failed, and said so',
+    async () => {
+      await expectFailed(await storedEarlier('gigapixel', fixture('plain.heic'), await gigapixelHeic()));
+    },
+  );
 
   it('does nothing the second time the same event arrives (S3 delivers at least once)', async () => {
     const image = await uploadAndProcess('twice', fixture('plain.jpg'));

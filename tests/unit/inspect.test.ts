@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UnsupportedMediaTypeError } from '../../lib/errors';
-import { UnreadableImageError } from '../../lib/images/errors';
+import { TooManyPixelsError, UnreadableImageError } from '../../lib/images/errors';
 import { cleanFilename } from '../../lib/images/filename';
 import { detectImageType, inspectImage } from '../../lib/images/inspect';
 import { contentDisposition } from '../../lib/storage';
 import { GIF, makeJpeg, makePng } from '../../support/images';
+import { gifOutgrowingItsScreen, gigapixelHeic, hasHeifEnc, megapixelAvif } from '../helpers/image-bombs';
 
 const jpg = { ext: 'jpg', mime: 'image/jpeg' };
 
@@ -71,5 +72,60 @@ describe('inspectImage', () => {
 
   it('refuses a side of 0 pixels as unreadable (422), never a size of 0', async () => {
     await expect(inspectImage(heightZero())).rejects.toBeInstanceOf(UnreadableImageError);
+  });
+});
+
+describe('inspectImage: MAX_IMAGE_PIXELS applies to the largest canvas a decoder would allocate', () => {
+  const saved = process.env.MAX_IMAGE_PIXELS;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.MAX_IMAGE_PIXELS;
+    else process.env.MAX_IMAGE_PIXELS = saved;
+    vi.resetModules();
+  });
+
+  /** The refusal inspectImage throws for `bytes`. */
+  const refusal = (bytes: Uint8Array) =>
+    inspectImage(bytes).then(
+      () => expect.unreachable('accepted'),
+      (err: unknown) => err,
+    );
+
+  it('refuses the 268 MP AVIF that displays as 400×300 (a clap-cropped grid) as too many pixels, naming its canvas', async () => {
+    const err = await refusal(await megapixelAvif());
+    expect(err).toBeInstanceOf(TooManyPixelsError);
+    expect((err as TooManyPixelsError).errors).toEqual([
+      {
+        field: 'file',
+        message: 'decodes to 16384×16384 pixels (its largest canvas, before any crop); at most 50000000 pixels are accepted',
+      },
+    ]);
+  });
+
+  it.runIf(hasHeifEnc || process.env.CI)('refuses the 1-gigapixel HEIC that displays as 400×300, naming its canvas', async () => {
+    const err = await refusal(await gigapixelHeic());
+    expect(err).toBeInstanceOf(TooManyPixelsError);
+    expect((err as TooManyPixelsError).errors).toEqual([
+      {
+        field: 'file',
+        message: 'decodes to 32768×32768 pixels (its largest canvas, before any crop); at most 50000000 pixels are accepted',
+      },
+    ]);
+  });
+
+  it('refuses a GIF whose first frame outgrows its 100×100 screen past the limit', async () => {
+    vi.resetModules();
+    process.env.MAX_IMAGE_PIXELS = '1000000';
+    const limited = await import('../../lib/images/inspect');
+    const gif = await gifOutgrowingItsScreen(1200, 1000, 100, 100);
+    await expect(limited.inspectImage(gif)).rejects.toMatchObject({
+      name: 'TooManyPixelsError',
+      errors: [
+        {
+          field: 'file',
+          message: 'decodes to 1200×1000 pixels (its largest canvas, before any crop); at most 1000000 pixels are accepted',
+        },
+      ],
+    });
+    expect(await limited.inspectImage(await gifOutgrowingItsScreen(1000, 1000, 100, 100))).toMatchObject({ width: 1000, height: 1000 });
   });
 });
