@@ -204,7 +204,7 @@ async function resolveStage({ options, resolveVariable }) {
   if (!apiKeys.split(',').some((key) => key.trim())) {
     throw new Error(`stage "${stage}": ${path}/api-keys holds no key; a deployed stage needs API keys`);
   }
-  const [origins, dbPrepare, concurrency, originals, tlsUnverified, rate, burst] = await Promise.all(
+  const [origins, dbPrepare, concurrency, originals, tlsUnverified, rate, burst, access] = await Promise.all(
     [
       VARIABLES.parameters.CORS_ALLOWED_ORIGINS,
       VARIABLES.parameters.DB_PREPARE,
@@ -213,8 +213,12 @@ async function resolveStage({ options, resolveVariable }) {
       VARIABLES.parameters.DB_TLS_UNVERIFIED,
       VARIABLES.parameters.API_THROTTLE_RATE,
       VARIABLES.parameters.API_THROTTLE_BURST,
+      VARIABLES.parameters.GALLERY_ACCESS,
     ].map(read),
   );
+  if (access !== undefined && !['private', 'public'].includes(access)) {
+    throw new Error(`${path}/${VARIABLES.parameters.GALLERY_ACCESS} must be private or public, not "${access}"`);
+  }
   const originalsPublic = flag(originals, `${path}/${VARIABLES.parameters.ORIGINALS_PUBLIC}`);
   const dbTlsUnverified = flag(tlsUnverified, `${path}/${VARIABLES.parameters.DB_TLS_UNVERIFIED}`);
   // The functions refuse it at cold start too; here it stops a deploy that could not serve a request.
@@ -244,6 +248,8 @@ async function resolveStage({ options, resolveVariable }) {
       DB_PREPARE: dbPrepare || env.DB_PREPARE || 'false',
       ORIGINALS_PUBLIC: String(originalsPublic),
       ...(dbTlsUnverified ? { DB_TLS_UNVERIFIED: 'true' } : {}),
+      // Unset: private, as lib/config.ts has it whenever keys are configured (a deployed stage has them).
+      ...(access ? { GALLERY_ACCESS: access } : {}),
       // The functions refuse writes from other sites but these (lib/http/handler.ts).
       ...(origins ? { CORS_ALLOWED_ORIGINS: origins } : {}),
       S3_BUCKET: { Ref: 'ImagesBucket' },
