@@ -180,6 +180,12 @@ const authSchema = object({
       parameter: 'cors-allowed-origins',
     },
   ),
+  SHARE_TOKEN_SECRET: v(string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 48)').optional(), {
+    doc: 'the key that signs the access tokens of password-protected share links; changing it ends every unlocked session',
+    delivery: 'secret',
+    defaultText: 'required for share links (`npm start` makes one in `DATA_DIR`)',
+    parameter: 'share-token-secret',
+  }),
   GALLERY_ACCESS: v(zEnum(['private', 'public']).optional(), {
     doc: '`private`: every request for images, uploads, albums and shares needs an owner key; `public`: reading images and albums is open, the rest keyed. Share links (`/s/<token>`) work either way. With no `API_KEYS` everything is open, and `private` is refused',
     delivery: 'stage',

@@ -29,11 +29,11 @@ export class BadRequestError extends HttpError {
   }
 }
 
-/** No valid API key on a write while keys are configured. */
+/** No valid credentials: the owner's key where one is needed, a share's access token where it is protected. Sent with WWW-Authenticate. */
 export class UnauthorizedError extends HttpError {
   override name = 'UnauthorizedError';
-  constructor() {
-    super(401, 'A valid API key is required: send Authorization: Bearer <key> or x-api-key: <key>.');
+  constructor(detail = 'A valid API key is required: send Authorization: Bearer <key> or x-api-key: <key>.') {
+    super(401, detail);
   }
 }
 
@@ -49,6 +49,24 @@ export class NotFoundError extends HttpError {
   override name = 'NotFoundError';
   constructor(detail: string) {
     super(404, detail);
+  }
+}
+
+/** What was asked for existed and has ended (an expired share link). */
+export class GoneError extends HttpError {
+  override name = 'GoneError';
+  constructor(detail: string) {
+    super(410, detail);
+  }
+}
+
+/** Too many attempts: wait `retryAfterSeconds` (sent as Retry-After). */
+export class TooManyRequestsError extends HttpError {
+  override name = 'TooManyRequestsError';
+  readonly retryAfterSeconds: number;
+  constructor(detail: string, retryAfterSeconds: number) {
+    super(429, detail);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -84,7 +102,7 @@ export class ValidationError extends HttpError {
 /** A backing service (Postgres, S3) cannot be reached; the client may retry later. */
 export class ServiceUnavailableError extends HttpError {
   override name = 'ServiceUnavailableError';
-  constructor(service: 'database' | 'object storage', options?: { cause?: unknown }) {
+  constructor(service: 'database' | 'object storage' | 'rate limiter', options?: { cause?: unknown }) {
     super(503, `The ${service} is unavailable; try again later.`);
     if (options?.cause !== undefined) this.cause = options.cause;
   }
@@ -105,6 +123,7 @@ export function toProblem(err: unknown): {
   if (err instanceof HttpError) {
     return {
       ...(err instanceof UnauthorizedError ? { headers: { 'www-authenticate': 'Bearer realm="photo-gallery"' } } : {}),
+      ...(err instanceof TooManyRequestsError ? { headers: { 'retry-after': String(err.retryAfterSeconds) } } : {}),
       status: err.status,
       body: {
         type: 'about:blank',

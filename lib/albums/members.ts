@@ -56,4 +56,3 @@ export async function removeFromAlbum(id: string, imageIds: string[]): Promise<A
   await relaySubject(id);
   return album;
 }
-

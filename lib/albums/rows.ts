@@ -1,5 +1,5 @@
 import { desc, eq, type SQL, sql } from 'drizzle-orm';
-import { db, type Database, isoTimestamp, type Tx } from '../db';
+import { type Database, db, isoTimestamp, type Tx } from '../db';
 import type { HttpError } from '../errors';
 import { ALBUM_TITLE_UNIQUE, albumImages, albums, images, type Variants } from '../schema';
 import { albumTitleTaken } from './errors';
@@ -16,7 +16,8 @@ const coverId = sql<string | null>`coalesce(
   (select ${albumImages.imageId} from ${albumImages} where ${albumImages.albumId} = ${albums.id} and ${albumImages.imageId} = ${albums.coverImageId}),
   (select ai.image_id from album_images ai where ai.album_id = ${albums.id} order by ai.image_created_at desc, ai.image_id desc limit 1))`;
 
-const cover = (on: Database | Tx) => on.select({ id: images.id, variants: images.variants }).from(images).where(sql`${images.id} = ${coverId}`).as('cover');
+const cover = (on: Database | Tx) =>
+  on.select({ id: images.id, variants: images.variants }).from(images).where(sql`${images.id} = ${coverId}`).as('cover');
 
 /** The columns of the album resource (the cover's, joined laterally), timestamps exact to the microsecond. */
 function albumQuery(on: Database | Tx) {

@@ -1,16 +1,21 @@
-import type { ZodType } from 'zod';
-import { array, number, registry, strictObject, string, toJSONSchema } from 'zod';
+import { registry, toJSONSchema } from 'zod';
+import { albumSchema } from '../albums/resource';
 import { storageConfig, uploadConfig } from '../config';
-import { type HttpError, ServiceUnavailableError, toProblem, UnauthorizedError, ValidationError } from '../errors';
+import { type HttpError, ServiceUnavailableError, UnauthorizedError, ValidationError } from '../errors';
 import { imageNotFound, notAnAcceptedType, notAnImage, titleTaken } from '../images/errors';
 import { IMAGE_EXAMPLE, imageSchema } from '../images/resource';
 import { once } from '../once';
 import { TITLE_MAX } from '../schema';
+import { sharedImageSchema, sharedSchema, shareSchema, unlockedSchema } from '../shares/resource';
 import { directUploadTooLarge, notUploadedYet, sizeMismatch, uploadNotFound } from '../uploads/errors';
 import { signedUploadSchema } from '../uploads/resource';
+import { albumCreateSchema, albumPatchSchema, imageIdsSchema } from './album-requests';
 import { DOCS_FILES, noSuchFile } from './docs';
 import { crossSiteWrite, notJson } from './handler';
 import { multipartTooLarge } from './multipart';
+import { collectionPaths } from './openapi-collections';
+import { type JsonSchema, jsonSchema, KEYED, pick, problem, problemSchema, ref } from './openapi-parts';
+import { shareCreateSchema, unlockSchema } from './share-requests';
 import {
   DEFAULT_PAGE_SIZE,
   fieldErrors,
@@ -23,37 +28,25 @@ import {
   uploadSchema,
 } from './validation';
 
-type JsonSchema = Record<string, unknown>;
-
-/** An error as every endpoint answers it: application/problem+json (RFC 9457). */
-export const problemSchema = strictObject({
-  type: string().meta({ examples: ['about:blank'] }),
-  title: string().meta({ examples: ['Not Found'] }),
-  status: number().int().min(400).max(599),
-  detail: string(),
-  errors: array(strictObject({ field: string(), message: string() }))
-    .optional()
-    .meta({ description: 'On a 422: every field that is wrong, and why' }),
-}).meta({ id: 'Problem' });
-
-/** A zod schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect), without its `$schema` and `id`. */
-function jsonSchema(schema: ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _, id: __, ...rest } = toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
-  return rest;
-}
-
 /** The named schemas (zod `.meta({ id })`). */
 const NAMED = {
   Image: imageSchema,
+  Album: albumSchema,
+  AlbumCreate: albumCreateSchema,
+  AlbumPatch: albumPatchSchema,
+  ImageIds: imageIdsSchema,
+  Share: shareSchema,
+  ShareCreate: shareCreateSchema,
+  Shared: sharedSchema,
+  SharedImage: sharedImageSchema,
+  Unlock: unlockSchema,
+  Unlocked: unlockedSchema,
   ImageUpload: uploadSchema,
   ImagePatch: imagePatchSchema,
   UploadRequest: uploadRequestSchema,
   SignedUpload: signedUploadSchema,
   Problem: problemSchema,
 };
-type SchemaName = keyof typeof NAMED;
-
-const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
 
 function componentSchemas(): Record<string, JsonSchema> {
   const named = registry<{ id: string }>();
@@ -87,14 +80,6 @@ function withPresignedOriginals(schemas: Record<string, JsonSchema>): Record<str
     ? `The original's public URL (ORIGINALS_PUBLIC=true); for an image whose processing failed, ${presigned}`
     : `${presigned[0]?.toUpperCase()}${presigned.slice(1)} (originals are private: only the variants are public)`;
   return schemas;
-}
-
-/** A problem+json response whose example is what the service answers for `error`. */
-function problem(description: string, error: unknown) {
-  return {
-    description,
-    content: { 'application/problem+json': { schema: ref('Problem'), example: toProblem(error).body } },
-  };
 }
 
 /** The 422 the validator makes for a title one character too long. */
@@ -159,17 +144,6 @@ const webHeaders = {
 const ifNoneMatch = { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } };
 const notModified = { description: 'Unchanged since the ETag sent in If-None-Match', headers: webHeaders };
 
-/** The property `name` of an object schema as a parameter's schema and description. */
-function pick(objectSchema: JsonSchema, name: string): { schema: JsonSchema; description?: string } {
-  const properties = objectSchema.properties as Record<string, JsonSchema>;
-  const { description, examples, ...schema } = properties[name] ?? {};
-  return {
-    schema,
-    ...(typeof description === 'string' ? { description } : {}),
-    ...(Array.isArray(examples) ? { example: examples[0] } : {}),
-  };
-}
-
 function buildDocument(): Record<string, unknown> {
   const listQuery = jsonSchema(listQuerySchema, 'input');
   const maxUpload = uploadConfig().MAX_UPLOAD_BYTES;
@@ -187,8 +161,17 @@ function buildDocument(): Record<string, unknown> {
         '`application/problem+json` (RFC 9457). The collections answer with and without their trailing slash.',
     },
     servers: [{ url: '/', description: 'This service' }],
-    tags: [{ name: 'images' }, { name: 'uploads' }, { name: 'documentation' }, { name: 'web' }],
+    tags: [
+      { name: 'images' },
+      { name: 'uploads' },
+      { name: 'albums' },
+      { name: 'shares', description: "The owner's share links" },
+      { name: 'shared', description: "A share link's viewers: no key, the link (and its password) is the access" },
+      { name: 'documentation' },
+      { name: 'web' },
+    ],
     paths: {
+      ...collectionPaths(),
       '/api/v1/images/': {
         post: {
           operationId: 'uploadImage',
@@ -431,8 +414,7 @@ function buildDocument(): Record<string, unknown> {
   };
 }
 
-/** Writes need a key only when API_KEYS is set; `{}` says none may do. */
-const WRITE_SECURITY = [{}, { bearerKey: [] }, { apiKeyHeader: [] }];
+const WRITE_SECURITY = KEYED;
 
 /** The OpenAPI 3.1 document, generated from the zod schemas the handlers validate with. */
 export const openApiDocument = once(buildDocument);

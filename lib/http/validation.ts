@@ -14,7 +14,7 @@ export const codePoints = (s: string): number => {
   return n;
 };
 
-const required = (what: string) => ({
+export const required = (what: string) => ({
   error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`),
 });
 
@@ -23,37 +23,45 @@ const required = (what: string) => ({
  * no NUL (Postgres refuses it), no lone surrogate (not Unicode), no U+FFFD (what a decoder puts in
  * place of bytes that were not UTF-8: the client did not send that character).
  */
-const STORABLE_TEXT = '^[^\\u0000\\uD800-\\uDFFF\\uFFFD]*$';
+export const STORABLE_TEXT = '^[^\\u0000\\uD800-\\uDFFF\\uFFFD]*$';
 /** The same, for a title: at least one character that is not white space. */
-const STORABLE_TITLE = '^(?=[\\s\\S]*\\S)[^\\u0000\\uD800-\\uDFFF\\uFFFD]*$';
+export const STORABLE_TITLE = '^(?=[\\s\\S]*\\S)[^\\u0000\\uD800-\\uDFFF\\uFFFD]*$';
 
 /**
  * A text field Postgres can store as it is: well-formed Unicode, no NUL, at most `max` code points.
  * JSON Schema's maxLength counts code points too, so the documented limit is the enforced one.
  */
-const text = (max: number) =>
+export const text = (max: number) =>
   string(required('a string'))
     .refine((s) => s.isWellFormed(), 'must be valid Unicode text')
     .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
     .refine((s) => !s.includes('\ufffd'), 'must not contain U+FFFD, the mark of bytes that were not UTF-8')
     .refine((s) => codePoints(s) <= max, `must be at most ${max} characters`);
 
-export const titleSchema = text(TITLE_MAX)
-  .refine((s) => s.length > 0, 'must not be empty')
-  .refine((s) => s.length === 0 || s.trim().length > 0, 'must not be blank')
-  .meta({
-    minLength: 1,
-    maxLength: TITLE_MAX,
-    pattern: STORABLE_TITLE,
-    description: `1 to ${TITLE_MAX} characters (code points), not blank, unique; no NUL, lone surrogate or U+FFFD`,
-    examples: ['My title'],
+/** A title of 1 to `max` code points, not blank, storable (text). */
+export const title = (max: number, example: string, unique = 'unique; ') =>
+  text(max)
+    .refine((s) => s.length > 0, 'must not be empty')
+    .refine((s) => s.length === 0 || s.trim().length > 0, 'must not be blank')
+    .meta({
+      minLength: 1,
+      maxLength: max,
+      pattern: STORABLE_TITLE,
+      description: `1 to ${max} characters (code points), not blank, ${unique}no NUL, lone surrogate or U+FFFD`,
+      examples: [example],
+    });
+
+/** A description of 0 to `max` code points, storable (text). */
+export const description = (max: number, example: string) =>
+  text(max).meta({
+    maxLength: max,
+    pattern: STORABLE_TEXT,
+    description: `0 to ${max} characters (code points); an empty string is a value; no NUL, lone surrogate or U+FFFD`,
+    examples: [example],
   });
-export const descriptionSchema = text(DESCRIPTION_MAX).meta({
-  maxLength: DESCRIPTION_MAX,
-  pattern: STORABLE_TEXT,
-  description: `0 to ${DESCRIPTION_MAX} characters (code points); an empty string is a value; no NUL, lone surrogate or U+FFFD`,
-  examples: ['Short desc'],
-});
+
+export const titleSchema = title(TITLE_MAX, 'My title');
+export const descriptionSchema = description(DESCRIPTION_MAX, 'Short desc');
 
 const isFilePart = (v: unknown): v is FilePart =>
   typeof v === 'object' && v !== null && Buffer.isBuffer((v as { content?: unknown }).content);
@@ -101,7 +109,7 @@ export const imagePatchSchema = strictObject(
   });
 
 /** An id in a path: a UUID in its hyphenated form, either case, compared in lower case. */
-const uuidParam = (description: string) =>
+export const uuidParam = (description: string) =>
   string(required('a UUID'))
     .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID')
     .transform((s) => s.toLowerCase())
@@ -155,7 +163,7 @@ const WHOLE_NUMBER = `must be a whole number from 1 to ${MAX_PAGE_SIZE}`;
 const JSON_INTEGER = /^-?(0|[1-9][0-9]*)$/;
 
 /** `limit` (1–100, default 50), as JSON writes an integer: no sign, leading zero, space, fraction, exponent or hex. */
-const limitParam = string({ error: WHOLE_NUMBER })
+export const limitParam = string({ error: WHOLE_NUMBER })
   .optional()
   .transform((raw, ctx) => {
     if (raw === undefined) return DEFAULT_PAGE_SIZE;
@@ -176,17 +184,13 @@ const limitParam = string({ error: WHOLE_NUMBER })
     minimum: 1,
     maximum: MAX_PAGE_SIZE,
     default: DEFAULT_PAGE_SIZE,
-    description: 'How many images a page holds, in plain digits (no sign, leading zero, fraction or exponent)',
+    description: 'How many a page holds, in plain digits (no sign, leading zero, fraction or exponent)',
   });
 
-const cursorParam = string()
-  .min(1, 'must not be empty')
-  .max(200, 'is not a valid cursor')
-  .optional()
-  .meta({
-    description:
-      "Where the page starts: copy it from the previous page's Link header; opaque, and bound to the sort and filters it was made with",
-  });
+export const cursorParam = string().min(1, 'must not be empty').max(200, 'is not a valid cursor').optional().meta({
+  description:
+    "Where the page starts: copy it from the previous page's Link header; opaque, and bound to the sort and filters it was made with",
+});
 
 /** The most a search may hold: a few words, not a document. */
 export const MAX_QUERY_LENGTH = 200;

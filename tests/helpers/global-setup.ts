@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,8 @@ export default async function setup(): Promise<() => Promise<void>> {
     AWS_REGION: 'us-east-1',
     FILES_BASE_URL: `${s3.url}/${TEST_BUCKET}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    // Signs the access tokens of unlocked shares; a new one each run.
+    SHARE_TOKEN_SECRET: randomBytes(32).toString('base64url'),
     CONTRACT_RECORD_DIR: recordDir,
   });
 
