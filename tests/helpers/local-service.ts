@@ -4,9 +4,9 @@
  * machine's chromium for the browser tests.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { freePort } from '../../support/ports';
+import { CHROMIUM } from './tools';
 
 export interface LocalService {
   /** `http://localhost:<port>` */
@@ -68,10 +68,6 @@ export async function startService(env: NodeJS.ProcessEnv & { DATA_DIR: string }
   }
   return { base: `http://localhost:${port}`, port, output: () => output, stop, kill };
 }
-
-/** Debian's chromium (.ci/run installs it). */
-export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
 
 /** Headless chromium as the browser tests drive it: no sandbox (root in CI), no network of its own. */
 export function launchChromium(): Promise<Browser> {
