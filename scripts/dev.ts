@@ -128,7 +128,7 @@ const offline = spawn(
   },
 );
 offline.on('exit', (code) => {
-  if (!stopping) say(`serverless offline exited (${code ?? 'signal'})`);
+  if (!stopping && !signalled) say(`serverless offline exited (${code ?? 'signal'})`);
   void stopAll(code ?? 0);
 });
 

@@ -16,7 +16,7 @@ export interface LocalService {
   output: () => string;
   /** Ctrl-C, as a person stops it; resolves when it has exited. */
   stop: () => Promise<void>;
-  /** kill -9 of npm start (its process group: tsx and the script), nothing stopped; resolves when it has exited. */
+  /** kill -9 of npm start, nothing stopped; resolves when it has exited. */
   kill: () => Promise<void>;
 }
 
@@ -38,8 +38,8 @@ export async function startService(env: NodeJS.ProcessEnv & { DATA_DIR: string }
   delete childEnv.S3_ENDPOINT;
   delete childEnv.FILES_BASE_URL;
   let output = '';
-  // A process group of its own, which kill() ends at once, as a kill -9 of the terminal's job would.
-  const child: ChildProcess = spawn('node_modules/.bin/tsx', ['scripts/dev.ts'], {
+  // As package.json's start script runs it; in a process group of its own, which kill() ends at once.
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], {
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
