@@ -1,31 +1,22 @@
 /**
  * `npm start`: the API on http://localhost:3000 under serverless offline, with what it needs:
- * Postgres from DATABASE_URL or an embedded PGlite, an S3 emulator (unless S3_ENDPOINT points at
+ * Postgres from DATABASE_URL or an embedded PostgreSQL, an S3 emulator (unless S3_ENDPOINT points at
  * one), the migrations applied. Ctrl-C stops everything it started.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createClient } from '@redis/client';
-import { type Running, type S3EventRecord, startEmbeddedPostgres, startS3Emulator } from './local-services';
+import { startEmbeddedPostgres } from './embedded-postgres';
+import { type Running, redisAnswers, type S3EventRecord, startS3Emulator } from './local-services';
 import { runMigrations } from './migrate';
 
 /** Where cache and events go, and whether that Redis answers (the API works without it). */
 async function describeRedis(): Promise<string> {
   if (env.UPSTASH_REDIS_REST_URL && env.UPSTASH_REDIS_REST_TOKEN) return `Upstash at ${env.UPSTASH_REDIS_REST_URL}`;
   const url = env.REDIS_URL || 'redis://127.0.0.1:6379';
-  const client = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
-  client.on('error', () => {});
-  const up = await client
-    .connect()
-    .then(() => client.ping())
-    .then(
-      () => true,
-      () => false,
-    );
-  client.destroy();
-  return up
+  return (await redisAnswers(url))
     ? `${url} (npm run listener prints the events)`
     : `${url} does not answer: the API works without cache and events until it does`;
 }
@@ -34,7 +25,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 if (existsSync(`${root}.env`)) process.loadEnvFile(`${root}.env`);
 
 const env = process.env;
-const dataDir = env.DATA_DIR ?? `${root}.data`;
+const dataDir = resolve(env.DATA_DIR ?? `${root}.data`);
 const port = Number(env.PORT ?? 3000);
 const lambdaPort = Number(env.OFFLINE_LAMBDA_PORT ?? 3002);
 const corsOrigins = (env.CORS_ALLOWED_ORIGINS ?? '')
@@ -61,14 +52,15 @@ async function invokeFunction(name: string, event: unknown): Promise<unknown> {
   return result;
 }
 const started: Running[] = [];
-let stopping = false;
+let stopping: Promise<void> | undefined;
 let signalled = false;
 
+/** Stops what was started, the last first, once (a second caller waits for the first), and exits. */
 async function stopAll(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+  stopping ??= (async () => {
     for (const service of started.reverse()) await service.stop().catch(() => {});
-  }
+  })();
+  await stopping;
   process.exit(code);
 }
 
@@ -79,13 +71,13 @@ function say(line: string): void {
 try {
   if (!env.DATABASE_URL) {
     const pg = await startEmbeddedPostgres({
-      port: Number(env.PGLITE_PORT ?? 54329),
-      directory: `${dataDir}/pglite`,
-      log: (line) => say(`database: ${line}`),
+      port: Number(env.EMBEDDED_PG_PORT ?? 54329),
+      directory: `${dataDir}/postgres`,
+      say: (line) => say(`database: ${line}`),
     });
     started.push(pg);
     env.DATABASE_URL = pg.url;
-    say(`database: embedded PGlite at ${pg.url} (data in ${dataDir}/pglite; set DATABASE_URL to use your Postgres)`);
+    say(`database: embedded ${pg.version} at ${pg.url} (data in ${dataDir}/postgres; set DATABASE_URL to use your Postgres)`);
   } else {
     say(`database: ${env.DATABASE_URL.replace(/\/\/[^@/]*@/, '//***@')}`);
   }
@@ -123,14 +115,20 @@ try {
   await stopAll(1);
 }
 
-const offline = spawn(`${root}node_modules/.bin/serverless`, ['offline', 'start'], {
-  cwd: root,
-  env: { ...env, PORT: String(port), OFFLINE_LAMBDA_PORT: String(lambdaPort) },
-  stdio: ['ignore', 'inherit', 'inherit'],
-  detached: true,
-});
+// In a process group of its own, stopped by this process after Ctrl-C; its stdin is the pipe by which
+// it notices that this process has gone without stopping it (scripts/exit-with-parent.mjs).
+const offline = spawn(
+  process.execPath,
+  ['--import', new URL('./exit-with-parent.mjs', import.meta.url).href, `${root}node_modules/.bin/serverless`, 'offline', 'start'],
+  {
+    cwd: root,
+    env: { ...env, PORT: String(port), OFFLINE_LAMBDA_PORT: String(lambdaPort) },
+    stdio: ['pipe', 'inherit', 'inherit'],
+    detached: true,
+  },
+);
 offline.on('exit', (code) => {
-  if (!stopping) say(`serverless offline exited (${code ?? 'signal'})`);
+  if (!stopping && !signalled) say(`serverless offline exited (${code ?? 'signal'})`);
   void stopAll(code ?? 0);
 });
 

@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createClient } from '@redis/client';
 import S3rver from 's3rver';
-import { serveWire } from './pglite-wire';
 
 /** A running local service and how to stop it. */
 export interface Running {
@@ -68,27 +68,16 @@ export async function startS3Emulator(options: {
   };
 }
 
-/**
- * Starts PGlite (Postgres in wasm, data kept in `directory`) served over the wire on 127.0.0.1, for
- * running the API on a machine without Postgres. Its clients take turns, a whole exchange or
- * transaction at a time (scripts/pglite-wire.ts): fine for trying the service, not for its tests or
- * benchmarks, which need a real server.
- */
-export async function startEmbeddedPostgres(options: {
-  port: number;
-  directory: string;
-  holdLimitMs?: number;
-  log?: (line: string) => void;
-}): Promise<Running> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  await mkdir(options.directory, { recursive: true });
-  const db = await PGlite.create(options.directory);
-  const server = await serveWire(db, { host: '127.0.0.1', ...options });
-  return {
-    url: server.url,
-    stop: async () => {
-      await server.stop();
-      await db.close();
-    },
-  };
+/** Whether a Redis server answers a PING at `url` within `timeoutMs`. */
+export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
+  const client = createClient({ url, socket: { connectTimeout: timeoutMs, reconnectStrategy: false } });
+  client.on('error', () => {});
+  const ping = client.connect().then(() => client.ping());
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref());
+  const up = await Promise.race([ping, timeout]).then(
+    () => true,
+    () => false,
+  );
+  client.destroy();
+  return up;
 }

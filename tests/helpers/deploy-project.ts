@@ -1,11 +1,7 @@
-/** What the deploy tests need besides the AWS stand-in: their tools, and a copy of the project to package. */
+/** What the deploy tests need besides the AWS stand-in: a copy of the project to package. */
 import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { hasCommand } from '../../support/aws-stand-in';
-
-/** The tools the deploy tests need that are missing here (CI must have them: .ci/run). */
-export const missingDeployTools = (): string[] => ['moto_server', 'cfn-lint'].filter((c) => !hasCommand(c));
 
 /**
  * A copy of what `serverless package` reads, in a temp directory with node_modules linked: there

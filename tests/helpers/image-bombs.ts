@@ -15,12 +15,6 @@ import { build, clap, extract, gridData, irot, ispe, pixi } from '../fixtures/im
 
 const run = promisify(execFile);
 
-/** Whether heif-enc (Debian's libheif-examples) is here to code HEVC; CI installs it. */
-export const hasHeifEnc = await run('heif-enc', ['--version']).then(
-  () => true,
-  () => false,
-);
-
 export const HEIC = { brand: 'heic', compat: ['mif1', 'heic', 'miaf'], type: 'hvc1' } as const;
 export const AVIF = { brand: 'avif', compat: ['avif', 'mif1', 'miaf'], type: 'av01' } as const;
 type Kind = typeof HEIC | typeof AVIF;

@@ -4,9 +4,9 @@
  * machine's chromium for the browser tests.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { freePort } from '../../support/ports';
+import { CHROMIUM } from './tools';
 
 export interface LocalService {
   /** `http://localhost:<port>` */
@@ -16,6 +16,8 @@ export interface LocalService {
   output: () => string;
   /** Ctrl-C, as a person stops it; resolves when it has exited. */
   stop: () => Promise<void>;
+  /** kill -9 of npm start, nothing stopped; resolves when it has exited. */
+  kill: () => Promise<void>;
 }
 
 /**
@@ -36,19 +38,26 @@ export async function startService(env: NodeJS.ProcessEnv & { DATA_DIR: string }
   delete childEnv.S3_ENDPOINT;
   delete childEnv.FILES_BASE_URL;
   let output = '';
-  const child: ChildProcess = spawn('node_modules/.bin/tsx', ['scripts/dev.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  // As package.json's start script runs it; in a process group of its own, which kill() ends at once.
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   child.stdout?.on('data', (d) => {
     output += String(d);
   });
   child.stderr?.on('data', (d) => {
     output += String(d);
   });
-  const stop = async () => {
+  const signal = async (send: () => void) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGINT');
+    send();
     await exited;
   };
+  const stop = () => signal(() => child.kill('SIGINT'));
+  const kill = () => signal(() => child.pid && process.kill(-child.pid, 'SIGKILL'));
   const deadline = Date.now() + 90_000;
   while (!output.includes('API ready')) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -57,12 +66,8 @@ export async function startService(env: NodeJS.ProcessEnv & { DATA_DIR: string }
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { base: `http://localhost:${port}`, port, output: () => output, stop };
+  return { base: `http://localhost:${port}`, port, output: () => output, stop, kill };
 }
-
-/** Debian's chromium (.ci/run installs it). */
-export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
 
 /** Headless chromium as the browser tests drive it: no sandbox (root in CI), no network of its own. */
 export function launchChromium(): Promise<Browser> {

