@@ -4,10 +4,11 @@
  * one), the migrations applied. Ctrl-C stops everything it started.
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { authConfig, localConfig } from '../lib/config';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { type Running, redisAnswers, type S3EventRecord, startS3Emulator } from './local-services';
 import { runMigrations } from './migrate';
@@ -25,13 +26,25 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 if (existsSync(`${root}.env`)) process.loadEnvFile(`${root}.env`);
 
 const env = process.env;
-const dataDir = resolve(env.DATA_DIR ?? `${root}.data`);
-const port = Number(env.PORT ?? 3000);
-const lambdaPort = Number(env.OFFLINE_LAMBDA_PORT ?? 3002);
-const corsOrigins = (env.CORS_ALLOWED_ORIGINS ?? '')
-  .split(',')
-  .map((o) => o.trim())
-  .filter(Boolean);
+// npm start's own settings, with lib/config.ts's defaults (a bad value stops it here, named).
+const local = localConfig();
+const dataDir = resolve(root, local.DATA_DIR);
+const port = local.PORT;
+const lambdaPort = local.OFFLINE_LAMBDA_PORT;
+
+/**
+ * The key that signs unlocked shares' access tokens: SHARE_TOKEN_SECRET when set, else one made for
+ * this data folder and kept in it, so that an unlocked share stays unlocked across restarts.
+ */
+function shareTokenSecret(): string {
+  const file = `${dataDir}/share-token-secret`;
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+env.SHARE_TOKEN_SECRET ||= shareTokenSecret();
 
 /**
  * Invokes a function of serverless offline as AWS would (its Lambda API): what an EventBridge
@@ -69,9 +82,11 @@ function say(line: string): void {
 }
 
 try {
+  // Checked before anything starts: keys, access mode and origins (GALLERY_ACCESS=private needs keys).
+  const corsOrigins = authConfig().CORS_ALLOWED_ORIGINS;
   if (!env.DATABASE_URL) {
     const pg = await startEmbeddedPostgres({
-      port: Number(env.EMBEDDED_PG_PORT ?? 54329),
+      port: local.EMBEDDED_PG_PORT,
       directory: `${dataDir}/postgres`,
       say: (line) => say(`database: ${line}`),
     });
@@ -85,7 +100,7 @@ try {
   env.S3_BUCKET ||= 'photo-gallery';
   if (!env.S3_ENDPOINT) {
     const s3 = await startS3Emulator({
-      port: Number(env.S3_PORT ?? 4569),
+      port: local.S3_PORT,
       directory: `${dataDir}/s3`,
       bucket: env.S3_BUCKET,
       // The gallery page (served here) and the configured origins POST files straight to the bucket.
@@ -197,27 +212,21 @@ async function processLocally(record: S3EventRecord): Promise<void> {
 const { relayRound } = await import('../lib/outbox/run');
 const before = (await import('../lib/subscribers')).everyBeforeDelivery();
 let relaying = false;
-const relay = setInterval(
-  () => {
-    if (relaying || stopping) return;
-    relaying = true;
-    relayRound(before)
-      .then((round) => {
-        if (round.delivered + round.removed > 0) say(`relay: ${round.delivered} event(s) delivered, ${round.removed} file(s) removed`);
-      })
-      .finally(() => (relaying = false));
-  },
-  Number(env.RELAY_INTERVAL_MS ?? 2_000),
-);
+const relay = setInterval(() => {
+  if (relaying || stopping) return;
+  relaying = true;
+  relayRound(before)
+    .then((round) => {
+      if (round.delivered + round.removed > 0) say(`relay: ${round.delivered} event(s) delivered, ${round.removed} file(s) removed`);
+    })
+    .finally(() => (relaying = false));
+}, local.RELAY_INTERVAL_MS);
 relay.unref();
 
 // The hourly schedule of serverless.yml, every minute here: expired direct uploads are discarded.
-const sweep = setInterval(
-  () => {
-    invokeFunction('uploadsSweep', { source: 'npm start', 'detail-type': 'Scheduled Event' }).catch((err: unknown) =>
-      say(`uploads sweep failed: ${err instanceof Error ? err.message : String(err)}`),
-    );
-  },
-  Number(env.SWEEP_INTERVAL_MS ?? 60_000),
-);
+const sweep = setInterval(() => {
+  invokeFunction('uploadsSweep', { source: 'npm start', 'detail-type': 'Scheduled Event' }).catch((err: unknown) =>
+    say(`uploads sweep failed: ${err instanceof Error ? err.message : String(err)}`),
+  );
+}, local.SWEEP_INTERVAL_MS);
 sweep.unref();
