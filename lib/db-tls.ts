@@ -20,14 +20,17 @@ function rdsAuthorities(): string[] {
 let rdsContext: SecureContext | undefined;
 
 /**
- * postgres.js's `ssl` option for a URL that verifies an RDS endpoint: Node's own authorities (which
+ * postgres.js's `ssl` option for a URL that verifies its server (verifiesServer), undefined for any
+ * other, whose sslmode postgres.js applies itself. The name checked against the certificate is the
+ * URL's host, an IP address included (postgres.js names none for an IP, and Node then checks the
+ * certificate against "localhost"). An RDS endpoint is verified against Node's own authorities (which
  * verify any other provider's public certificate) plus Amazon RDS's, which Node does not carry and
- * Lambda's Node.js runtimes no longer load by default. Made once per container; undefined for every
- * other URL, whose sslmode postgres.js applies itself.
+ * Lambda's Node.js runtimes no longer load by default; that context is made once per container.
  */
-export function databaseSsl(databaseUrl: string): { secureContext: SecureContext } | undefined {
-  const url = new URL(databaseUrl);
-  if (!verifiesServer(databaseUrl) || !RDS_HOST.test(url.hostname)) return undefined;
+export function databaseSsl(databaseUrl: string): { host: string; secureContext?: SecureContext } | undefined {
+  if (!verifiesServer(databaseUrl)) return undefined;
+  const host = new URL(databaseUrl).hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!RDS_HOST.test(host)) return { host };
   rdsContext ??= createSecureContext({ ca: [...rootCertificates, ...rdsAuthorities()] });
-  return { secureContext: rdsContext };
+  return { host, secureContext: rdsContext };
 }

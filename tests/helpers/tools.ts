@@ -27,6 +27,7 @@ const TOOLS = {
   'heif-enc': { installed: onPath('heif-enc'), install: 'apt-get install libheif-examples, brew install libheif' },
   http: { installed: onPath('http'), install: 'apt-get install httpie, brew install httpie' },
   jq: { installed: onPath('jq'), install: 'apt-get install jq, brew install jq' },
+  openssl: { installed: onPath('openssl'), install: 'apt-get install openssl' },
   moto_server: { installed: onPath('moto_server'), install: "pip install 'moto[server]==5.2.1'" },
   python3: { installed: onPath('python3'), install: 'apt-get install python3' },
   'cfn-lint': { installed: onPath('cfn-lint'), install: "pip install 'cfn-lint==1.51.0'" },
