@@ -4,6 +4,7 @@ import { storageConfig, uploadConfig } from '../config';
 import { type HttpError, ServiceUnavailableError, UnauthorizedError, ValidationError } from '../errors';
 import { imageNotFound, notAnAcceptedType, notAnImage, titleTaken } from '../images/errors';
 import { IMAGE_EXAMPLE, imageSchema } from '../images/resource';
+import { ACCEPTED_TYPES } from '../images/types';
 import { once } from '../once';
 import { TITLE_MAX } from '../schema';
 import { sharedImageSchema, sharedSchema, shareSchema, unlockedSchema } from '../shares/resource';
@@ -79,6 +80,21 @@ function withPresignedOriginals(schemas: Record<string, JsonSchema>): Record<str
   fileUrl.description = ORIGINALS_PUBLIC
     ? `The original's public URL (ORIGINALS_PUBLIC=true); for an image whose processing failed, ${presigned}`
     : `${presigned[0]?.toUpperCase()}${presigned.slice(1)} (originals are private: only the variants are public)`;
+  return schemas;
+}
+
+/**
+ * What a client needs to know before it sends a file, stated in the request's schema: the size above
+ * which POST /api/v1/uploads answers 413 (MAX_DIRECT_UPLOAD_BYTES, not a 422, so zod cannot say it),
+ * and the name people know each accepted type by (`x-type-names`: the gallery page's "JPEG, PNG …").
+ */
+function withUploadFacts(schemas: Record<string, JsonSchema>): Record<string, JsonSchema> {
+  const properties = schemas.UploadRequest?.properties as Record<string, JsonSchema> | undefined;
+  if (!properties?.size || !properties.content_type) return schemas;
+  const max = uploadConfig().MAX_DIRECT_UPLOAD_BYTES;
+  properties.size.maximum = max;
+  properties.size.description = `${properties.size.description}; at most MAX_DIRECT_UPLOAD_BYTES (${max}), else 413`;
+  properties.content_type['x-type-names'] = Object.fromEntries([...ACCEPTED_TYPES].map(([mime, type]) => [mime, type.name]));
   return schemas;
 }
 
@@ -405,7 +421,7 @@ function buildDocument(): Record<string, unknown> {
       },
     },
     components: {
-      schemas: withPresignedOriginals(componentSchemas()),
+      schemas: withUploadFacts(withPresignedOriginals(componentSchemas())),
       securitySchemes: {
         bearerKey: { type: 'http', scheme: 'bearer', description: 'An API key, when API_KEYS is set' },
         apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'The same key, in x-api-key' },
