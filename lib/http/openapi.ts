@@ -15,8 +15,8 @@ import { DOCS_FILES, noSuchFile } from './docs';
 import { crossSiteWrite, notJson } from './handler';
 import { multipartTooLarge } from './multipart';
 import { collectionPaths } from './openapi-collections';
-import { type JsonSchema, jsonSchema, KEYED, pick, problem, problemSchema, ref } from './openapi-parts';
-import { shareCreateSchema, unlockSchema } from './share-requests';
+import { type JsonSchema, jsonSchema, KEYED, pathParameter, pick, problem, problemSchema, ref } from './openapi-parts';
+import { shareCreateSchema, shareTokenParamsSchema, unlockSchema } from './share-requests';
 import {
   DEFAULT_PAGE_SIZE,
   fieldErrors,
@@ -352,11 +352,25 @@ function buildDocument(): Record<string, unknown> {
           },
         },
       },
+      '/s/{token}': {
+        get: {
+          operationId: 'getSharePage',
+          tags: ['web'],
+          summary: "A share link's read-only gallery, for whoever has the link",
+          description:
+            "HTML, the same page whatever the token: it reads the token from its URL and asks /api/v1/shared/{token} for the share (a password form, or a page saying the link expired or was revoked, as that answers). Sent with the page's Content-Security-Policy and a strong ETag.",
+          parameters: [pathParameter(shareTokenParamsSchema, 'token'), ifNoneMatch],
+          responses: {
+            200: { description: 'The page', headers: webHeaders, content: { 'text/html': { schema: { type: 'string' } } } },
+            304: notModified,
+          },
+        },
+      },
       '/app/{file}': {
         get: {
           operationId: 'getWebFile',
           tags: ['web'],
-          summary: "The gallery page's ES modules, style sheet and icon",
+          summary: "The gallery pages' ES modules, style sheet and icons",
           parameters: [
             {
               name: 'file',
