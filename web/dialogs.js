@@ -29,14 +29,17 @@ export function confirmAction({ title, text, action, run }) {
       }
       finish(true);
     };
+    const onCancel = () => dialog.close();
     const onClose = () => finish(false);
     const finish = (done) => {
       ok.removeEventListener('click', onClick);
+      $('confirm-cancel').removeEventListener('click', onCancel);
       dialog.removeEventListener('close', onClose);
       if (dialog.open) dialog.close();
       resolve(done);
     };
     ok.addEventListener('click', onClick);
+    $('confirm-cancel').addEventListener('click', onCancel);
     dialog.addEventListener('close', onClose);
     openDialog(dialog, $('confirm-cancel'));
   });
