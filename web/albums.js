@@ -123,7 +123,7 @@ export function createAlbums({ onOpen }) {
     });
   }
 
-  /** Puts photos into an album: `album` (an id), or the one chosen in the "Add to album" dialog. Resolves to the album, or null. */
+  /** Puts photos into an album (those in it already stay); resolves to the album. */
   async function add(ids, albumId) {
     const album = replace(await (await request('POST', `${url(albumId)}/images`, { image_ids: ids })).json());
     announce(`${photos(ids.length)} added to “${album.title}”`);

@@ -34,7 +34,6 @@ export function createGrid({ root, empty, more, loading, error, announce, fetchJ
   let inFlight = null;
   /** Bumped by reset: an answer for an earlier list is dropped. */
   let generation = 0;
-  let groupCount = 0;
   const listeners = new Set();
 
   function tile(image) {
@@ -81,15 +80,13 @@ export function createGrid({ root, empty, more, loading, error, announce, fetchJ
     const { key, label } = monthOf(image, sort);
     const edge = first ? root.firstElementChild : root.lastElementChild;
     if (edge?.dataset.month === key) return edge.querySelector('ul');
-    const section = el('section', 'month');
-    section.dataset.month = key;
-    const heading = el('h3', 'month-title', label);
-    heading.id = `month-${++groupCount}`;
-    section.setAttribute('aria-labelledby', heading.id);
+    // A heading per month to move by, not a landmark region each: a year of photos would be a dozen.
+    const group = el('div', 'month');
+    group.dataset.month = key;
     const list = el('ul', 'grid');
-    section.append(heading, list);
-    if (first) root.prepend(section);
-    else root.append(section);
+    group.append(el('h3', 'month-title', label), list);
+    if (first) root.prepend(group);
+    else root.append(group);
     return list;
   }
 
@@ -183,9 +180,9 @@ export function createGrid({ root, empty, more, loading, error, announce, fetchJ
     byId.delete(id);
     poller.forget(id);
     const li = tileOf(id);
-    const section = li?.closest('section');
+    const group = li?.closest('.month');
     li?.remove();
-    if (section && !section.querySelector('.tile')) section.remove();
+    if (group && !group.querySelector('.tile')) group.remove();
     render();
   }
 

@@ -45,13 +45,17 @@ const shares = createShares();
 // The list shown: all photos or an album's, in the chosen order, narrowed by the search.
 const browse = createBrowse({ onChange: () => show() });
 
+/** Bumped by each show: a list asked for later is the one whose answer counts. */
+let shown = 0;
 async function show() {
+  const mine = ++shown;
   selection.end();
   album = null;
   const { state } = browse;
   if (state.album) {
     try {
       album = await albums.get(state.album);
+      if (mine !== shown) return;
     } catch (err) {
       if (err.status === 401) return lock();
       announce(`The album could not be opened: ${err.message}`);
@@ -69,6 +73,7 @@ async function show() {
   $('empty-text').textContent = text;
   $('choose-empty').hidden = Boolean(state.q || state.album);
   await grid.reset(listUrl('/api/v1/images/', state), state.sort);
+  if (mine !== shown) return;
   if (!locked) reveal();
   if (state.q) announce(`${photos(grid.images.length)}${grid.hasMore() ? ' or more' : ''} found`);
 }

@@ -130,14 +130,17 @@ const viewer = createViewer({ grid, announce });
 
 const browse = createBrowse({ onChange: () => list() });
 
+/** Bumped by each list: the one asked for last is the one announced. */
+let listed = 0;
 async function list() {
+  const mine = ++listed;
   const { state } = browse;
   const [title, text] = emptyText(state, { none: 'No photos here', noneText: 'The photos of this link were taken out of it.' });
   $('empty-title').textContent = title;
   $('empty-text').textContent = text;
   $('photos-heading').textContent = state.q ? `Photos matching “${state.q}”` : 'Photos';
   await grid.reset(listUrl(`${base}/images`, state), state.sort);
-  if (state.q) announce(`${photos(grid.images.length)}${grid.hasMore() ? ' or more' : ''} found`);
+  if (mine === listed && state.q) announce(`${photos(grid.images.length)}${grid.hasMore() ? ' or more' : ''} found`);
 }
 
 /** Asks for the share (its password first, if it has one), then shows it. */

@@ -362,7 +362,7 @@ describe.runIf(hasTools || process.env.CI)("the owner's page of a private galler
 
     const months = () =>
       page
-        .locator('#grid section.month')
+        .locator('#grid .month')
         .evaluateAll((sections) =>
           sections.map((s) => [s.querySelector('h3').textContent, [...s.querySelectorAll('.caption-title')].map((t) => t.textContent)]),
         );
