@@ -14,8 +14,9 @@ import { createGrid, loadOnScroll } from './grid.js';
 import { formatDate, photos } from './text.js';
 import { createViewer } from './viewer.js';
 
-const token = decodeURIComponent(location.pathname.split('/')[2] ?? '');
-const base = `/api/v1/shared/${encodeURIComponent(token)}`;
+// The token as the address carries it (base64url needs no escaping; anything else stays escaped).
+const token = location.pathname.split('/')[2] ?? '';
+const base = `/api/v1/shared/${token}`;
 const ITEM = `photo-gallery.share.${token}`;
 
 /** The access token this tab unlocked the share with, while it is valid. */
