@@ -1,10 +1,11 @@
-// The photo grid: newest first, a page at a time by the API's Link header, thumbnails (the `thumb`
-// variant, `display` in the srcset) once made, a placeholder while pending, a mark when failed.
-// Images still pending are polled by id, with back-off, for a bounded time.
+// The photo grid of both pages: a list's pages one at a time by the API's Link header, under month
+// headings (by upload or by the day taken, as the list is sorted), thumbnails (the `thumb` variant,
+// `display` in the srcset) once made, a placeholder while pending, a mark when failed. Images still
+// pending are polled by id, with back-off, for a bounded time. Which list, and with what
+// authorization, is the page's: `fetchJson` and `imageUrl`, and `reset` for another list.
 
-import { getJson } from './api.js';
 import { el } from './dom.js';
-import { formatDate, nextLink, processingOf } from './text.js';
+import { formatDate, formatTaken, monthOf, nextLink, processingOf } from './text.js';
 
 /** Photos per page: a few screens of tiles at desktop width. */
 export const PAGE_SIZE = 24;
@@ -19,12 +20,20 @@ const POLL_CONCURRENCY = 2;
 
 const PLACEHOLDER_TEXT = { pending: 'Preview on its way…', failed: 'No preview' };
 
-export function createGrid({ list, empty, more, loading, error, announce, onOpen }) {
+/**
+ * `root` holds the month groups; `onActivate(id, event)` is a tile's click (or Ctrl/⌘+Enter, which
+ * browsers do not turn into one); `decorate(button, image)` adds the page's own marks to a tile;
+ * `onError(err)` may take a failed page load over (true), else the grid shows it.
+ */
+export function createGrid({ root, empty, more, loading, error, announce, fetchJson, imageUrl, onActivate, decorate, onError }) {
   /** The images shown, in order; and by id. */
   const images = [];
   const byId = new Map();
-  let next = `/api/v1/images/?limit=${PAGE_SIZE}`;
+  let next = null;
+  let sort = 'created';
   let inFlight = null;
+  /** Bumped by reset: an answer for an earlier list is dropped. */
+  let generation = 0;
   const listeners = new Set();
 
   function tile(image) {
@@ -32,11 +41,10 @@ export function createGrid({ list, empty, more, loading, error, announce, onOpen
     const li = el('li', 'tile');
     li.dataset.id = image.id;
     li.dataset.state = state;
-    const button = document.createElement('button');
+    const button = el('button', 'tile-button');
     button.type = 'button';
-    button.className = 'tile-button';
     // Its name is what it shows: the placeholder's words (if any), the title and the date.
-    button.addEventListener('click', () => onOpen(image.id));
+    button.addEventListener('click', (event) => onActivate(image.id, event));
     const frame = el('span', 'frame');
     if (state === 'ready') {
       const { thumb, display } = image.variants;
@@ -54,18 +62,35 @@ export function createGrid({ list, empty, more, loading, error, announce, onOpen
       const placeholder = el('span', `placeholder ${state}`);
       const mark = el('span', 'placeholder-mark');
       mark.setAttribute('aria-hidden', 'true');
-      const text = el('span', 'placeholder-text', PLACEHOLDER_TEXT[state]);
-      placeholder.append(mark, text);
+      placeholder.append(mark, el('span', 'placeholder-text', PLACEHOLDER_TEXT[state]));
       frame.append(placeholder);
     }
     const caption = el('span', 'caption');
-    const title = el('span', 'caption-title', image.title);
-    const date = el('span', 'caption-date', formatDate(image.created_at, { dateStyle: 'medium' }));
-    caption.append(title, date);
+    const taken = sort === 'taken' ? formatTaken(image.taken_at, false) : '';
+    const date = taken || formatDate(image.created_at, { dateStyle: 'medium' });
+    caption.append(el('span', 'caption-title', image.title), el('span', 'caption-date', date));
     button.append(frame, caption);
+    decorate?.(button, image);
     li.append(button);
     return li;
   }
+
+  /** The month group `image` goes in, at the end (or, `first`, at the start): the last one when it is that month, else a new one. */
+  function groupFor(image, first = false) {
+    const { key, label } = monthOf(image, sort);
+    const edge = first ? root.firstElementChild : root.lastElementChild;
+    if (edge?.dataset.month === key) return edge.querySelector('ul');
+    // A heading per month to move by, not a landmark region each: a year of photos would be a dozen.
+    const group = el('div', 'month');
+    group.dataset.month = key;
+    const list = el('ul', 'grid');
+    group.append(el('h3', 'month-title', label), list);
+    if (first) root.prepend(group);
+    else root.append(group);
+    return list;
+  }
+
+  const tileOf = (id) => root.querySelector(`.tile[data-id="${id}"]`);
 
   function render() {
     empty.hidden = images.length > 0 || next !== null;
@@ -81,25 +106,29 @@ export function createGrid({ list, empty, more, loading, error, announce, onOpen
   /** Loads the next page (if any, and none is loading); resolves when it is shown. */
   function loadMore() {
     if (inFlight || next === null) return inFlight ?? Promise.resolve();
+    const mine = generation;
     loading.hidden = false;
     error.hidden = true;
     more.setAttribute('aria-busy', 'true');
-    inFlight = getJson(next)
+    inFlight = fetchJson(next)
       .then(({ body, response }) => {
+        if (mine !== generation) return;
         next = nextLink(response.headers.get('link'));
         const fresh = body.filter((image) => !byId.has(image.id));
         for (const image of fresh) {
           images.push(image);
           remember(image);
+          groupFor(image).append(tile(image));
         }
-        list.append(...fresh.map(tile));
         if (fresh.length > 0 && images.length > fresh.length) announce(`${fresh.length} more photos loaded`);
       })
       .catch((err) => {
+        if (mine !== generation || onError?.(err)) return;
         error.querySelector('p').textContent = `The photos could not be loaded: ${err.message}`;
         error.hidden = false;
       })
       .finally(() => {
+        if (mine !== generation) return;
         inFlight = null;
         loading.hidden = true;
         more.removeAttribute('aria-busy');
@@ -108,16 +137,30 @@ export function createGrid({ list, empty, more, loading, error, announce, onOpen
     return inFlight;
   }
 
+  /** Shows another list (a first page's URL, and the order it is sorted in): empties the grid and loads it. */
+  function reset(url, order = 'created') {
+    generation++;
+    inFlight = null;
+    for (const id of byId.keys()) poller.forget(id);
+    images.length = 0;
+    byId.clear();
+    root.replaceChildren();
+    next = url;
+    sort = order;
+    error.hidden = true;
+    return loadMore();
+  }
+
   /** A photo just made: first in the grid. */
   function prepend(image) {
     if (byId.has(image.id)) return update(image);
     images.unshift(image);
     remember(image);
-    list.prepend(tile(image));
+    groupFor(image, true).prepend(tile(image));
     render();
   }
 
-  /** A photo changed (edited, its variants made): its tile is drawn again. */
+  /** A photo changed (edited, its variants made, selected): its tile is drawn again. */
   function update(image) {
     const index = images.findIndex((i) => i.id === image.id);
     if (index < 0) return;
@@ -125,23 +168,34 @@ export function createGrid({ list, empty, more, loading, error, announce, onOpen
     byId.set(image.id, image);
     if (processingOf(image) === 'pending') poller.watch(image);
     else poller.forget(image.id);
-    list.querySelector(`[data-id="${image.id}"]`)?.replaceWith(tile(image));
+    tileOf(image.id)?.replaceWith(tile(image));
     render();
   }
 
-  /** A photo deleted: gone from the grid. */
+  /** A photo deleted, or gone from this list: gone from the grid (with its month, if it was the last). */
   function remove(id) {
     const index = images.findIndex((i) => i.id === id);
     if (index < 0) return;
     images.splice(index, 1);
     byId.delete(id);
     poller.forget(id);
-    list.querySelector(`[data-id="${id}"]`)?.remove();
+    const li = tileOf(id);
+    const group = li?.closest('.month');
+    li?.remove();
+    if (group && !group.querySelector('.tile')) group.remove();
     render();
   }
 
+  // Ctrl/⌘+Enter makes no click (Space and Shift+Enter do, with their modifiers): the same as a modified click.
+  root.addEventListener('keydown', (event) => {
+    const li = event.target.closest?.('.tile');
+    if (event.key !== 'Enter' || !(event.ctrlKey || event.metaKey) || !li) return;
+    event.preventDefault();
+    onActivate(li.dataset.id, event);
+  });
+
   const poller = createPoller({
-    fetchImage: (id) => getJson(`/api/v1/images/${id}`).then(({ body }) => body),
+    fetchImage: (id) => fetchJson(imageUrl(id)).then(({ body }) => body),
     onChange: (image) => update(image),
     onGone: (id) => remove(id),
   });
@@ -149,8 +203,11 @@ export function createGrid({ list, empty, more, loading, error, announce, onOpen
   return {
     images,
     get: (id) => byId.get(id),
+    /** A tile's button, to focus or mark. */
+    button: (id) => tileOf(id)?.querySelector('button') ?? null,
     hasMore: () => next !== null,
     loadMore,
+    reset,
     prepend,
     update,
     remove,
@@ -160,7 +217,28 @@ export function createGrid({ list, empty, more, loading, error, announce, onOpen
 }
 
 /**
- * Polls GET /api/v1/images/{id} for images whose variants are pending: each at growing intervals
+ * More photos as the end of the grid comes into view (the `button` does the same by hand, and the
+ * `error` notice's button tries again); none while `paused()`.
+ */
+export function loadOnScroll(grid, { sentinel, button, error, paused = () => false }) {
+  const MARGIN = 200;
+  button.addEventListener('click', () => grid.loadMore());
+  error.querySelector('button').addEventListener('click', () => grid.loadMore());
+  new IntersectionObserver((entries) => entries.some((entry) => entry.isIntersecting) && !paused() && grid.loadMore(), {
+    rootMargin: `0px 0px ${MARGIN}px 0px`,
+  }).observe(sentinel);
+  // A page that does not fill the screen leaves the sentinel in view, and the observer says nothing
+  // new: keep loading until the screen is full.
+  grid.onChange(() =>
+    requestAnimationFrame(() => {
+      const near = sentinel.getBoundingClientRect().top < innerHeight + MARGIN;
+      if (near && !paused() && grid.hasMore() && error.hidden) grid.loadMore();
+    }),
+  );
+}
+
+/**
+ * Polls an image (GET …/images/{id}) whose variants are pending: each at growing intervals
  * (1 s, 2 s, 3 s, 5 s … 30 s), for at most three minutes from when the page first saw it, only
  * for images made in the last quarter of an hour, two requests at a time, paused while the tab is
  * hidden. `onChange` when it is no longer pending, `onGone` when it was deleted meanwhile.
@@ -190,13 +268,13 @@ function createPoller({ fetchImage, onChange, onGone }) {
       w.busy = true;
       fetchImage(id)
         .then((image) => {
-          if (processingOf(image) !== 'pending') {
+          if (processingOf(image) !== 'pending' && watched.get(id) === w) {
             watched.delete(id);
             onChange(image);
           }
         })
         .catch((err) => {
-          if (err.status === 404) {
+          if (err.status === 404 && watched.get(id) === w) {
             watched.delete(id);
             onGone(id);
           }

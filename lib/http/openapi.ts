@@ -4,6 +4,7 @@ import { storageConfig, uploadConfig } from '../config';
 import { type HttpError, ServiceUnavailableError, UnauthorizedError, ValidationError } from '../errors';
 import { imageNotFound, notAnAcceptedType, notAnImage, titleTaken } from '../images/errors';
 import { IMAGE_EXAMPLE, imageSchema } from '../images/resource';
+import { ACCEPTED_TYPES } from '../images/types';
 import { once } from '../once';
 import { TITLE_MAX } from '../schema';
 import { sharedImageSchema, sharedSchema, shareSchema, unlockedSchema } from '../shares/resource';
@@ -14,8 +15,8 @@ import { DOCS_FILES, noSuchFile } from './docs';
 import { crossSiteWrite, notJson } from './handler';
 import { multipartTooLarge } from './multipart';
 import { collectionPaths } from './openapi-collections';
-import { type JsonSchema, jsonSchema, KEYED, pick, problem, problemSchema, ref } from './openapi-parts';
-import { shareCreateSchema, unlockSchema } from './share-requests';
+import { type JsonSchema, jsonSchema, KEYED, pathParameter, pick, problem, problemSchema, ref } from './openapi-parts';
+import { shareCreateSchema, shareTokenParamsSchema, unlockSchema } from './share-requests';
 import {
   DEFAULT_PAGE_SIZE,
   fieldErrors,
@@ -79,6 +80,21 @@ function withPresignedOriginals(schemas: Record<string, JsonSchema>): Record<str
   fileUrl.description = ORIGINALS_PUBLIC
     ? `The original's public URL (ORIGINALS_PUBLIC=true); for an image whose processing failed, ${presigned}`
     : `${presigned[0]?.toUpperCase()}${presigned.slice(1)} (originals are private: only the variants are public)`;
+  return schemas;
+}
+
+/**
+ * What a client needs to know before it sends a file, stated in the request's schema: the size above
+ * which POST /api/v1/uploads answers 413 (MAX_DIRECT_UPLOAD_BYTES, not a 422, so zod cannot say it),
+ * and the name people know each accepted type by (`x-type-names`: the gallery page's "JPEG, PNG …").
+ */
+function withUploadFacts(schemas: Record<string, JsonSchema>): Record<string, JsonSchema> {
+  const properties = schemas.UploadRequest?.properties as Record<string, JsonSchema> | undefined;
+  if (!properties?.size || !properties.content_type) return schemas;
+  const max = uploadConfig().MAX_DIRECT_UPLOAD_BYTES;
+  properties.size.maximum = max;
+  properties.size.description = `${properties.size.description}; at most MAX_DIRECT_UPLOAD_BYTES (${max}), else 413`;
+  properties.content_type['x-type-names'] = Object.fromEntries([...ACCEPTED_TYPES].map(([mime, type]) => [mime, type.name]));
   return schemas;
 }
 
@@ -336,11 +352,25 @@ function buildDocument(): Record<string, unknown> {
           },
         },
       },
+      '/s/{token}': {
+        get: {
+          operationId: 'getSharePage',
+          tags: ['web'],
+          summary: "A share link's read-only gallery, for whoever has the link",
+          description:
+            "HTML, the same page whatever the token: it reads the token from its URL and asks /api/v1/shared/{token} for the share (a password form, or a page saying the link expired or was revoked, as that answers). Sent with the page's Content-Security-Policy and a strong ETag.",
+          parameters: [pathParameter(shareTokenParamsSchema, 'token'), ifNoneMatch],
+          responses: {
+            200: { description: 'The page', headers: webHeaders, content: { 'text/html': { schema: { type: 'string' } } } },
+            304: notModified,
+          },
+        },
+      },
       '/app/{file}': {
         get: {
           operationId: 'getWebFile',
           tags: ['web'],
-          summary: "The gallery page's ES modules, style sheet and icon",
+          summary: "The gallery pages' ES modules, style sheet and icons",
           parameters: [
             {
               name: 'file',
@@ -405,7 +435,7 @@ function buildDocument(): Record<string, unknown> {
       },
     },
     components: {
-      schemas: withPresignedOriginals(componentSchemas()),
+      schemas: withUploadFacts(withPresignedOriginals(componentSchemas())),
       securitySchemes: {
         bearerKey: { type: 'http', scheme: 'bearer', description: 'An API key, when API_KEYS is set' },
         apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'The same key, in x-api-key' },

@@ -7,9 +7,14 @@ import { once } from '../once';
 import { noSuchFile } from './docs';
 import type { HttpResult } from './handler';
 
-/** The gallery page's folder: index.html at `/`, every other file at `/app/<name>` (packaged with the web function). */
+/**
+ * The gallery page's folder (packaged with the web function): the owner's page index.html at `/`, a
+ * share's read-only page share.html at `/s/{token}`, every other file at `/app/<name>`.
+ */
 export const WEB_DIR = 'web';
 export const WEB_INDEX = 'index.html';
+export const SHARE_PAGE = 'share.html';
+const PAGES = new Set([WEB_INDEX, SHARE_PAGE]);
 
 /** What may be served from web/, by extension: a flat folder of the page's own files, nothing else. */
 const TYPES: Record<string, { type: string; compress: boolean }> = {
@@ -148,16 +153,25 @@ function serve(file: WebFile, conditions: Conditions): HttpResult {
   };
 }
 
-/** The gallery page (web/index.html). */
-export function webPage(conditions: Conditions): HttpResult {
-  const page = load(WEB_INDEX);
-  if (!page) throw new Error(`${WEB_DIR}/${WEB_INDEX} is missing from the package`);
-  return serve(page, conditions);
+/** A page of web/ (index.html, share.html); throws when the package lacks it. */
+function page(name: string, conditions: Conditions): HttpResult {
+  const file = load(name);
+  if (!file) throw new Error(`${WEB_DIR}/${name} is missing from the package`);
+  return serve(file, conditions);
 }
 
-/** One of the page's files (web/<name>: a script, a style sheet, an icon); NotFoundError (404) for anything else. */
+/** The gallery page (web/index.html). */
+export const webPage = (conditions: Conditions): HttpResult => page(WEB_INDEX, conditions);
+
+/**
+ * A share's read-only gallery (web/share.html): the same page whatever the token, which the page reads
+ * from its own URL; the API answers for the share (404, 410, 401), so no lookup is made here.
+ */
+export const sharePage = (conditions: Conditions): HttpResult => page(SHARE_PAGE, conditions);
+
+/** One of the pages' files (web/<name>: a script, a style sheet, an icon); NotFoundError (404) for anything else. */
 export function webAsset(name: string, conditions: Conditions): HttpResult {
-  const file = name === WEB_INDEX ? undefined : load(name);
+  const file = PAGES.has(name) ? undefined : load(name);
   if (!file) throw noSuchFile();
   return serve(file, conditions);
 }

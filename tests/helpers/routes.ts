@@ -40,6 +40,7 @@ export const ROUTES: Route[] = [
   { route: 'GET /openapi.json', module: 'openapi' },
   { route: 'GET /docs', module: 'docs' },
   { route: 'GET /', module: 'web' },
+  { route: 'GET /s/{token}', module: 'web' },
 ];
 
 /** The routes' handlers, from fresh modules. */

@@ -8,6 +8,8 @@ import { invoke } from '../helpers/lambda';
 const page = (headers: Record<string, string> = {}) => invoke(web, { method: 'GET', path: '/', route: 'GET /', headers });
 const file = (name: string, headers: Record<string, string> = {}) =>
   invoke(web, { method: 'GET', path: `/app/${name}`, route: 'GET /app/{file}', pathParameters: { file: name }, headers });
+const sharePage = (token: string, headers: Record<string, string> = {}) =>
+  invoke(web, { method: 'GET', path: `/s/${token}`, route: 'GET /s/{token}', pathParameters: { token }, headers });
 const bytes = (text: string) => Buffer.from(text, 'latin1');
 
 const CSP =
@@ -48,13 +50,48 @@ describe('GET /', () => {
   });
 });
 
+describe('GET /s/{token}', () => {
+  it.each(['q3VXk8Yw2n0m_Fz7HcRp1A', 'not-a-share', '%3Cscript%3E'])(
+    'serves web/share.html whatever the token (%s): the API answers for the share',
+    async (token) => {
+      const res = await sharePage(token);
+      expect(res.status).toBe(200);
+      expect(res.headers).toMatchObject({
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': CSP,
+        'referrer-policy': 'no-referrer',
+        'x-frame-options': 'DENY',
+        'cache-control': 'no-cache',
+      });
+      expect(bytes(res.text).equals(readFileSync('web/share.html'))).toBe(true);
+      expect(res.text).not.toContain(token);
+      expect(res.text).not.toMatch(/https?:\/\//);
+      expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i);
+    },
+  );
+
+  it('holds no control to upload, edit or delete, and asks for no API key', () => {
+    const html = readFileSync('web/share.html', 'utf8');
+    expect(html).not.toMatch(/type="file"|id="(edit|delete|key-dialog|upload-button|choose)"|API key/i);
+  });
+
+  it('answers 304 to its ETag', async () => {
+    const first = await sharePage('q3VXk8Yw2n0m_Fz7HcRp1A', { 'accept-encoding': 'gzip' });
+    expect(first.headers['content-encoding']).toBe('gzip');
+    const again = await sharePage('another-token', { 'accept-encoding': 'gzip', 'if-none-match': first.headers.etag ?? '' });
+    expect(again).toMatchObject({ status: 304, text: '' });
+    expect(again.headers['content-security-policy']).toBe(CSP);
+    expect(first.headers.etag).not.toBe((await page({ 'accept-encoding': 'gzip' })).headers.etag);
+  });
+});
+
 describe('GET /app/{file}', () => {
   const TYPES: Record<string, string> = {
     js: 'text/javascript; charset=utf-8',
     css: 'text/css; charset=utf-8',
     svg: 'image/svg+xml',
   };
-  const assets = readdirSync('web').filter((name) => name !== 'index.html');
+  const assets = readdirSync('web').filter((name) => !name.endsWith('.html'));
 
   it.each(assets)('serves %s with its type and the CSP, Brotli or gzip as the client accepts', async (name) => {
     const original = readFileSync(`web/${name}`);
@@ -72,13 +109,20 @@ describe('GET /app/{file}', () => {
     expect((await file(name, { 'accept-encoding': 'gzip', 'if-none-match': gz.headers.etag ?? '' })).status).toBe(304);
   });
 
-  it.each(['nope.js', 'index.html', 'package.json', '..%2Fpackage.json', '../lib/config.ts', '.env', 'main.js.map', 'MAIN.JS'])(
-    'answers 404 problem+json for %s',
-    async (name) => {
-      const res = await file(name);
-      expect(res.status).toBe(404);
-      expect(res.headers['content-type']).toBe('application/problem+json');
-      expect(res.json).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'No such file.' });
-    },
-  );
+  it.each([
+    'nope.js',
+    'index.html',
+    'share.html',
+    'package.json',
+    '..%2Fpackage.json',
+    '../lib/config.ts',
+    '.env',
+    'main.js.map',
+    'MAIN.JS',
+  ])('answers 404 problem+json for %s', async (name) => {
+    const res = await file(name);
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.json).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'No such file.' });
+  });
 });

@@ -1,21 +1,22 @@
 /**
  * The gallery page in a real browser (Debian's chromium, driven by playwright-core) against the
- * service as `npm start` runs it, with API keys set: browse and scroll, upload by the file input and
+ * service as `npm start` runs it, with API keys set and the gallery public (reads open, changes
+ * keyed; web-collections.test.ts has it private): browse and scroll, upload by the file input and
  * by a drop (straight to the bucket, progress per file), open, edit, delete, at a desktop's and a
  * phone's width, axe-core inside the page. Screenshots go to artifacts/screenshots/.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnauthorizedError } from '../../lib/errors';
 import { notAnImage, titleTaken } from '../../lib/images/errors';
 import { directUploadTooLarge } from '../../lib/uploads/errors';
 import { makeLandscape } from '../../support/images';
+import { axeViolations, openPage as openRecordedPage } from '../helpers/browser';
 import { type LocalService, launchChromium, startService } from '../helpers/local-service';
 import { resetState, sha256 } from '../helpers/state';
 import { runsWith } from '../helpers/tools';
@@ -35,13 +36,11 @@ type HTMLElement = InPage;
 type HTMLImageElement = InPage;
 type HTMLInputElement = InPage;
 type HTMLProgressElement = InPage;
-type Document = InPage;
 
 const run = promisify(execFile);
 const withTools = runsWith('the gallery page in Chromium (web.test.ts)', 'chromium', 'heif-enc');
 const SCREENSHOTS = 'artifacts/screenshots';
 const API_KEY = 'web-test-key-0123456789abcdef';
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 interface Variant {
   url: string;
@@ -112,7 +111,7 @@ beforeAll(async () => {
   await writeFile(files.notImage, 'these are notes, not a photo\n'.repeat(40));
 
   // npm start's own emulator, which admits the page's origin to POST files (scripts/dev.ts).
-  service = await startService({ S3_BUCKET: 'gallery-web', DATA_DIR: dir, API_KEYS: API_KEY });
+  service = await startService({ S3_BUCKET: 'gallery-web', DATA_DIR: dir, API_KEYS: API_KEY, GALLERY_ACCESS: 'public' });
   base = service.base;
   // Oldest first, so that the list's newest-first order is the reverse; the taken title among them.
   for (const [i, title] of [TAKEN, ...SEEDED].entries()) await seed(title, i);
@@ -133,35 +132,10 @@ afterAll(async () => {
   await resetState();
 });
 
-/**
- * A page in its own context (its own sessionStorage), which records every CSP violation, console
- * error, uncaught error and request URL, for the test to hold against.
- */
-async function openPage(viewport: {
-  width: number;
-  height: number;
-}): Promise<{ page: Page; context: BrowserContext; seen: { problems: string[]; urls: string[] } }> {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
-  const page = await context.newPage();
-  const seen = { problems: [] as string[], urls: [] as string[] };
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e: InPage) =>
-      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
-    );
-  });
-  page.on('console', (m) => {
-    // A refused request's status is logged by the browser itself; the page shows the detail.
-    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of (401|409|413|415|422)/.test(m.text())) {
-      seen.problems.push(m.text());
-    }
-  });
-  page.on('pageerror', (e) => seen.problems.push(`uncaught: ${e.message}`));
-  page.on('request', (r) => seen.urls.push(r.url()));
-  await page.goto(`${base}/`);
-  return { page, context, seen };
-}
+/** A page of `/` in its own context (its own sessionStorage), recording what went wrong in it (tests/helpers/browser.ts). */
+const openPage = (viewport: { width: number; height: number }) => openRecordedPage(browser, `${base}/`, viewport);
 
-const tiles = (page: Page) => page.locator('#grid > li.tile');
+const tiles = (page: Page) => page.locator('#grid li.tile');
 const tileTitles = (page: Page) => page.locator('#grid .caption-title').allTextContents();
 
 /**
@@ -203,22 +177,8 @@ async function expectTilesAsTheApiSays(page: Page): Promise<{ ready: number; pen
   return counts;
 }
 
-/** axe-core run inside the page, the page's CSP in force (evaluated, not injected as a script tag). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: { run: (c: Document, o: object) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
-      }
-    ).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.targets.join(', ')}`);
-}
+/** axe-core's serious and critical violations, run inside the page with its CSP in force. */
+const seriousViolations = (page: Page) => axeViolations(page);
 
 /** Fires a drag and drop of `files` (name, type, bytes) on the page, as a person dropping files does. */
 async function drop(page: Page, dropped: { name: string; type: string; base64?: string; size?: number }[]): Promise<void> {
@@ -315,7 +275,7 @@ describe.runIf(withTools)('the gallery page at / in Chromium, under npm start', 
     await keyDialog.waitFor({ state: 'visible' });
     await page.locator('#key-input').fill('not-the-key-0123456789');
     await page.locator('#key-dialog button[type="submit"]').click();
-    await expect.poll(() => page.locator('#key-error').textContent()).toBe('That key was refused. Check it and try again.');
+    await expect.poll(() => page.locator('#key-error').textContent()).toBe(`That key was refused. ${new UnauthorizedError().message}`);
     await page.locator('#key-input').fill(API_KEY);
     await page.locator('#key-dialog button[type="submit"]').click();
     await keyDialog.waitFor({ state: 'hidden' });
@@ -383,7 +343,7 @@ describe.runIf(withTools)('the gallery page at / in Chromium, under npm start', 
     await expect.poll(async () => (await expectTilesAsTheApiSays(page)).ready, { timeout: 60_000 }).toBeGreaterThanOrEqual(4);
     await expect
       .poll(() =>
-        page.locator('#grid > li.tile').evaluateAll(
+        page.locator('#grid li.tile').evaluateAll(
           (lis, titles) =>
             lis
               .filter((li) => titles.includes(li.querySelector('.caption-title')?.textContent ?? ''))
@@ -521,7 +481,7 @@ describe.runIf(withTools)('the gallery page at / in Chromium, under npm start', 
     // Delete: asked first; Cancel keeps it, Delete removes it from the grid and the service.
     const before = await tiles(page).count();
     await page.locator('#delete').click();
-    await page.locator('#confirm-delete').waitFor({ state: 'visible' });
+    await page.locator('#confirm').waitFor({ state: 'visible' });
     expect(await page.locator('#confirm-text').textContent()).toBe(
       '“Morning fog over the bay” and its file will be deleted. This cannot be undone.',
     );

@@ -1,9 +1,36 @@
-/** The gallery page's pure parts: its CSP's upload origin against the SDK's, and the page's title, type and Link helpers. */
+/**
+ * The gallery page's pure parts: its CSP's upload origin against the SDK's, the limits it reads from
+ * the service's OpenAPI document, and the page's title, type, date, camera and Link helpers.
+ */
 import { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { uploadConfig } from '../../lib/config';
+import { openApiDocument } from '../../lib/http/openapi';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../../lib/http/share-requests';
 import { contentSecurityPolicy, type PolicySources, uploadOrigin } from '../../lib/http/web';
-import { codePoints, declaredType, defaultTitle, formatBytes, nextLink, numberedTitle, processingOf } from '../../web/text.js';
+import { DECLARABLE_TYPES } from '../../lib/images/types';
+import { ALBUM_DESCRIPTION_MAX, ALBUM_TITLE_MAX, DESCRIPTION_MAX, TITLE_MAX } from '../../lib/schema';
+import { acceptAttribute, acceptedNames, limits, readLimits } from '../../web/limits.js';
+import {
+  codePoints,
+  declaredType,
+  defaultTitle,
+  formatBytes,
+  formatCamera,
+  formatExposure,
+  formatTaken,
+  monthOf,
+  nextLink,
+  numberedTitle,
+  processingOf,
+} from '../../web/text.js';
+
+// The page reads its limits from the document the service serves at /openapi.json; here, the same
+// document as the service builds it.
+beforeAll(() => {
+  readLimits(JSON.parse(JSON.stringify(openApiDocument())));
+});
 
 const base: PolicySources = {
   FILES_BASE_URL: 'https://d111111abcdef8.cloudfront.net',
@@ -52,6 +79,37 @@ describe('the upload origin in the CSP', () => {
   });
 });
 
+describe("the service's limits, as the page reads them from /openapi.json", () => {
+  it('are the numbers the API enforces', () => {
+    expect({ ...limits, types: undefined, extensions: undefined }).toEqual({
+      titleMax: TITLE_MAX,
+      descriptionMax: DESCRIPTION_MAX,
+      albumTitleMax: ALBUM_TITLE_MAX,
+      albumDescriptionMax: ALBUM_DESCRIPTION_MAX,
+      shareTitleMax: ALBUM_TITLE_MAX,
+      shareDescriptionMax: ALBUM_DESCRIPTION_MAX,
+      passwordMin: PASSWORD_MIN,
+      passwordMax: PASSWORD_MAX,
+      uploadMax: uploadConfig().MAX_DIRECT_UPLOAD_BYTES,
+      types: undefined,
+      extensions: undefined,
+    });
+  });
+
+  it('are the types the API accepts, by name and by extension', () => {
+    expect([...limits.types.keys()]).toEqual(DECLARABLE_TYPES);
+    expect(acceptedNames()).toBe('JPEG, PNG, WebP, GIF, AVIF, HEIC or HEIF');
+    expect(acceptAttribute().split(',')).toEqual(
+      expect.arrayContaining(['image/jpeg', 'image/heic', '.jpg', '.jpeg', '.heic', '.heif', '.hif', '.avif']),
+    );
+  });
+
+  it('fail loudly when the document lacks one', () => {
+    expect(() => readLimits({ components: { schemas: {} } })).toThrow(/no maxLength for UploadRequest.title/);
+    readLimits(JSON.parse(JSON.stringify(openApiDocument())));
+  });
+});
+
 describe("the page's titles", () => {
   it('defaults to the file name without its extension, at most 32 code points', () => {
     expect(defaultTitle('IMG_0042.HEIC')).toBe('IMG_0042');
@@ -81,6 +139,41 @@ describe("the page's other helpers", () => {
     expect(declaredType({ name: 'a.jpg', type: 'image/jpeg' })).toBe('image/jpeg');
     expect(declaredType({ name: 'notes', type: '' })).toBe('application/octet-stream');
     expect(declaredType({ name: 'a.txt', type: 'text/plain' })).toBe('text/plain');
+  });
+
+  it('finds no type in an inherited name: x.constructor, x.__proto__, x.toString', () => {
+    for (const name of ['x.constructor', 'x.__proto__', 'x.toString', 'x.hasOwnProperty']) {
+      expect(declaredType({ name, type: '' })).toBe('application/octet-stream');
+    }
+  });
+
+  it('writes the date a photo was taken as its camera recorded it, and groups by month', () => {
+    const taken = formatTaken('2025-07-14T18:03:11+02:00');
+    expect(taken).toContain('2025');
+    expect(taken).toMatch(/6:03|18:03/);
+    expect(taken).toContain('(UTC+02:00)');
+    expect(formatTaken('2025-07-14T18:03:11')).not.toContain('UTC');
+    expect(formatTaken('2025-07-14T18:03:11', false)).not.toMatch(/6:03|18:03/);
+    expect(formatTaken(null)).toBe('');
+    // Taken just before midnight west of Greenwich: still that day's month, wherever the reader is.
+    expect(monthOf({ taken_at: '2025-07-31T23:30:00-08:00' }, 'taken').key).toBe('2025-6');
+    expect(monthOf({ taken_at: '2025-08-01T00:30:00' }, 'taken').label).toMatch(/August|2025/);
+    expect(monthOf({ taken_at: null, created_at: '2026-01-01T00:00:00Z' }, 'taken')).toEqual({ key: 'unknown', label: 'Unknown date' });
+    const created = new Date('2026-03-15T12:00:00Z');
+    expect(monthOf({ created_at: created.toISOString() }, 'created').key).toBe(`${created.getFullYear()}-${created.getMonth()}`);
+  });
+
+  it('writes camera and exposure as photographers read them', () => {
+    // Each part on one line: a no-break space inside it.
+    const exposure = (e: object) => formatExposure(e).replaceAll('\u00a0', '_');
+    expect(exposure({ f_number: 1.78, exposure_time: 0.004, iso: 80, focal_length: 26 })).toBe('f/1.8 · 1/250_s · ISO_80 · 26_mm');
+    expect(exposure({ f_number: 8, exposure_time: 1 / 120, iso: null, focal_length: 6.86 })).toBe('f/8 · 1/120_s · 6.9_mm');
+    expect(exposure({ f_number: null, exposure_time: 2.5, iso: 100, focal_length: null })).toBe('2.5_s · ISO_100');
+    expect(formatExposure(null)).toBe('');
+    expect(formatCamera({ make: 'Apple', model: 'iPhone 15 Pro', lens: null })).toBe('Apple iPhone 15 Pro');
+    expect(formatCamera({ make: 'Canon', model: 'Canon EOS R5', lens: null })).toBe('Canon EOS R5');
+    expect(formatCamera({ make: 'FUJIFILM', model: null, lens: null })).toBe('FUJIFILM');
+    expect(formatCamera(null)).toBe('');
   });
 
   it('follows rel="next" of a Link header', () => {
