@@ -53,6 +53,25 @@ const NEEDS: Record<string, { secrets: boolean; calls: [string, string][] }> = {
   imagesGet: { secrets: true, calls: [['s3:GetObject original', 'presigned GET (ORIGINALS_PUBLIC=false)']] },
   imagesList: { secrets: true, calls: [['s3:GetObject original', 'presigned GET (ORIGINALS_PUBLIC=false)']] },
   imagesUpdate: { secrets: true, calls: [['s3:GetObject original', "presigned GET in the PATCH's answer"]] },
+  sharedImagesList: { secrets: true, calls: [['s3:GetObject original', 'presigned GET for a share that allows originals']] },
+  sharedImageGet: { secrets: true, calls: [['s3:GetObject original', 'presigned GET for a share that allows originals']] },
+  // The albums and the share links: rows, counts and events, nothing in the bucket.
+  ...Object.fromEntries(
+    [
+      'albumsCreate',
+      'albumsList',
+      'albumsGet',
+      'albumsUpdate',
+      'albumsDelete',
+      'albumsImagesAdd',
+      'albumsImagesRemove',
+      'sharesCreate',
+      'sharesList',
+      'sharesDelete',
+      'sharedGet',
+      'sharedUnlock',
+    ].map((fn) => [fn, { secrets: true, calls: [] }]),
+  ),
   imagesCreate: {
     secrets: true,
     calls: [
@@ -126,7 +145,27 @@ const logsOf = (fn: string) =>
  */
 const ROLES: Record<string, { functions: string[]; grants: string[] }> = {
   StaticFunctionsRole: { functions: ['docs', 'openapi', 'web'], grants: [] },
-  ImageReadersRole: { functions: ['imagesGet', 'imagesList', 'imagesUpdate'], grants: [...SECRETS, `s3:GetObject ${BUCKET}/images/*`] },
+  ImageReadersRole: {
+    functions: ['imagesGet', 'imagesList', 'imagesUpdate', 'sharedImagesList', 'sharedImageGet'],
+    grants: [...SECRETS, `s3:GetObject ${BUCKET}/images/*`],
+  },
+  CollectionsRole: {
+    functions: [
+      'albumsCreate',
+      'albumsList',
+      'albumsGet',
+      'albumsUpdate',
+      'albumsDelete',
+      'albumsImagesAdd',
+      'albumsImagesRemove',
+      'sharesCreate',
+      'sharesList',
+      'sharesDelete',
+      'sharedGet',
+      'sharedUnlock',
+    ],
+    grants: SECRETS,
+  },
   ImagesCreateRole: {
     functions: ['imagesCreate'],
     grants: [...SECRETS, `s3:PutObject ${BUCKET}/images/*`, `s3:DeleteObject ${BUCKET}/images/*`, `s3:GetObject ${BUCKET}/images/*`],
@@ -295,7 +334,7 @@ describe.runIf(runsWith('a deployed stage against moto (deploy.test.ts)', 'moto_
 
     it("gives every function the parameters' path, and no secret, in its environment", () => {
       const functions = lambdas(template);
-      expect(functions).toHaveLength(14);
+      expect(functions).toHaveLength(Object.keys(NEEDS).length);
       for (const [, fn] of functions) {
         const variables = fn.Environment.Variables;
         expect(variables.SSM_PARAMETER_PATH).toBe('/photo-gallery/prod');
@@ -505,22 +544,7 @@ describe.runIf(runsWith('a deployed stage against moto (deploy.test.ts)', 'moto_
 
     it('sets each function its reserved concurrency from /photo-gallery/prod/reserved-concurrency', () => {
       const reserved = Object.fromEntries(lambdas(template).map(([id, fn]) => [id, fn.ReservedConcurrentExecutions]));
-      expect(reserved).toEqual({
-        ImagesCreate: 4,
-        ImagesList: 10,
-        ImagesGet: 10,
-        ImagesUpdate: 10,
-        ImagesDelete: 10,
-        UploadsCreate: 10,
-        UploadsComplete: 10,
-        UploadsSweep: 10,
-        ImagesProcess: 10,
-        ImagesProcessFailed: 10,
-        OutboxRelay: 10,
-        Openapi: 10,
-        Docs: 10,
-        Web: 10,
-      });
+      expect(reserved).toEqual(Object.fromEntries(Object.keys(NEEDS).map((fn) => [logicalId(fn), fn === 'imagesCreate' ? 4 : 10])));
     });
 
     it('throttles every route of the stage at API Gateway, by default, before a flood reaches a function', () => {
