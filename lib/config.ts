@@ -96,15 +96,6 @@ const storageSchema = object({
   S3_FORCE_PATH_STYLE: v(bool(false), { doc: 'path-style URLs, for emulators', delivery: 'local' }),
   S3_TIMEOUT_MS: v(int(3000, 100, 60_000), { doc: 'connection and request timeout of each S3 call', delivery: 'tuning' }),
   S3_MAX_ATTEMPTS: v(int(2, 1, 10), { doc: 'attempts per S3 call before a 503', delivery: 'tuning' }),
-  ORIGINALS_PUBLIC: v(bool(false), {
-    doc: '`true`: originals are served publicly like the variants (their EXIF and GPS included); `false`: `file_url` is a presigned GET of the original, made per response. An image whose processing failed is always presigned',
-    delivery: 'stage',
-    parameter: 'originals-public',
-  }),
-  ORIGINAL_URL_EXPIRES_SECONDS: v(int(3600, 60, 7 * 24 * 3600), {
-    doc: 'how long a presigned GET of an original is valid (60 s to 7 days)',
-    delivery: 'tuning',
-  }),
   FILES_BASE_URL: v(
     url()
       .regex(/^https?:\/\//, 'must be an http(s) URL')
@@ -118,6 +109,19 @@ const storageSchema = object({
 }).refine((c) => c.FILES_BASE_URL.length + 1 + MAX_OBJECT_KEY_LENGTH <= FILE_URL_MAX, {
   path: ['FILES_BASE_URL'],
   message: `is too long: file_url (base + "/" + a ${MAX_OBJECT_KEY_LENGTH}-character key) must fit in ${FILE_URL_MAX} characters`,
+});
+
+/** Whether originals are public or handed out as presigned GETs: what the answers and the document say of file_url. */
+const originalsSchema = object({
+  ORIGINALS_PUBLIC: v(bool(false), {
+    doc: '`true`: originals are served publicly like the variants (their EXIF and GPS included); `false`: `file_url` is a presigned GET of the original, made per response. An image whose processing failed is always presigned',
+    delivery: 'stage',
+    parameter: 'originals-public',
+  }),
+  ORIGINAL_URL_EXPIRES_SECONDS: v(int(3600, 60, 7 * 24 * 3600), {
+    doc: 'how long a presigned GET of an original is valid (60 s to 7 days)',
+    delivery: 'tuning',
+  }),
 });
 
 const uploadSchema = object({
@@ -348,6 +352,7 @@ const localSchema = object({
 const SECTIONS = [
   { title: 'Postgres', readers: 'the functions, the listener, `npm run db:*`', schema: databaseSchema },
   { title: 'Object storage', readers: 'the functions, `npm run db:backfill`', schema: storageSchema },
+  { title: 'Originals', readers: 'the functions', schema: originalsSchema },
   { title: 'Uploads', readers: 'the functions', schema: uploadSchema },
   { title: 'Access', readers: 'the functions', schema: authSchema },
   { title: 'Redis', readers: 'the functions, the listener', schema: redisSchema },
@@ -459,6 +464,8 @@ function section<T extends ZodType>(schema: T & { shape: Record<string, ZodType>
 export const databaseConfig = section(databaseSchema);
 /** S3 and file_url settings; throws ConfigError when S3_BUCKET or FILES_BASE_URL is missing or bad. */
 export const storageConfig = section(storageSchema);
+/** Whether originals are public, and how long their presigned GETs last (no bucket needed: the document reads it too). */
+export const originalsConfig = section(originalsSchema);
 /** Upload limits. */
 export const uploadConfig = section(uploadSchema);
 /** The owner's keys (none configured: everything is open), who may read, and the origins allowed to write cross-site. */

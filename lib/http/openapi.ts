@@ -1,6 +1,6 @@
 import { registry, toJSONSchema } from 'zod';
 import { albumSchema } from '../albums/resource';
-import { storageConfig, uploadConfig } from '../config';
+import { originalsConfig, uploadConfig } from '../config';
 import { type HttpError, ServiceUnavailableError, UnauthorizedError, ValidationError } from '../errors';
 import { imageNotFound, notAnAcceptedType, notAnImage, titleTaken } from '../images/errors';
 import { IMAGE_EXAMPLE, imageSchema } from '../images/resource';
@@ -72,7 +72,7 @@ function componentSchemas(): Record<string, JsonSchema> {
  * processing failed. The document says what the service does.
  */
 function withPresignedOriginals(schemas: Record<string, JsonSchema>): Record<string, JsonSchema> {
-  const { ORIGINALS_PUBLIC, ORIGINAL_URL_EXPIRES_SECONDS } = storageConfig();
+  const { ORIGINALS_PUBLIC, ORIGINAL_URL_EXPIRES_SECONDS } = originalsConfig();
   const fileUrl = (schemas.Image?.properties as Record<string, JsonSchema> | undefined)?.file_url;
   if (!fileUrl) return schemas;
   delete fileUrl.maxLength;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { storageConfig } from '../config';
+import { originalsConfig, storageConfig } from '../config';
 import { once } from '../once';
 import { noSuchFile } from './docs';
 import type { HttpResult } from './handler';
@@ -26,7 +26,7 @@ const TYPES: Record<string, { type: string; compress: boolean }> = {
 };
 const ASSET_NAME = /^[a-z0-9][a-z0-9-]*\.([a-z]+)$/;
 
-/** The storage settings the policy is built from (lib/config.ts's storageConfig()). */
+/** The settings the policy is built from (lib/config.ts's storageConfig() and originalsConfig()). */
 export interface PolicySources {
   FILES_BASE_URL: string;
   S3_BUCKET: string;
@@ -81,7 +81,7 @@ export function contentSecurityPolicy(c: PolicySources): string {
 }
 
 // Checked at import: a bad FILES_BASE_URL or S3_ENDPOINT fails the cold start, not the first page.
-const policy = once(() => contentSecurityPolicy(storageConfig()));
+const policy = once(() => contentSecurityPolicy({ ...storageConfig(), ...originalsConfig() }));
 policy();
 
 interface WebFile {

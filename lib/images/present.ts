@@ -1,4 +1,4 @@
-import { storageConfig } from '../config';
+import { originalsConfig } from '../config';
 import type { Image } from './resource';
 
 /**
@@ -7,7 +7,7 @@ import type { Image } from './resource';
  * out as a public link, whatever it turns out to be.
  */
 export const isPublicOriginal = (image: Pick<Image, 'processing'>): boolean =>
-  storageConfig().ORIGINALS_PUBLIC && image.processing !== 'failed';
+  originalsConfig().ORIGINALS_PUBLIC && image.processing !== 'failed';
 
 /**
  * The image as a client gets it: file_url is a presigned GET of the original, made now and valid for
@@ -18,5 +18,5 @@ export const isPublicOriginal = (image: Pick<Image, 'processing'>): boolean =>
 export async function present<T extends Pick<Image, 'file_url' | 'processing'>>(image: T): Promise<T> {
   if (isPublicOriginal(image)) return image;
   const { keyOfUrl, presignGet } = await import('../storage');
-  return { ...image, file_url: await presignGet(keyOfUrl(image.file_url), storageConfig().ORIGINAL_URL_EXPIRES_SECONDS) };
+  return { ...image, file_url: await presignGet(keyOfUrl(image.file_url), originalsConfig().ORIGINAL_URL_EXPIRES_SECONDS) };
 }

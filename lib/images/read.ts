@@ -1,4 +1,4 @@
-import { storageConfig } from '../config';
+import { originalsConfig } from '../config';
 import { withDb } from '../db';
 import { cacheImage, readCachedImage } from './cache';
 import { imageNotFound } from './errors';
@@ -40,6 +40,6 @@ export async function readImage(id: string): Promise<{ json: string; cache: 'HIT
  * can spell `"processing":"failed"`.)
  */
 async function presentJson(json: string): Promise<string> {
-  if (storageConfig().ORIGINALS_PUBLIC && !json.includes('"processing":"failed"')) return json;
+  if (originalsConfig().ORIGINALS_PUBLIC && !json.includes('"processing":"failed"')) return json;
   return JSON.stringify(await present(JSON.parse(json) as Image));
 }
