@@ -1,6 +1,9 @@
 import { originalsConfig } from '../config';
 import type { Image } from './resource';
 
+// Checked at import: a bad ORIGINALS_PUBLIC fails the cold start, not the first answer.
+originalsConfig();
+
 /**
  * Whether an image's stored file_url is what a client gets: only when originals are public
  * (ORIGINALS_PUBLIC=true) and the file decoded as an image. A file no decoder read is never handed
