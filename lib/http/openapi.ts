@@ -14,7 +14,7 @@ import { DOCS_FILES, noSuchFile } from './docs';
 import { crossSiteWrite, notJson } from './handler';
 import { multipartTooLarge } from './multipart';
 import { collectionPaths } from './openapi-collections';
-import { type JsonSchema, jsonSchema, KEYED, pick, problem, problemSchema, ref } from './openapi-parts';
+import { type JsonSchema, jsonSchema, KEYED, pick, privateRead, problem, problemSchema, ref } from './openapi-parts';
 import { shareCreateSchema, unlockSchema } from './share-requests';
 import {
   DEFAULT_PAGE_SIZE,
@@ -200,6 +200,7 @@ function buildDocument(): Record<string, unknown> {
           operationId: 'listImages',
           tags: ['images'],
           summary: 'List images, newest first',
+          security: KEYED,
           description:
             "Every filter narrows the list (all must hold); the next page's Link keeps them, and a cursor used with other filters or another sort is a 422.",
           parameters: ['limit', 'cursor', 'sort', 'q', 'taken_from', 'taken_to', 'album'].map((name) => ({
@@ -220,6 +221,7 @@ function buildDocument(): Record<string, unknown> {
               },
               content: { 'application/json': { schema: { type: 'array', items: ref('Image') } } },
             },
+            401: privateRead(),
             ...errors(422, 500, 503),
           },
         },
@@ -373,6 +375,7 @@ function buildDocument(): Record<string, unknown> {
           operationId: 'getImage',
           tags: ['images'],
           summary: 'Get an image',
+          security: KEYED,
           responses: {
             200: imageResponse('The image', {
               'X-Cache': {
@@ -381,6 +384,7 @@ function buildDocument(): Record<string, unknown> {
                 schema: { type: 'string', enum: ['HIT', 'MISS'] },
               },
             }),
+            401: privateRead(),
             ...errors(404, 422, 500, 503),
           },
         },
