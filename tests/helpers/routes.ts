@@ -12,6 +12,8 @@ export interface Route {
   route: string;
   /** The function's file under functions/. */
   module: string;
+  /** Path values the route needs beyond an id or a token, to reach its handler at all. */
+  sample?: Record<string, string>;
 }
 
 /** The routes, by function (a function serving several routes is named for each). */
@@ -39,7 +41,9 @@ export const ROUTES: Route[] = [
   { route: 'POST /api/v1/shared/{token}/unlock', module: 'shared-unlock' },
   { route: 'GET /openapi.json', module: 'openapi' },
   { route: 'GET /docs', module: 'docs' },
+  { route: 'GET /docs/{file}', module: 'docs', sample: { file: 'swagger-ui.css' } },
   { route: 'GET /', module: 'web' },
+  { route: 'GET /app/{file}', module: 'web', sample: { file: 'gallery.css' } },
 ];
 
 /** The routes' handlers, from fresh modules. */
@@ -54,8 +58,9 @@ export async function handlers(): Promise<Map<string, LambdaHandler>> {
   return new Map(loaded);
 }
 
-/** A concrete path for a route: every `{name}` filled with `values[name]`. */
-export function pathOf(route: string, values: Record<string, string>): { path: string; pathParameters?: Record<string, string> } {
+/** A concrete path for a route: every `{name}` filled with `values[name]`, else the route's sample. */
+export function pathOf(route: string, given: Record<string, string>): { path: string; pathParameters?: Record<string, string> } {
+  const values = { ...ROUTES.find((r) => r.route === route)?.sample, ...given };
   const template = route.split(' ')[1] ?? '';
   const names = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '');
   const path = template.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? '');
