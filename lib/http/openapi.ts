@@ -68,17 +68,26 @@ function componentSchemas(): Record<string, JsonSchema> {
 /**
  * file_url is a presigned GET made per response, longer than the stored 128 characters and valid for
  * ORIGINAL_URL_EXPIRES_SECONDS, unless originals are public — and even then for an image whose
- * processing failed. The document says what the service does.
+ * processing failed; a share's viewer gets the same when the share allows originals. The document
+ * says what the service does.
  */
 function withPresignedOriginals(schemas: Record<string, JsonSchema>): Record<string, JsonSchema> {
   const { ORIGINALS_PUBLIC, ORIGINAL_URL_EXPIRES_SECONDS } = storageConfig();
-  const fileUrl = (schemas.Image?.properties as Record<string, JsonSchema> | undefined)?.file_url;
+  const fileUrlOf = (name: string) => (schemas[name]?.properties as Record<string, JsonSchema> | undefined)?.file_url;
+  const fileUrl = fileUrlOf('Image');
   if (!fileUrl) return schemas;
-  delete fileUrl.maxLength;
   const presigned = `a presigned GET of the original, made for this response, valid for ${ORIGINAL_URL_EXPIRES_SECONDS} s`;
-  fileUrl.description = ORIGINALS_PUBLIC
+  const served = ORIGINALS_PUBLIC
     ? `The original's public URL (ORIGINALS_PUBLIC=true); for an image whose processing failed, ${presigned}`
     : `${presigned[0]?.toUpperCase()}${presigned.slice(1)} (originals are private: only the variants are public)`;
+  delete fileUrl.maxLength;
+  fileUrl.description = served;
+  // A viewer's: null, or the original as the owner gets it.
+  for (const member of (fileUrlOf('SharedImage')?.anyOf as JsonSchema[] | undefined) ?? []) {
+    if (member.type !== 'string') continue;
+    delete member.maxLength;
+    member.description = served;
+  }
   return schemas;
 }
 
