@@ -58,6 +58,27 @@ export async function handlers(): Promise<Map<string, LambdaHandler>> {
   return new Map(loaded);
 }
 
+/**
+ * The routes' handlers, from fresh modules that read `env` over the environment (an undefined value
+ * removes a variable). Every config section is read at import, so the environment is restored as
+ * soon as the modules are loaded.
+ */
+export async function handlersWith(env: Record<string, string | undefined>): Promise<Map<string, LambdaHandler>> {
+  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  apply(env);
+  try {
+    return await handlers();
+  } finally {
+    apply(saved);
+  }
+}
+
 /** A concrete path for a route: every `{name}` filled with `values[name]`, else the route's sample. */
 export function pathOf(route: string, given: Record<string, string>): { path: string; pathParameters?: Record<string, string> } {
   const values = { ...ROUTES.find((r) => r.route === route)?.sample, ...given };

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { api } from '../helpers/api';
 import { invoke, type Reply } from '../helpers/lambda';
-import { handlers, pathOf, ROUTES } from '../helpers/routes';
+import { type handlers, handlersWith, pathOf, ROUTES } from '../helpers/routes';
 import { type Sharing, sharingWith } from '../helpers/sharing';
 import { resetState } from '../helpers/state';
 
@@ -114,23 +114,6 @@ afterAll(async () => {
   vi.resetModules();
   await resetState();
 });
-
-/** The routes' handlers in fresh modules that read `env`; the environment is restored once they are loaded. */
-async function handlersWith(env: Record<string, string | undefined>): Promise<Awaited<ReturnType<typeof handlers>>> {
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [k, v] of Object.entries(values)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
-  apply(env);
-  try {
-    return await handlers();
-  } finally {
-    apply(saved);
-  }
-}
 
 describe.each(MODES)('access with %s', (_, env, mode) => {
   let routes: Awaited<ReturnType<typeof handlers>>;
