@@ -6,7 +6,7 @@ import { SHARE_EXAMPLE } from '../shares/resource';
 import { albumIdParamsSchema, MAX_IMAGE_IDS, pageQuerySchema } from './album-requests';
 import { crossSiteWrite, notJson } from './handler';
 import { jsonResponse, KEYED, LINK_HEADER, pathParameter, privateRead, problem, queryParameters, ref } from './openapi-parts';
-import { shareIdParamsSchema, shareTokenParamsSchema } from './share-requests';
+import { shareIdParamsSchema, sharesQuerySchema, shareTokenParamsSchema } from './share-requests';
 import { imageIdParamsSchema, sharedListQuerySchema } from './validation';
 
 // The albums' and the share links' part of the OpenAPI document (lib/http/openapi.ts puts it together).
@@ -183,7 +183,7 @@ export function collectionPaths(): Record<string, unknown> {
         tags: ['shares'],
         summary: 'List the share links, newest first',
         security: KEYED,
-        parameters: queryParameters(pageQuerySchema, ['limit', 'cursor']),
+        parameters: queryParameters(sharesQuerySchema, ['limit', 'cursor']),
         responses: {
           200: jsonResponse('A page of shares', 'Share', { array: true, headers: LINK_HEADER }),
           401: common[401],

@@ -290,11 +290,13 @@ describe("the owner's list", () => {
     expect(((await s.list()).json as Share[]).find((x) => x.id === share.id)).toMatchObject({ image_count: 2, image_ids: null });
   });
 
-  it('refuses a cursor that is not one (422)', async () => {
-    for (const cursor of ['nope!', Buffer.from('2026-01-01|x').toString('base64url'), '']) {
-      const res = await s.list({ cursor });
-      expect(res.status, cursor).toBe(422);
+  it('refuses a cursor that is not one, or a limit out of range (422)', async () => {
+    const notACursor = invalid([{ field: 'cursor', message: 'is not a valid cursor' }]);
+    for (const cursor of ['nope!', Buffer.from('2026-01-01|x').toString('base64url'), 'x'.repeat(201)]) {
+      expect((await s.list({ cursor })).json, cursor).toEqual(notACursor);
     }
+    expect((await s.list({ cursor: '' })).json).toEqual(invalid([{ field: 'cursor', message: 'must not be empty' }]));
+    expect((await s.list({ limit: '101' })).json).toEqual(invalid([{ field: 'limit', message: 'must be at most 100' }]));
   });
 });
 
