@@ -64,6 +64,7 @@ export const shareCreateSchema = strictObject(
   .meta({
     id: 'ShareCreate',
     description: 'Exactly one of album_id and image_ids',
+    oneOf: [{ required: ['album_id'] }, { required: ['image_ids'] }],
     examples: [{ image_ids: ['530918e4-2d9a-49a7-931e-fb5e18228cc1'], title: 'Holidays', password: 'correct horse' }],
   });
 
