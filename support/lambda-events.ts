@@ -11,6 +11,8 @@ export interface Call {
   query?: Record<string, string>;
   headers?: Record<string, string>;
   body?: string | Buffer;
+  /** The client's address as API Gateway reports it (127.0.0.1 unless given). */
+  sourceIp?: string;
 }
 
 /** An API Gateway HTTP API (payload 2.0) event as AWS sends it: binary bodies base64-encoded. */
@@ -30,7 +32,7 @@ export function httpEvent(call: Call): APIGatewayProxyEventV2 {
       apiId: 'local',
       domainName: 'localhost',
       domainPrefix: 'localhost',
-      http: { method: call.method, path: call.path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      http: { method: call.method, path: call.path, protocol: 'HTTP/1.1', sourceIp: call.sourceIp ?? '127.0.0.1', userAgent: 'vitest' },
       requestId: randomUUID(),
       routeKey: call.route,
       stage: '$default',

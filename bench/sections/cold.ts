@@ -80,6 +80,7 @@ export async function coldStarts(ctx: BenchContext): Promise<Table> {
       [`${SSM_PATH}/api-keys`]: BENCH_API_KEY,
       [`${SSM_PATH}/upstash-redis-rest-url`]: ctx.deployedRedis.UPSTASH_REDIS_REST_URL,
       [`${SSM_PATH}/upstash-redis-rest-token`]: ctx.deployedRedis.UPSTASH_REDIS_REST_TOKEN,
+      [`${SSM_PATH}/share-token-secret`]: 'bench-share-token-secret-0123456789abcdef',
     });
 
     const eventOf = await coldEvents(ctx);

@@ -5,8 +5,8 @@ import { linkExpired, linkNotFound, locked, notInShare, shareNotFound, wrongPass
 import { SHARE_EXAMPLE } from '../shares/resource';
 import { albumIdParamsSchema, MAX_IMAGE_IDS, pageQuerySchema } from './album-requests';
 import { crossSiteWrite, notJson } from './handler';
-import { jsonResponse, KEYED, LINK_HEADER, pathParameter, problem, queryParameters, ref } from './openapi-parts';
-import { shareIdParamsSchema, shareTokenParamsSchema } from './share-requests';
+import { jsonResponse, KEYED, LINK_HEADER, pathParameter, privateRead, problem, queryParameters, ref } from './openapi-parts';
+import { shareIdParamsSchema, sharesQuerySchema, shareTokenParamsSchema } from './share-requests';
 import { imageIdParamsSchema, sharedListQuerySchema } from './validation';
 
 // The albums' and the share links' part of the OpenAPI document (lib/http/openapi.ts puts it together).
@@ -74,7 +74,7 @@ export function collectionPaths(): Record<string, unknown> {
         parameters: queryParameters(pageQuerySchema, ['limit', 'cursor']),
         responses: {
           200: jsonResponse('A page of albums', 'Album', { array: true, headers: LINK_HEADER }),
-          401: common[401],
+          401: privateRead(),
           422: invalid('limit or cursor is not valid', [{ field: 'cursor', message: 'is not a valid cursor' }]),
           ...pick(common, 500, 503),
         },
@@ -89,7 +89,7 @@ export function collectionPaths(): Record<string, unknown> {
         security: KEYED,
         responses: {
           200: jsonResponse('The album', 'Album'),
-          401: common[401],
+          401: privateRead(),
           404: albumMissing,
           422: invalid('The id is not a UUID', [{ field: 'id', message: 'must be a UUID' }]),
           ...pick(common, 500, 503),
@@ -183,7 +183,7 @@ export function collectionPaths(): Record<string, unknown> {
         tags: ['shares'],
         summary: 'List the share links, newest first',
         security: KEYED,
-        parameters: queryParameters(pageQuerySchema, ['limit', 'cursor']),
+        parameters: queryParameters(sharesQuerySchema, ['limit', 'cursor']),
         responses: {
           200: jsonResponse('A page of shares', 'Share', { array: true, headers: LINK_HEADER }),
           401: common[401],

@@ -1,6 +1,6 @@
 import type { ZodType } from 'zod';
 import { array, number, strictObject, string, toJSONSchema } from 'zod';
-import { toProblem } from '../errors';
+import { toProblem, UnauthorizedError } from '../errors';
 
 // The pieces every part of the OpenAPI document is built from (lib/http/openapi.ts puts it together).
 
@@ -81,3 +81,10 @@ export const queryParameters = (schema: ZodType, names: string[]) => {
 
 /** Needs the owner's key when keys are configured (and, for reads, the gallery is private); `{}` says none may do. */
 export const KEYED = [{}, { bearerKey: [] }, { apiKeyHeader: [] }];
+
+/** The 401 of a read (images, albums): only a private gallery, the default once keys are configured, asks for the key. */
+export const privateRead = () =>
+  problem(
+    'The gallery is private (owner keys are configured, GALLERY_ACCESS is not public) and the request carries none of them',
+    new UnauthorizedError(),
+  );

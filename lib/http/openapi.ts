@@ -15,7 +15,7 @@ import { DOCS_FILES, noSuchFile } from './docs';
 import { crossSiteWrite, notJson } from './handler';
 import { multipartTooLarge } from './multipart';
 import { collectionPaths } from './openapi-collections';
-import { type JsonSchema, jsonSchema, KEYED, pathParameter, pick, problem, problemSchema, ref } from './openapi-parts';
+import { type JsonSchema, jsonSchema, KEYED, pathParameter, pick, privateRead, problem, problemSchema, ref } from './openapi-parts';
 import { shareCreateSchema, shareTokenParamsSchema, unlockSchema } from './share-requests';
 import {
   DEFAULT_PAGE_SIZE,
@@ -69,17 +69,26 @@ function componentSchemas(): Record<string, JsonSchema> {
 /**
  * file_url is a presigned GET made per response, longer than the stored 128 characters and valid for
  * ORIGINAL_URL_EXPIRES_SECONDS, unless originals are public — and even then for an image whose
- * processing failed. The document says what the service does.
+ * processing failed; a share's viewer gets the same when the share allows originals. The document
+ * says what the service does.
  */
 function withPresignedOriginals(schemas: Record<string, JsonSchema>): Record<string, JsonSchema> {
   const { ORIGINALS_PUBLIC, ORIGINAL_URL_EXPIRES_SECONDS } = originalsConfig();
-  const fileUrl = (schemas.Image?.properties as Record<string, JsonSchema> | undefined)?.file_url;
+  const fileUrlOf = (name: string) => (schemas[name]?.properties as Record<string, JsonSchema> | undefined)?.file_url;
+  const fileUrl = fileUrlOf('Image');
   if (!fileUrl) return schemas;
-  delete fileUrl.maxLength;
   const presigned = `a presigned GET of the original, made for this response, valid for ${ORIGINAL_URL_EXPIRES_SECONDS} s`;
-  fileUrl.description = ORIGINALS_PUBLIC
+  const served = ORIGINALS_PUBLIC
     ? `The original's public URL (ORIGINALS_PUBLIC=true); for an image whose processing failed, ${presigned}`
     : `${presigned[0]?.toUpperCase()}${presigned.slice(1)} (originals are private: only the variants are public)`;
+  delete fileUrl.maxLength;
+  fileUrl.description = served;
+  // A viewer's: null, or the original as the owner gets it.
+  for (const member of (fileUrlOf('SharedImage')?.anyOf as JsonSchema[] | undefined) ?? []) {
+    if (member.type !== 'string') continue;
+    delete member.maxLength;
+    member.description = served;
+  }
   return schemas;
 }
 
@@ -216,6 +225,7 @@ function buildDocument(): Record<string, unknown> {
           operationId: 'listImages',
           tags: ['images'],
           summary: 'List images, newest first',
+          security: KEYED,
           description:
             "Every filter narrows the list (all must hold); the next page's Link keeps them, and a cursor used with other filters or another sort is a 422.",
           parameters: ['limit', 'cursor', 'sort', 'q', 'taken_from', 'taken_to', 'album'].map((name) => ({
@@ -236,6 +246,7 @@ function buildDocument(): Record<string, unknown> {
               },
               content: { 'application/json': { schema: { type: 'array', items: ref('Image') } } },
             },
+            401: privateRead(),
             ...errors(422, 500, 503),
           },
         },
@@ -403,6 +414,7 @@ function buildDocument(): Record<string, unknown> {
           operationId: 'getImage',
           tags: ['images'],
           summary: 'Get an image',
+          security: KEYED,
           responses: {
             200: imageResponse('The image', {
               'X-Cache': {
@@ -411,6 +423,7 @@ function buildDocument(): Record<string, unknown> {
                 schema: { type: 'string', enum: ['HIT', 'MISS'] },
               },
             }),
+            401: privateRead(),
             ...errors(404, 422, 500, 503),
           },
         },

@@ -1,7 +1,7 @@
 import { array, boolean, iso, object, strictObject, string } from 'zod';
 import { ALBUM_DESCRIPTION_MAX, ALBUM_TITLE_MAX, SHARE_TOKEN_LENGTH } from '../schema';
 import { MAX_IMAGE_IDS } from './album-requests';
-import { codePoints, description, limitParam, required, STORABLE_TEXT, text, uuidParam } from './validation';
+import { codePoints, cursorParam, description, limitParam, required, STORABLE_TEXT, text, uuidParam } from './validation';
 
 // The requests of the share endpoints: the owner's, and a viewer's.
 
@@ -64,11 +64,12 @@ export const shareCreateSchema = strictObject(
   .meta({
     id: 'ShareCreate',
     description: 'Exactly one of album_id and image_ids',
+    oneOf: [{ required: ['album_id'] }, { required: ['image_ids'] }],
     examples: [{ image_ids: ['530918e4-2d9a-49a7-931e-fb5e18228cc1'], title: 'Holidays', password: 'correct horse' }],
   });
 
 /** The query of the owner's list of shares. */
-export const sharesQuerySchema = object({ limit: limitParam, cursor: string().min(1).max(200).optional() });
+export const sharesQuerySchema = object({ limit: limitParam, cursor: cursorParam });
 
 /** The JSON body of POST /api/v1/shared/{token}/unlock. */
 export const unlockSchema = strictObject(

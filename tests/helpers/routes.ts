@@ -12,6 +12,8 @@ export interface Route {
   route: string;
   /** The function's file under functions/. */
   module: string;
+  /** Path values the route needs beyond an id or a token, to reach its handler at all. */
+  sample?: Record<string, string>;
 }
 
 /** The routes, by function (a function serving several routes is named for each). */
@@ -39,7 +41,9 @@ export const ROUTES: Route[] = [
   { route: 'POST /api/v1/shared/{token}/unlock', module: 'shared-unlock' },
   { route: 'GET /openapi.json', module: 'openapi' },
   { route: 'GET /docs', module: 'docs' },
+  { route: 'GET /docs/{file}', module: 'docs', sample: { file: 'swagger-ui.css' } },
   { route: 'GET /', module: 'web' },
+  { route: 'GET /app/{file}', module: 'web', sample: { file: 'gallery.css' } },
   { route: 'GET /s/{token}', module: 'web' },
 ];
 
@@ -55,8 +59,30 @@ export async function handlers(): Promise<Map<string, LambdaHandler>> {
   return new Map(loaded);
 }
 
-/** A concrete path for a route: every `{name}` filled with `values[name]`. */
-export function pathOf(route: string, values: Record<string, string>): { path: string; pathParameters?: Record<string, string> } {
+/**
+ * The routes' handlers, from fresh modules that read `env` over the environment (an undefined value
+ * removes a variable). Every config section is read at import, so the environment is restored as
+ * soon as the modules are loaded.
+ */
+export async function handlersWith(env: Record<string, string | undefined>): Promise<Map<string, LambdaHandler>> {
+  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  apply(env);
+  try {
+    return await handlers();
+  } finally {
+    apply(saved);
+  }
+}
+
+/** A concrete path for a route: every `{name}` filled with `values[name]`, else the route's sample. */
+export function pathOf(route: string, given: Record<string, string>): { path: string; pathParameters?: Record<string, string> } {
+  const values = { ...ROUTES.find((r) => r.route === route)?.sample, ...given };
   const template = route.split(' ')[1] ?? '';
   const names = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '');
   const path = template.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? '');

@@ -296,6 +296,7 @@ describe.runIf(runsWith('a deployed stage against moto (deploy.test.ts)', 'moto_
         'api-keys': apiKey,
         'upstash-redis-rest-url': upstash.url,
         'upstash-redis-rest-token': upstash.token,
+        'share-token-secret': `share-token-secret-${randomUUID()}`,
       };
       await putStage('prod', secrets);
       // The machine's Postgres speaks no TLS: this stage opts out of verifying it, as a provider

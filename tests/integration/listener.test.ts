@@ -363,6 +363,7 @@ describe.runIf(runsWith('the listener with its secrets in SSM (listener.test.ts)
           [`${path}/api-keys`]: 'listener-test-key-0123456789',
           [`${path}/upstash-redis-rest-url`]: fixture.url,
           [`${path}/upstash-redis-rest-token`]: fixture.token,
+          [`${path}/share-token-secret`]: 'listener-test-share-token-secret-0123456789',
         });
         // Nothing of the secrets in its environment: only where they are.
         const listener = startListener({
