@@ -1,7 +1,7 @@
 import { header, httpHandler, json } from '../lib/http/handler';
 import { viewerShare } from '../lib/http/shared';
 import { imageIdParamsSchema, parse } from '../lib/http/validation';
-import { sharedImage } from '../lib/shares/viewer';
+import { sharedImage } from '../lib/shares/viewer-images';
 
 /** GET /api/v1/shared/{token}/images/{id}: one image of the share (404 for any other). */
 export const handler = httpHandler(

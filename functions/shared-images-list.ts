@@ -2,7 +2,7 @@ import { header, httpHandler, json } from '../lib/http/handler';
 import { nextPageLink } from '../lib/http/links';
 import { viewerShare } from '../lib/http/shared';
 import { parse, sharedListQuerySchema } from '../lib/http/validation';
-import { sharedImages } from '../lib/shares/viewer';
+import { sharedImages } from '../lib/shares/viewer-images';
 
 /** GET /api/v1/shared/{token}/images: the share's images as the owner's list pages them, each as a viewer gets it. */
 export const handler = httpHandler(
