@@ -93,13 +93,15 @@ export type UploadClient = Awaited<ReturnType<typeof uploadClient>>;
 export async function uploadClient() {
   const create = (await import('../functions/uploads-create')).handler as Handler;
   const complete = (await import('../functions/uploads-complete')).handler as Handler;
-  const sign = async (title: string, file: UploadFile): Promise<SignedUpload> => {
+  /** Signs an upload of `file`, declaring its SHA-256 (hex) when given. */
+  const sign = async (title: string, file: UploadFile, sha256?: string): Promise<SignedUpload> => {
     const request: UploadRequest = {
       title,
       description: 'bench',
       filename: file.filename,
       size: file.bytes.byteLength,
       content_type: file.contentType,
+      ...(sha256 ? { sha256 } : {}),
     };
     return JSON.parse((await call(create, createUploadEvent(request), 201)).body ?? '{}') as SignedUpload;
   };

@@ -185,6 +185,7 @@ export interface UploadRequest {
   filename: string;
   size: number;
   content_type: string;
+  sha256?: string;
 }
 
 /** POST /api/v1/uploads with this declaration, with the deployed stage's key. */

@@ -2,16 +2,18 @@
  * `npm run bench`: every figure is a ratio of two things measured side by side in this one run (the
  * machine is shared and noisy): package sizes, cold starts against an empty handler, warm paths
  * against the raw operations they must do, a list page at 100,000 rows against 1,000, direct uploads
- * against a raw PutObject and INSERT of the same bytes, the peak memory of an upload at the size
+ * against a raw PutObject and INSERT of the same bytes (and, with a declared SHA-256, on a store
+ * that reports checksums: what the completion reads), the peak memory of an upload at the size
  * limit and of a 50 MiB completion, and the processing function's copies of a JPEG, a HEIC and a
- * large PNG against sharp alone doing the same. Needs Postgres at 127.0.0.1:5432, Redis at :6379 and
- * heif-enc (Debian's libheif-examples).
+ * large PNG against sharp alone doing the same. Needs Postgres at 127.0.0.1:5432, Redis at :6379,
+ * heif-enc (Debian's libheif-examples) and moto_server (pip's moto[server]).
  *
  *   BENCH_ITERATIONS=1000 BENCH_COLD_RUNS=7 npm run bench
  *
- * BENCH_SECTIONS=cold,warm,scale,direct,memory,processing runs only those, in that order (package
- * sizes always). BENCH_LARGE_ITERATIONS sets the runs of the 50 MiB direct upload (default: a
- * twentieth of BENCH_ITERATIONS, at least 5), BENCH_PROCESSING_ITERATIONS the warm runs of each
+ * BENCH_SECTIONS=cold,warm,scale,direct,checksum,memory,processing,outbox runs only those, in that
+ * order (package sizes always). BENCH_LARGE_ITERATIONS sets the runs of the 50 MiB direct upload
+ * (default: a twentieth of BENCH_ITERATIONS, at least 5; the checksum section's 12 MP runs are
+ * BENCH_ITERATIONS, at most 100), BENCH_PROCESSING_ITERATIONS the warm runs of each
  * original in the processing section (default: BENCH_ITERATIONS, at most 20); its cold processes are
  * BENCH_COLD_RUNS. The tables go to the console and to .bench-results.md.
  */
@@ -21,6 +23,7 @@ import { once } from '../lib/once';
 import { uploadClient, warmApp } from './app';
 import { packageFunctions } from './bundles';
 import { type BenchContext, type Section, startServices, type Table } from './context';
+import { checksumUploads } from './sections/checksum';
 import { coldStarts } from './sections/cold';
 import { directUploads } from './sections/direct';
 import { memory } from './sections/memory';
@@ -35,6 +38,7 @@ const SECTIONS: [string, Section][] = [
   ['warm', warmPaths],
   ['scale', scale],
   ['direct', directUploads],
+  ['checksum', checksumUploads],
   ['memory', memory],
   ['processing', processing],
   ['outbox', outbox],

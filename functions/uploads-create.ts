@@ -11,14 +11,20 @@ export const handler = httpHandler(
     const request = parse(uploadRequestSchema, jsonBody(event));
     const type = declaredType(request.content_type);
     if (!type) throw notAnAcceptedType();
-    const signed = await createUpload({
-      title: request.title,
-      description: request.description,
-      filename: cleanFilename(request.filename, type),
-      size: request.size,
-      contentType: type.mime,
-    });
-    const completeUrl = `${event.rawPath.replace(/\/+$/, '')}/${signed.id}/complete`;
+    const base = event.rawPath.replace(/\/+$/, '');
+    const signed = await createUpload(
+      {
+        title: request.title,
+        description: request.description,
+        filename: cleanFilename(request.filename, type),
+        size: request.size,
+        contentType: type.mime,
+        sha256: request.sha256,
+        allowDuplicate: request.allow_duplicate,
+      },
+      (id) => base.replace(/\/uploads$/, `/images/${id}`),
+    );
+    const completeUrl = `${base}/${signed.id}/complete`;
     return json(201, { ...signed, complete_url: completeUrl });
   },
   { access: 'owner' },

@@ -77,6 +77,21 @@ export class ConflictError extends HttpError {
   }
 }
 
+/**
+ * A conflict with a resource that exists: the problem names it in extension members (RFC 9457 §3.2,
+ * never one of the standard members' names) and a `Link` header points to it.
+ */
+export class ConflictWithError extends ConflictError {
+  override name = 'ConflictWithError';
+  readonly members: Readonly<Record<string, string>>;
+  readonly link: string;
+  constructor(detail: string, members: Record<string, string>, link: { href: string; rel: string }) {
+    super(detail);
+    this.members = members;
+    this.link = `<${link.href}>; rel="${link.rel}"`;
+  }
+}
+
 export class PayloadTooLargeError extends HttpError {
   override name = 'PayloadTooLargeError';
   /** `hint`: where a larger file can go, appended to the detail. */
@@ -124,8 +139,11 @@ export function toProblem(err: unknown): {
     return {
       ...(err instanceof UnauthorizedError ? { headers: { 'www-authenticate': 'Bearer realm="photo-gallery"' } } : {}),
       ...(err instanceof TooManyRequestsError ? { headers: { 'retry-after': String(err.retryAfterSeconds) } } : {}),
+      ...(err instanceof ConflictWithError ? { headers: { link: err.link } } : {}),
       status: err.status,
       body: {
+        // First, so that none can stand in for a standard member.
+        ...(err instanceof ConflictWithError ? err.members : {}),
         type: 'about:blank',
         title: err.title,
         status: err.status,

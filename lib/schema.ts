@@ -210,6 +210,8 @@ export const uploads = /* @__PURE__ */ pgTable(
     filename: t.varchar('filename', { length: FILENAME_MAX }).notNull(),
     size: t.bigint('size', { mode: 'number' }).notNull(),
     contentType: t.varchar('content_type', { length: CONTENT_TYPE_MAX }).notNull(),
+    /** The SHA-256 (hex, lower case) the client declared, which the stored file must have; null: none declared. */
+    sha256: t.char('sha256', { length: 64 }),
     createdAt: t.timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
     expiresAt: t.timestamp('expires_at', { withTimezone: true, mode: 'string' }).notNull(),
   }),

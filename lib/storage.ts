@@ -108,11 +108,30 @@ function expectVersion(key: string, etag: string | undefined, reported: string |
   if (etag !== undefined && !sameEtag(reported, etag)) throw new ObjectChangedError(key);
 }
 
-/** The object's size in bytes and its ETag (the version), or undefined when there is no object at `key` (HeadObject). */
-export async function objectHead(key: string): Promise<{ size: number; etag: string } | undefined> {
+/** A SHA-256 checksum of a whole object as S3 reports it: the digest's 32 bytes in base64 (a multipart upload's composite ends in `-<parts>`). */
+const WHOLE_SHA256 = /^[A-Za-z0-9+/]{43}=$/;
+
+/** What HeadObject tells of an object: its size, its ETag (the version) and, when the store reports one, the SHA-256 of its bytes (hex). */
+export interface ObjectHead {
+  size: number;
+  etag: string;
+  /** Only a checksum of the whole object (never a multipart upload's composite), and only from a store that keeps one. */
+  sha256: string | undefined;
+}
+
+/**
+ * What the object at `key` is (HeadObject, with the checksum mode on), or undefined when there is
+ * none. Throws ServiceUnavailableError when S3 fails.
+ */
+export async function objectHead(key: string): Promise<ObjectHead | undefined> {
   try {
-    const head = await s3().send(new HeadObjectCommand({ Bucket: storageConfig().S3_BUCKET, Key: key }));
-    return { size: head.ContentLength ?? 0, etag: head.ETag ?? '' };
+    const head = await s3().send(new HeadObjectCommand({ Bucket: storageConfig().S3_BUCKET, Key: key, ChecksumMode: 'ENABLED' }));
+    const whole = head.ChecksumType !== 'COMPOSITE' && WHOLE_SHA256.test(head.ChecksumSHA256 ?? '');
+    return {
+      size: head.ContentLength ?? 0,
+      etag: head.ETag ?? '',
+      sha256: whole ? Buffer.from(head.ChecksumSHA256 ?? '', 'base64').toString('hex') : undefined,
+    };
   } catch (err) {
     if (isMissing(err)) return undefined;
     throw new ServiceUnavailableError('object storage', { cause: err });
@@ -226,13 +245,21 @@ export async function copyObject(from: string, to: string, contentType: string, 
 /**
  * A presigned POST (the only single-request upload whose size S3 itself limits) for exactly `size`
  * bytes of `contentType` at `key`, valid for `expiresSeconds`. The client POSTs `fields`, then `file`.
+ * Given a SHA-256 (hex), the fields and the signed policy carry it as the upload's checksum: S3 then
+ * refuses any other bytes, and reports the checksum on HeadObject. Throws ServiceUnavailableError
+ * when the credentials cannot be had.
  */
 export async function presignUpload(
   key: string,
   size: number,
   contentType: string,
   expiresSeconds: number,
+  sha256?: string,
 ): Promise<{ url: string; fields: Record<string, string> }> {
+  const checksum: Record<string, string> =
+    sha256 === undefined
+      ? {}
+      : { 'x-amz-checksum-algorithm': 'SHA256', 'x-amz-checksum-sha256': Buffer.from(sha256, 'hex').toString('base64') };
   return storage(() =>
     createPresignedPost(s3(), {
       Bucket: storageConfig().S3_BUCKET,
@@ -240,8 +267,9 @@ export async function presignUpload(
       Conditions: [
         ['content-length-range', size, size],
         ['eq', '$Content-Type', contentType],
+        ...Object.entries(checksum).map(([name, value]): ['eq', string, string] => ['eq', `$${name}`, value]),
       ],
-      Fields: { 'Content-Type': contentType },
+      Fields: { 'Content-Type': contentType, ...checksum },
       Expires: expiresSeconds,
     }),
   );

@@ -1,8 +1,10 @@
-// Uploads straight to the bucket: POST /api/v1/uploads signs a presigned POST, the browser sends
-// the file there with XMLHttpRequest (fetch reports no upload progress), then POST complete_url
-// makes the image. Three at a time; every refusal shows the server's detail beside its file.
+// Uploads straight to the bucket: each file's SHA-256 is computed first (in a worker:
+// hash-worker.js), POST /api/v1/uploads signs a presigned POST for it, the browser sends the file
+// there with XMLHttpRequest (fetch reports no upload progress), then POST complete_url makes the
+// image. A photo already in the gallery (a 409 naming it) is offered instead, and its bytes are sent
+// only if asked. Three at a time; every refusal shows the server's detail beside its file.
 
-import { ApiError, request } from './api.js';
+import { ApiError, getJson, request } from './api.js';
 import { el } from './dom.js';
 import { browserCanShow, declaredType, defaultTitle, formatBytes, MAX_TITLE_NUMBER, numberedTitle } from './text.js';
 
@@ -12,6 +14,7 @@ const CONCURRENCY = 3;
 const STATUS = {
   ready: 'Ready to upload',
   queued: 'Waiting…',
+  hashing: 'Checking for duplicates…',
   signing: 'Starting…',
   sending: 'Uploading…',
   completing: 'Finishing…',
@@ -19,6 +22,47 @@ const STATUS = {
 };
 
 let sequence = 0;
+
+/** The server named a photo with the same bytes (409 with `duplicate_of`). */
+class DuplicateError extends Error {
+  constructor(id) {
+    super('Already in the gallery.');
+    this.id = id;
+  }
+}
+
+let hasher = null;
+let jobs = 0;
+const hashing = new Map();
+
+/**
+ * The SHA-256 of a file, from the page's one hash worker (it hashes one file at a time, so that
+ * memory holds at most one); `progress(fraction)` as it reads.
+ */
+function hashFile(file, progress) {
+  if (!hasher) {
+    hasher = new Worker(new URL('./hash-worker.js', import.meta.url), { type: 'module' });
+    hasher.addEventListener('message', ({ data }) => {
+      const job = hashing.get(data.job);
+      if (!job) return;
+      if (data.loaded !== undefined) return job.progress(data.total > 0 ? data.loaded / data.total : 1);
+      hashing.delete(data.job);
+      if (data.sha256) job.resolve(data.sha256);
+      else job.reject(new Error(data.error));
+    });
+    hasher.addEventListener('error', (event) => {
+      event.preventDefault();
+      for (const job of hashing.values()) job.reject(new Error('The file could not be hashed.'));
+      hashing.clear();
+      hasher = null;
+    });
+  }
+  const job = ++jobs;
+  return new Promise((resolve, reject) => {
+    hashing.set(job, { resolve, reject, progress });
+    hasher.postMessage({ job, file });
+  });
+}
 
 export function createUploads({ section, list, startButton, clearButton, announce, onImage }) {
   const items = [];
@@ -44,7 +88,17 @@ export function createUploads({ section, list, startButton, clearButton, announc
   function add(files) {
     for (const file of files) {
       sequence++;
-      const item = { key: sequence, file, state: 'ready', autoTitle: true, base: defaultTitle(file.name), xhr: null, preview: null };
+      const item = {
+        key: sequence,
+        file,
+        state: 'ready',
+        autoTitle: true,
+        base: defaultTitle(file.name),
+        xhr: null,
+        preview: null,
+        sha256: undefined,
+        allowDuplicate: false,
+      };
       const li = el('li', 'upload');
       li.dataset.state = 'ready';
       item.li = li;
@@ -93,11 +147,17 @@ export function createUploads({ section, list, startButton, clearButton, announc
       const actions = el('div', 'upload-actions');
       const retry = button('Try again', 'button small', () => enqueue([item]));
       retry.hidden = true;
+      const anyway = button('Upload anyway', 'button small', () => {
+        item.allowDuplicate = true;
+        enqueue([item]);
+      });
+      anyway.hidden = true;
       const remove = button('Remove', 'button small ghost', () => discard(item));
       remove.setAttribute('aria-label', `Remove ${file.name}`);
       item.retry = retry;
+      item.anyway = anyway;
       item.remove = remove;
-      actions.append(retry, remove);
+      actions.append(retry, anyway, remove);
 
       li.append(thumb, body, actions);
       list.append(li);
@@ -133,10 +193,11 @@ export function createUploads({ section, list, startButton, clearButton, announc
     item.state = state;
     item.li.dataset.state = state;
     item.status.textContent = text;
-    const editable = state === 'ready' || state === 'failed';
+    const editable = state === 'ready' || state === 'failed' || state === 'duplicate';
     item.title.disabled = !editable;
     item.description.disabled = !editable;
     item.retry.hidden = state !== 'failed';
+    item.anyway.hidden = state !== 'duplicate';
     // Signing and completing are short requests; a file waiting or on its way can be called off.
     item.remove.hidden = state === 'signing' || state === 'completing';
     refresh();
@@ -151,6 +212,7 @@ export function createUploads({ section, list, startButton, clearButton, announc
   }
 
   function discard(item) {
+    item.removed = true;
     if (queue.includes(item)) queue.splice(queue.indexOf(item), 1);
     item.xhr?.abort();
     if (item.preview) URL.revokeObjectURL(item.preview);
@@ -180,6 +242,7 @@ export function createUploads({ section, list, startButton, clearButton, announc
           announce(`“${image.title}” uploaded`);
         })
         .catch((err) => {
+          if (err instanceof DuplicateError) return showDuplicate(item, err.id);
           item.error.textContent = err.message;
           setState(item, 'failed', 'Not uploaded');
         })
@@ -190,16 +253,57 @@ export function createUploads({ section, list, startButton, clearButton, announc
     }
   }
 
+  /** Says which photo of the gallery has the same bytes, with a link to it; "Upload anyway" sends them all the same. */
+  async function showDuplicate(item, id) {
+    setState(item, 'duplicate', 'Already in the gallery: ');
+    const link = document.createElement('a');
+    link.target = '_blank';
+    link.rel = 'noopener';
+    link.textContent = 'the photo';
+    item.status.append(link);
+    try {
+      const { body: photo } = await getJson(`/api/v1/images/${encodeURIComponent(id)}`);
+      link.textContent = photo.title;
+      link.href = photo.variants?.display?.url ?? photo.file_url;
+    } catch (err) {
+      item.error.textContent = err.message;
+    }
+    announce(`${item.file.name} is already in the gallery${link.href ? ` as “${link.textContent}”` : ''}`);
+  }
+
   async function upload(item) {
-    setState(item, 'signing');
     const file = item.file;
-    const declared = { description: item.description.value, filename: file.name, size: file.size, content_type: declaredType(file) };
+    if (item.sha256 === undefined) {
+      setState(item, 'hashing', `${STATUS.hashing} 0 %`);
+      try {
+        // Its own progress, in words: the bar is the upload's, and never goes back.
+        item.sha256 = await hashFile(file, (fraction) => {
+          if (item.state === 'hashing') item.status.textContent = `${STATUS.hashing} ${Math.floor(fraction * 100)} %`;
+        });
+      } catch (err) {
+        // Without the hash the upload goes as it would without duplicates to check: nothing is lost.
+        console.warn(`${file.name}: not checked for duplicates: ${err.message}`);
+        item.sha256 = null;
+      }
+      if (item.removed) throw new Error('Cancelled.');
+    }
+    setState(item, 'signing');
+    const declared = {
+      description: item.description.value,
+      filename: file.name,
+      size: file.size,
+      content_type: declaredType(file),
+      ...(item.sha256 ? { sha256: item.sha256, allow_duplicate: item.allowDuplicate } : {}),
+    };
     let signed;
     for (let n = 1; !signed; n++) {
       try {
         const response = await request('POST', '/api/v1/uploads', { title: item.title.value, ...declared });
         signed = await response.json();
       } catch (err) {
+        if (err instanceof ApiError && err.status === 409 && typeof err.problem.duplicate_of === 'string') {
+          throw new DuplicateError(err.problem.duplicate_of);
+        }
         // A default title that is taken becomes "Name (2)", "Name (3)" …; a title the person wrote is theirs to change.
         if (err instanceof ApiError && err.status === 409 && item.autoTitle && n < MAX_TITLE_NUMBER) {
           item.title.value = numberedTitle(item.base, n + 1);

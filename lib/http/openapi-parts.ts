@@ -1,5 +1,5 @@
 import type { ZodType } from 'zod';
-import { array, number, strictObject, string, toJSONSchema } from 'zod';
+import { array, number, strictObject, string, toJSONSchema, uuid } from 'zod';
 import { toProblem, UnauthorizedError } from '../errors';
 
 // The pieces every part of the OpenAPI document is built from (lib/http/openapi.ts puts it together).
@@ -15,6 +15,9 @@ export const problemSchema = strictObject({
   errors: array(strictObject({ field: string(), message: string() }))
     .optional()
     .meta({ description: 'On a 422: every field that is wrong, and why' }),
+  duplicate_of: uuid()
+    .optional()
+    .meta({ description: 'On the 409 of a duplicate (POST /api/v1/uploads): the id of the image that has the declared SHA-256' }),
 }).meta({ id: 'Problem' });
 
 /** A zod schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect), without its `$schema` and `id`. */

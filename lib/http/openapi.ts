@@ -8,7 +8,7 @@ import { ACCEPTED_TYPES } from '../images/types';
 import { once } from '../once';
 import { TITLE_MAX } from '../schema';
 import { sharedImageSchema, sharedSchema, shareSchema, unlockedSchema } from '../shares/resource';
-import { directUploadTooLarge, notUploadedYet, sizeMismatch, uploadNotFound } from '../uploads/errors';
+import { directUploadTooLarge, duplicateImage, notUploadedYet, sizeMismatch, uploadNotFound } from '../uploads/errors';
 import { signedUploadSchema } from '../uploads/resource';
 import { albumCreateSchema, albumPatchSchema, imageIdsSchema } from './album-requests';
 import { DOCS_FILES, noSuchFile } from './docs';
@@ -261,7 +261,12 @@ function buildDocument(): Record<string, unknown> {
             'never through a function. 1. POST this JSON. 2. POST the file as multipart/form-data to ' +
             '`upload.url`: every `upload.fields` entry, then the part `file`. 3. POST `complete_url`. ' +
             'The signed POST accepts exactly the declared size and type until `expires_at`; the server ' +
-            'verifies the stored file again at completion (size, type, dimensions, SHA-256).',
+            'verifies the stored file again at completion (size, type, dimensions, SHA-256). With `sha256`, ' +
+            'an image whose file has that SHA-256 is a 409 naming it (`duplicate_of`, and a `Link` to it with ' +
+            'the relation `duplicate`; the oldest, when several have it) unless `allow_duplicate` is true; ' +
+            'and the signed POST carries the checksum (`x-amz-checksum-algorithm`, `x-amz-checksum-sha256` in ' +
+            '`fields` and in its policy), so the store refuses other bytes. Without `sha256` nothing is ' +
+            'compared: the same file can be uploaded twice.',
           security: WRITE_SECURITY,
           requestBody: { required: true, content: { 'application/json': { schema: ref('UploadRequest') } } },
           responses: {
@@ -269,7 +274,21 @@ function buildDocument(): Record<string, unknown> {
               description: 'Signed: POST the file to `upload.url`, then POST `complete_url`',
               content: { 'application/json': { schema: ref('SignedUpload') } },
             },
-            ...errors(400, 401, 403, 409),
+            ...errors(400, 401, 403),
+            409: {
+              ...problem(
+                'The title is already taken; or an image has the declared `sha256` (and `allow_duplicate` is not true): ' +
+                  '`duplicate_of` is its id, and the `Link` header points to it',
+                duplicateImage(IMAGE_EXAMPLE.id, `/api/v1/images/${IMAGE_EXAMPLE.id}`),
+              ),
+              headers: {
+                Link: {
+                  description: 'On a duplicate: the image with the same bytes, `</api/v1/images/<id>>; rel="duplicate"` (RFC 6249)',
+                  required: false,
+                  schema: { type: 'string', pattern: '^<[^>]+/images/[0-9a-f-]{36}>; rel="duplicate"$' },
+                },
+              },
+            },
             413: problem(`The declared size is above MAX_DIRECT_UPLOAD_BYTES (${maxDirect})`, directUploadTooLarge(maxDirect)),
             415: problem('The declared content_type is not an accepted image type', notAnAcceptedType()),
             ...errors(422, 500, 503),
@@ -284,8 +303,10 @@ function buildDocument(): Record<string, unknown> {
           summary: 'Make the image from an uploaded file',
           description:
             'No body. Verifies the stored file (its size against the declaration, its type and dimensions from its bytes, ' +
-            'its SHA-256), then stores the image under a key of its own and answers it: 201 the first time, 200 with the ' +
-            'same image after. A refused file is deleted; the signed POST may then be used again until it expires.',
+            'its SHA-256 against any declared), then stores the image under a key of its own and answers it: 201 the first time, 200 with the ' +
+            'same image after. The SHA-256 is the checksum the store reports when that equals the declaration (then only ' +
+            'the header is read), else computed over the whole file. A refused file is deleted; the signed POST may then be ' +
+            'used again until it expires.',
           security: WRITE_SECURITY,
           responses: {
             200: imageResponse('Completed before: the same image', locationHeader),
@@ -300,7 +321,7 @@ function buildDocument(): Record<string, unknown> {
             413: problem('The stored file is larger than MAX_DIRECT_UPLOAD_BYTES', directUploadTooLarge(maxDirect)),
             415: problem("The stored file's bytes are not an accepted image type", notAnImage()),
             422: problem(
-              'The stored file is not the declared size, its header is unreadable, or the largest canvas a decoder would allocate for it (before any crop) exceeds MAX_IMAGE_PIXELS',
+              'The stored file is not the declared size or has not the declared SHA-256, its header is unreadable, or the largest canvas a decoder would allocate for it (before any crop) exceeds MAX_IMAGE_PIXELS',
               sizeMismatch(2483117, 5000),
             ),
             ...errors(500, 503),

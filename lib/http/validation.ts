@@ -1,5 +1,5 @@
 import type { output, ZodError, ZodType } from 'zod';
-import { NEVER, number, object, strictObject, string, unknown, enum as zEnum } from 'zod';
+import { boolean, NEVER, number, object, strictObject, string, unknown, enum as zEnum } from 'zod';
 import { type FieldError, ValidationError } from '../errors';
 import { hasWord } from '../images/fold';
 import { isRealDay, SORTS } from '../images/list-options';
@@ -146,13 +146,34 @@ export const uploadRequestSchema = strictObject(
       enum: DECLARABLE_TYPES,
       description: `The file's type, in any case: ${ACCEPTED_TYPES_TEXT} (any other is a 415)`,
     }),
+    sha256: string({ error: 'must be a SHA-256 in hex: 64 characters 0-9 and a-f' })
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be a SHA-256 in hex: 64 characters 0-9 and a-f')
+      .transform((s) => s.toLowerCase())
+      .optional()
+      .meta({
+        pattern: '^[0-9a-fA-F]{64}$',
+        description:
+          "The file's SHA-256 in hex (either case). An image with the same SHA-256 is a 409 naming it (unless allow_duplicate); " +
+          'the signed POST then carries it as the checksum of the upload (the store refuses other bytes), and complete refuses a stored file with another SHA-256 (422)',
+        examples: ['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+      }),
+    allow_duplicate: boolean({ error: 'must be true or false' })
+      .default(false)
+      .meta({ description: 'true: sign the upload even when an image has the declared sha256 (no effect without sha256)' }),
   },
   { error: 'must be a JSON object' },
 ).meta({
   id: 'UploadRequest',
   description: 'A direct upload: the image fields and what the file will be',
   examples: [
-    { title: 'Harbour at dusk', description: 'From the pier', filename: 'IMG_0042.HEIC', size: 2483117, content_type: 'image/heic' },
+    {
+      title: 'Harbour at dusk',
+      description: 'From the pier',
+      filename: 'IMG_0042.HEIC',
+      size: 2483117,
+      content_type: 'image/heic',
+      sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    },
   ],
 });
 

@@ -61,7 +61,7 @@ export function uploadOrigin(c: PolicySources): string {
 }
 
 /**
- * The page's Content-Security-Policy: its own scripts and styles only (no inline ones), images from
+ * The page's Content-Security-Policy: its own scripts, workers and styles only (no inline ones), images from
  * itself and the files' origin (FILES_BASE_URL) — and the bucket's, where private originals are
  * presigned GETs — plus the data: and blob: URLs of local previews, requests to itself and the
  * bucket's upload origin, no forms, no base, never framed.
@@ -71,6 +71,7 @@ export function contentSecurityPolicy(c: PolicySources): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
+    "worker-src 'self'",
     "style-src 'self'",
     `img-src 'self' ${[...images].join(' ')} data: blob:`,
     `connect-src 'self' ${uploadOrigin(c)}`,

@@ -13,7 +13,7 @@ import { guardObjects } from '../outbox/removals';
 import { warmRedis } from '../redis';
 import { images, uploads } from '../schema';
 import { copyObject, hashObject, ObjectChangedError, objectHead, publicUrl, readObjectStart } from '../storage';
-import { directUploadTooLarge, fileChanged, notUploadedYet, sizeMismatch, uploadNotFound } from './errors';
+import { checksumMismatch, directUploadTooLarge, fileChanged, notUploadedYet, sizeMismatch, uploadNotFound } from './errors';
 import { discardPending, discardUpload, pendingKey } from './pending';
 
 // Checked at import: bad upload limits fail the cold start.
@@ -47,6 +47,8 @@ interface Pending {
   description: string;
   filename: string;
   size: number;
+  /** The SHA-256 the client declared (hex), or null. */
+  sha256: string | null;
   expired: boolean;
 }
 
@@ -57,21 +59,27 @@ const refusesTheFile = (err: unknown): boolean =>
 /**
  * What the stored object is, verified, with its ETag: the one version of it that every read was of
  * (a presigned POST can be used again until it expires, so the object may be replaced at any time).
- * Throws the refusal, and deletes the object, when the file is not acceptable; fileChanged (409)
- * when it was replaced or removed meanwhile, and ServiceUnavailableError (503) when S3 fails, both
- * keeping the file: the newer one may be fine, and a fault of S3 says nothing about it.
+ * Its SHA-256 is the one the store reports for that version when it equals the declaration (S3
+ * computed it from the bytes it received, and refused them had they not matched): then only the
+ * header is read. Otherwise the object is read whole and hashed. Throws the refusal, and deletes the
+ * object, when the file is not acceptable; fileChanged (409) when it was replaced or removed
+ * meanwhile, and ServiceUnavailableError (503) when S3 fails, both keeping the file: the newer one
+ * may be fine, and a fault of S3 says nothing about it.
  */
 async function verify(id: string, pending: Pending) {
   const key = pendingKey(id);
   const head = await objectHead(key);
   if (head === undefined) throw notUploadedYet();
-  const { size, etag } = head;
+  const { size, etag, sha256: reported } = head;
   try {
     const limit = uploadConfig().MAX_DIRECT_UPLOAD_BYTES;
     if (size > limit) throw directUploadTooLarge(limit);
     if (size !== pending.size) throw sizeMismatch(pending.size, size);
+    const declared = pending.sha256 ?? undefined;
+    if (declared !== undefined && reported !== undefined && reported !== declared) throw checksumMismatch(declared, reported);
     const type = await inspectStored(key, size, etag);
-    const { sha256 } = await hashObject(key, etag);
+    const sha256 = declared !== undefined && reported === declared ? reported : (await hashObject(key, etag)).sha256;
+    if (declared !== undefined && sha256 !== declared) throw checksumMismatch(declared, sha256);
     return { ...type, size, sha256, etag };
   } catch (err) {
     if (err instanceof ObjectChangedError) throw fileChanged();
@@ -83,8 +91,9 @@ async function verify(id: string, pending: Pending) {
 /**
  * Completes a direct upload. The stored object is verified by the server itself — its size against
  * the declaration and the limit, its type and dimensions from its first bytes (the rules of a
- * multipart upload), its SHA-256 over the whole object, streamed — because no store can be trusted
- * to have enforced the signed policy (s3rver enforces none of it). Then the image row is inserted and
+ * multipart upload), its SHA-256 (the store's checksum of it when that is the declared one, else
+ * over the whole object, streamed) against any declaration — because no store can be trusted to have
+ * enforced the signed policy (s3rver enforces none of it). Then the image row is inserted and
  * the pending row deleted in a transaction that commits only after the object is copied to
  * `images/<id>.<ext>` with its detected type; the pending object is deleted after the commit.
  *
@@ -94,7 +103,7 @@ async function verify(id: string, pending: Pending) {
  * Idempotent: once done, the same image with `created: false`; of two at once, one makes the image.
  * Throws NotFoundError (404: unknown or expired), ConflictError (409: not uploaded yet, the file
  * changed during the checks, or the title taken meanwhile), PayloadTooLargeError (413),
- * ValidationError (422: size, header, pixels), UnsupportedMediaTypeError (415),
+ * ValidationError (422: size, SHA-256, header, pixels), UnsupportedMediaTypeError (415),
  * ServiceUnavailableError (503). Every refusal of the file deletes the pending object; a changed
  * file or a failure of S3 or the database keeps the upload as it was; a taken title, which no new
  * file can cure, discards the upload altogether.
@@ -110,6 +119,7 @@ export async function completeUpload(id: string): Promise<{ image: Image; create
         description: uploads.description,
         filename: uploads.filename,
         size: uploads.size,
+        sha256: uploads.sha256,
         expired: sql<boolean>`${uploads.expiresAt} <= now()`,
       })
       .from(uploads)

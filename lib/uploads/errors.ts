@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors';
+import { ConflictError, ConflictWithError, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors';
 
 /** No pending upload with this id: never created, expired, or refused and discarded (404). */
 export const uploadNotFound = (id: string) =>
@@ -11,6 +11,21 @@ export const notUploadedYet = () =>
 /** The stored file is not the size the client declared (422). */
 export const sizeMismatch = (declared: number, actual: number) =>
   new ValidationError([{ field: 'size', message: `was declared as ${declared} bytes, but the uploaded file has ${actual}` }]);
+
+/** The stored file's SHA-256 is not the one the client declared (422). */
+export const checksumMismatch = (declared: string, actual: string) =>
+  new ValidationError([{ field: 'sha256', message: `was declared as ${declared}, but the uploaded file's SHA-256 is ${actual}` }]);
+
+/**
+ * An image with the declared SHA-256 exists (409): `duplicate_of` names it and a Link with the
+ * relation `duplicate` (RFC 6249: byte for byte the same) points to it at `href`.
+ */
+export const duplicateImage = (id: string, href: string) =>
+  new ConflictWithError(
+    `This file is already in the gallery as image ${id}. To upload it again all the same, sign the upload with "allow_duplicate": true.`,
+    { duplicate_of: id },
+    { href, rel: 'duplicate' },
+  );
 
 /** Above MAX_DIRECT_UPLOAD_BYTES (413). */
 export const directUploadTooLarge = (limit: number) => new PayloadTooLargeError(limit);

@@ -423,6 +423,18 @@ describe('fuzz: no input crashes, hangs or 500s a function, and every answer is 
   });
 
   it('POST /api/v1/uploads: declarations are accepted exactly when the document allows them', async () => {
+    // An image whose SHA-256 a declaration may name: a duplicate (409, with its Link) is one of the answers.
+    const existing = (await api.upload({ title: 'fuzz duplicate', file: { bytes: makeJpeg(33, 24), filename: 'd.jpg' } })).json as {
+      sha256: string;
+    };
+    const sha256 = fc.oneof(
+      fc.constantFrom(existing.sha256, existing.sha256.toUpperCase()),
+      fc.stringMatching(/^[0-9a-fA-F]{64}$/),
+      fc.stringMatching(/^[0-9a-fA-F]{63}$|^[0-9a-fA-F]{65}$|^[0-9a-fA-F]{63}[g-zG-Z ]$/),
+      anyText(70),
+      fc.jsonValue(),
+    );
+    const allowDuplicate = fc.oneof(fc.boolean(), fc.constantFrom('true', 'false', 1, 0, null), fc.jsonValue());
     const declaration = fc.oneof(
       fc.record(
         {
@@ -435,18 +447,25 @@ describe('fuzz: no input crashes, hangs or 500s a function, and every answer is 
             fc.constantFrom(...PROTOTYPE_NAMES, '__PROTO__', 'Constructor'),
             fc.string({ maxLength: 20 }),
           ),
+          sha256,
+          allow_duplicate: allowDuplicate,
           extra: fc.jsonValue(),
         },
         { requiredKeys: [] },
       ),
       // Valid but for the type, so that the type is what decides: an accepted one, or a prototype name.
-      fc.record({
-        title: fc.oneof(fc.constantFrom('Harbour', ...PROTOTYPE_NAMES), anyText()),
-        description: anyText(),
-        filename: fc.constantFrom('IMG_0042.HEIC', ...PROTOTYPE_NAMES),
-        size: fc.integer({ min: 1, max: 1_000_000 }),
-        content_type: fc.constantFrom('image/jpeg', 'image/heic', ...PROTOTYPE_NAMES, '__PROTO__', 'Constructor'),
-      }),
+      fc.record(
+        {
+          title: fc.oneof(fc.constantFrom('Harbour', ...PROTOTYPE_NAMES), anyText()),
+          description: anyText(),
+          filename: fc.constantFrom('IMG_0042.HEIC', ...PROTOTYPE_NAMES),
+          size: fc.integer({ min: 1, max: 1_000_000 }),
+          content_type: fc.constantFrom('image/jpeg', 'image/heic', ...PROTOTYPE_NAMES, '__PROTO__', 'Constructor'),
+          sha256,
+          allow_duplicate: allowDuplicate,
+        },
+        { requiredKeys: ['title', 'description', 'filename', 'size', 'content_type'] },
+      ),
       withPrototypeKeys(fc.record({ title: anyText(), filename: anyText(), size: fc.nat(), content_type: fc.constant('image/jpeg') })),
       fc.jsonValue(),
     );

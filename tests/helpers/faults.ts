@@ -111,15 +111,18 @@ export interface StoreRequest {
 }
 
 /**
- * A real HTTP proxy in front of the test's S3 emulator, for faults at an exact point of a sequence of
- * requests: `before` sees each request as it arrives and runs to its end before the request is
- * forwarded, so it can change the store right then (the same presigned POST used again) or answer
- * 'cut' to drop that one request's connection (a transient fault), or take the whole store down.
+ * A real HTTP proxy in front of the test's S3 emulator (or the store at `options.target`), for
+ * faults at an exact point of a sequence of requests: `before` sees each request as it arrives and
+ * runs to its end before the request is forwarded, so it can change the store right then (the same
+ * presigned POST used again) or answer 'cut' to drop that one request's connection (a transient
+ * fault), or take the whole store down. `options.answered` is told each answer's status and the
+ * bytes of its body, as they went through.
  */
 export async function storeProxy(
   before: (req: StoreRequest, proxy: Switch) => Promise<'cut' | undefined> | 'cut' | undefined,
+  options: { target?: string; answered?: (req: StoreRequest, status: number, bodyBytes: number) => void } = {},
 ): Promise<Switch> {
-  const target = new URL(String(process.env.S3_ENDPOINT));
+  const target = new URL(options.target ?? String(process.env.S3_ENDPOINT));
   let control: ReturnType<typeof switchable> | undefined;
   const server = createHttpServer(async (req, res) => {
     // Path style, /<bucket>/<key>, and so is the copy source.
@@ -140,6 +143,11 @@ export async function storeProxy(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        let bytes = 0;
+        answer.on('data', (chunk: Buffer) => {
+          bytes += chunk.byteLength;
+        });
+        answer.on('end', () => options.answered?.(seen, answer.statusCode ?? 502, bytes));
         answer.pipe(res);
       },
     );

@@ -98,7 +98,7 @@ const NEEDS: Record<string, { secrets: boolean; calls: [string, string][] }> = {
   uploadsComplete: {
     secrets: true,
     calls: [
-      ['s3:GetObject pending', 'HEAD, ranged GET, hashing GET, copy source'],
+      ['s3:GetObject pending', 'HEAD with its checksum (SSE-S3: nothing more), ranged GET, hashing GET, copy source'],
       ['s3:ListBucket bucket', 'a pending object not there is a 404: 409 not uploaded yet'],
       ['s3:DeleteObject pending', 'discardPending'],
       ['s3:PutObject original', 'copy target'],

@@ -13,7 +13,7 @@ const sharePage = (token: string, headers: Record<string, string> = {}) =>
 const bytes = (text: string) => Buffer.from(text, 'latin1');
 
 const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; " +
+  "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self'; " +
   `img-src 'self' ${new URL(process.env.FILES_BASE_URL ?? '').origin} data: blob:; ` +
   `connect-src 'self' ${new URL(process.env.S3_ENDPOINT ?? '').origin}; ` +
   "form-action 'none'; base-uri 'none'; frame-ancestors 'none'";

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnauthorizedError } from '../../lib/errors';
 import { notAnImage, titleTaken } from '../../lib/images/errors';
@@ -30,6 +30,7 @@ declare const window: InPage,
   document: InPage,
   DataTransfer: InPage,
   DragEvent: InPage,
+  MutationObserver: InPage,
   requestAnimationFrame: InPage,
   sessionStorage: InPage;
 type HTMLElement = InPage;
@@ -72,7 +73,14 @@ let service: LocalService | undefined;
 let base = '';
 let dir = '';
 let browser: Browser;
-const files: Record<'big' | 'heic' | 'jpeg' | 'dropped' | 'notImage', string> = { big: '', heic: '', jpeg: '', dropped: '', notImage: '' };
+const files: Record<'big' | 'heic' | 'jpeg' | 'dropped' | 'fog' | 'notImage', string> = {
+  big: '',
+  heic: '',
+  jpeg: '',
+  dropped: '',
+  fog: '',
+  notImage: '',
+};
 
 /** The API over HTTP, with the key. */
 async function api(path: string, init: RequestInit = {}): Promise<Response> {
@@ -107,6 +115,8 @@ beforeAll(async () => {
   await writeFile(files.jpeg, makeLandscape(1600, 1067, 2));
   files.dropped = join(dir, 'Morning fog.jpg');
   await writeFile(files.dropped, makeLandscape(1500, 1000, 3));
+  files.fog = join(dir, 'Sea fog.jpg');
+  await writeFile(files.fog, makeLandscape(1500, 1000, 4));
   files.notImage = join(dir, 'notes.jpg');
   await writeFile(files.notImage, 'these are notes, not a photo\n'.repeat(40));
 
@@ -367,8 +377,8 @@ describe.runIf(withTools)('the gallery page at / in Chromium, under npm start', 
     await page.locator('#file-input').setInputFiles([files.notImage]);
     // 101 MiB, above MAX_DIRECT_UPLOAD_BYTES: refused when signing, before a byte is sent.
     await drop(page, [{ name: 'huge.jpg', type: 'image/jpeg', size: 101 * 1024 * 1024 }]);
-    await page.locator('#file-input').setInputFiles([files.dropped]);
-    const mine = uploadItem(page, 'Morning fog.jpg');
+    await page.locator('#file-input').setInputFiles([files.fog]);
+    const mine = uploadItem(page, 'Sea fog.jpg');
     // A title the person typed is theirs: a 409 is shown, not renumbered.
     await mine.locator('input[name="title"]').fill('Harbour at dusk');
     await page.locator('#start-uploads').click();
@@ -390,6 +400,66 @@ describe.runIf(withTools)('the gallery page at / in Chromium, under npm start', 
     expect(await page.locator('#uploads').isHidden()).toBe(true);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${SCREENSHOTS}/gallery-desktop.png` });
+  });
+
+  it('offers the photo already in the gallery instead of sending its bytes again, and sends them only when asked', async () => {
+    const { page, seen } = desktop;
+    // The JPEG the first upload stored as "Desert ridge (2)" (its default title was taken).
+    const existing = (await listAll()).find((i) => i.title === `${TAKEN} (2)`) as Image;
+    expect(existing).toMatchObject({ sha256: sha256(await readFile(files.jpeg)), processing: 'ready' });
+    const count = (await listAll()).length;
+    const sent: string[] = [];
+    const toTheBucket = (r: Request) => {
+      if (r.method() === 'POST' && !r.url().startsWith(`${base}/`)) sent.push(r.url());
+    };
+    page.on('request', toTheBucket);
+    try {
+      // Every state the item goes through, with what it says then.
+      await page.evaluate(() => {
+        const w = window as unknown as { steps: string[] };
+        w.steps = [];
+        const list = document.getElementById('upload-list');
+        new MutationObserver(() => {
+          const li = list.querySelector('li');
+          const step = li ? `${li.dataset.state}: ${li.querySelector('.upload-status')?.textContent}` : '';
+          if (li && w.steps.at(-1) !== step) w.steps.push(step);
+        }).observe(list, { subtree: true, childList: true, characterData: true, attributes: true });
+      });
+      await page.locator('#file-input').setInputFiles([files.jpeg]);
+      const item = uploadItem(page, `${TAKEN}.jpg`);
+      await page.locator('#start-uploads').click();
+      await expect.poll(() => item.locator('.upload-status').textContent()).toBe(`Already in the gallery: ${TAKEN} (2)`);
+      expect(await item.getAttribute('data-state')).toBe('duplicate');
+      const link = item.locator('.upload-status a');
+      expect(await link.getAttribute('href')).toBe(existing.variants?.display.url);
+      expect(await link.textContent()).toBe(`${TAKEN} (2)`);
+      const steps = await page.evaluate(() => (window as unknown as { steps: string[] }).steps);
+      // (Queued and hashing in one go: the observer sees the second.)
+      expect(steps.slice(0, 4)).toEqual([
+        'ready: Ready to upload',
+        'hashing: Checking for duplicates… 0 %',
+        'hashing: Checking for duplicates… 100 %',
+        'signing: Starting…',
+      ]);
+      expect(steps.at(-1)).toBe(`duplicate: Already in the gallery: ${TAKEN} (2)`);
+      // Not a byte of it went to the bucket, and nothing was made.
+      expect(steps.filter((step) => /^(sending|completing)/.test(step))).toEqual([]);
+      expect(sent).toEqual([]);
+      expect(await listAll()).toHaveLength(count);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.screenshot({ path: `${SCREENSHOTS}/duplicate-desktop.png` });
+
+      // Asked for: sent, and a second image of the same bytes (its taken default title numbered on).
+      await item.getByRole('button', { name: 'Upload anyway' }).click();
+      await expect.poll(() => item.getAttribute('data-state'), { timeout: 30_000 }).toBe('done');
+      expect(sent).toHaveLength(1);
+      const copies = (await listAll()).filter((i) => i.sha256 === existing.sha256).map((i) => i.title);
+      expect(copies.sort()).toEqual([`${TAKEN} (2)`, `${TAKEN} (3)`]);
+    } finally {
+      page.off('request', toTheBucket);
+    }
+    await page.locator('#clear-finished').click();
+    expect(seen.problems).toEqual([]);
   });
 
   it('opens a photo large with its facts and the original; ← and → move, Esc closes', async () => {

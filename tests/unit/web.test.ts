@@ -65,7 +65,7 @@ describe('the upload origin in the CSP', () => {
 
   it('allows only the page itself, the files and the upload origin; no inline script or style', () => {
     expect(contentSecurityPolicy(base)).toBe(
-      "default-src 'none'; script-src 'self'; style-src 'self'; " +
+      "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self'; " +
         "img-src 'self' https://d111111abcdef8.cloudfront.net data: blob:; " +
         "connect-src 'self' https://photo-gallery-prod-123456789012.s3.eu-central-1.amazonaws.com; " +
         "form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
