@@ -230,16 +230,19 @@ const listFilters = {
   sort: zEnum(SORTS)
     .default('created')
     .meta({ description: 'created: newest uploaded first; taken: newest taken first, photos without a date last (newest uploaded first)' }),
+  // Without a word (empty, spaces, punctuation) there is nothing to look for: no search at all, as an
+  // empty search box means. (No pattern in the document for it: Swagger UI checks patterns without
+  // Unicode classes, and an empty optional field against them.)
   q: string()
     .refine((s) => s.isWellFormed(), 'must be valid Unicode text')
     .refine((s) => codePoints(s) <= MAX_QUERY_LENGTH, `must be at most ${MAX_QUERY_LENGTH} characters`)
-    .refine(hasWord, 'must hold a word: a letter or a digit')
     .optional()
+    .transform((s) => (s !== undefined && hasWord(s) ? s : undefined))
     .meta({
       maxLength: MAX_QUERY_LENGTH,
-      pattern: '[\\p{L}\\p{N}]',
+      pattern: '^[^\\uD800-\\uDFFF]*$',
       description:
-        'Words to find in the title and description: every word must begin a word of either, case and accents aside ("sun bea" finds "Sunset at the beach", "cafe" finds "Café")',
+        'Words to find in the title and description: every word must begin a word of either, case and accents aside ("sun bea" finds "Sunset at the beach", "cafe" finds "Café"); without a letter or a digit, no search',
       examples: ['sun bea'],
     }),
   taken_from: dayParam('Taken on or after this day'),
