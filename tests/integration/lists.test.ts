@@ -322,6 +322,16 @@ describe('q', () => {
     expect(await titles('sun:*')).toEqual(['Morning', 'Sunset at the beach']);
   });
 
+  it('an edited title or description is found by its new words, and no longer by its old ones', async () => {
+    const [id = ''] = await insertImages([{ title: 'Zebra crossing', description: 'Abbey Road' }]);
+    expect((await api.patch(id, { title: 'Éléphant' })).status).toBe(200);
+    expect(await titles('zebra')).toEqual([]);
+    expect(await titles('elephant abbey')).toEqual(['Éléphant']);
+    expect((await api.patch(id, { description: 'Piccadilly' })).status).toBe(200);
+    expect(await titles('abbey')).toEqual([]);
+    expect(await titles('ELEPH picca')).toEqual(['Éléphant']);
+  });
+
   it.each(['!!!', '   ', '-', '&|', '*', "'", "''''", '\\', ':*', '%_*?', '\u0000', '\u0301', 'a'.repeat(201)])(
     'answers 422 for q=%j',
     async (q) => {
