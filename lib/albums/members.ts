@@ -16,18 +16,19 @@ async function lockAlbum(tx: Tx, id: string): Promise<void> {
  * Adds images to an album; those already in it stay as they are (idempotent). Every id must name an
  * image: otherwise nothing is added and the 422 lists each unknown one. The images are locked (FOR
  * SHARE) while they are added, so none can be deleted between the check and the insert, and their
- * sort keys copied in are the ones they have. Throws NotFoundError (404), ValidationError (422).
+ * sort keys copied in are the ones they have; they are locked before the album, the order in which
+ * an image's deletion takes them (lib/images/delete.ts). Throws NotFoundError (404), ValidationError (422).
  */
 export async function addToAlbum(id: string, imageIds: string[]): Promise<Album> {
   const unique = [...new Set(imageIds)];
   const album = await withDb(() =>
     db().transaction(async (tx) => {
-      await lockAlbum(tx, id);
       const found = await tx
         .select({ id: images.id, createdAt: images.createdAt, takenSort: images.takenSort })
         .from(images)
         .where(inArray(images.id, unique))
         .for('share');
+      await lockAlbum(tx, id);
       const known = new Set(found.map((i) => i.id));
       const unknown = unique.filter((i) => !known.has(i));
       if (unknown.length > 0) throw unknownImages(unknown, imageIds);

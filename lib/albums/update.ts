@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { db, withDb } from '../db';
 import { relaySubject } from '../outbox/relay';
-import { albumImages, albums } from '../schema';
+import { albumImages, albums, images } from '../schema';
 import { albumNotFound, coverNotInAlbum } from './errors';
 import type { Album } from './resource';
 import { albumById, albumConflicts } from './rows';
@@ -22,11 +22,14 @@ export async function updateAlbum(id: string, patch: AlbumChanges): Promise<Albu
   const album = await withDb(
     () =>
       db().transaction(async (tx) => {
-        // Locked first: an image leaving the album waits until the cover is set (or set wins, and its
+        const cover = patch.cover_image_id;
+        // The chosen image before the album, the order in which its deletion takes them
+        // (lib/images/delete.ts): setting the cover locks the image too (its foreign key).
+        if (cover) await tx.select({ id: images.id }).from(images).where(eq(images.id, cover)).for('share');
+        // Then the album: an image leaving the album waits until the cover is set (or set wins, and its
         // removal then makes the cover fall back to the newest image).
         const [found] = await tx.select({ id: albums.id }).from(albums).where(eq(albums.id, id)).for('update');
         if (!found) throw albumNotFound(id);
-        const cover = patch.cover_image_id;
         if (cover) {
           const [member] = await tx
             .select({ id: albumImages.imageId })

@@ -1,4 +1,4 @@
-import { array, object, strictObject, null as zNull } from 'zod';
+import { array, object, strictObject } from 'zod';
 import { ALBUM_DESCRIPTION_MAX, ALBUM_TITLE_MAX } from '../schema';
 import { cursorParam, description, limitParam, required, title, uuidParam } from './validation';
 
@@ -23,7 +23,7 @@ export const albumPatchSchema = strictObject(
   {
     title: albumTitleSchema.optional(),
     description: albumDescriptionSchema.optional(),
-    cover_image_id: uuidParam('An image of the album, shown as its cover; null: its newest image').or(zNull()).optional(),
+    cover_image_id: uuidParam('An image of the album, shown as its cover; null: its newest image').nullable().optional(),
   },
   { error: 'must be a JSON object' },
 )

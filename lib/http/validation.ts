@@ -218,7 +218,8 @@ export const MAX_QUERY_LENGTH = 200;
 
 const dayParam = (what: string) =>
   string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD')
+    // A value that is not YYYY-MM-DD says only that: whether its day exists is not asked.
+    .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date, YYYY-MM-DD', abort: true })
     .refine(isRealDay, 'must be a date that exists')
     .optional()
     .meta({ format: 'date', description: `${what} (inclusive): the local date the photo records; photos that record none are left out` });

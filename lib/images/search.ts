@@ -12,7 +12,9 @@ const PREFIX_OF_LEXEME = String.raw`'''' || replace(replace(lexeme, '\', '\\'), 
  * the match is answered by the GIN index on the same expression (images_search_idx).
  */
 export function matchesWords(q: string): SQL {
+  // Postgres text cannot hold NUL; it is no letter, so it parts words as a space does.
+  const words = fold(q).replaceAll('\u0000', ' ');
   return sql`to_tsvector('simple', ${images.searchTitle} || ' ' || ${images.searchDescription}) @@ (
     select to_tsquery('simple', coalesce(string_agg(${sql.raw(PREFIX_OF_LEXEME)}, ' & '), ''))
-    from unnest(to_tsvector('simple', ${fold(q)})))`;
+    from unnest(to_tsvector('simple', ${words})))`;
 }
