@@ -87,7 +87,9 @@ async function api(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${API_KEY}`, ...(init.headers ?? {}) } });
 }
 async function listAll(): Promise<Image[]> {
-  return (await (await api('/api/v1/images/?limit=100')).json()) as Image[];
+  const res = await api('/api/v1/images/?limit=100');
+  if (res.status !== 200) throw new Error(`the list answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as Image[];
 }
 async function seed(title: string, i: number): Promise<void> {
   const form = new FormData();
