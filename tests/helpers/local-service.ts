@@ -32,6 +32,8 @@ export async function startService(env: NodeJS.ProcessEnv & { DATA_DIR: string }
     OFFLINE_LAMBDA_PORT: String(await freePort()),
     OFFLINE_WEBSOCKET_PORT: String(await freePort()),
     S3_PORT: String(await freePort()),
+    // Its own database port too: a second service (another test file, a developer's npm start) must not meet it.
+    EMBEDDED_PG_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
     ...env,
   };
