@@ -141,15 +141,17 @@ describe.each(backends)('%s', (_, env) => {
     // Behind the service: every attempt made earlier, the oldest 30 s from leaving the window.
     const entries = await direct.zRangeWithScores(key, 0, -1);
     expect(entries).toHaveLength(10);
-    const shift = WINDOW_MS - 30_000 + (Date.now() - (entries[0]?.score ?? 0));
+    const shifted = Date.now();
+    const shift = WINDOW_MS - 30_000 - (shifted - (entries[0]?.score ?? 0));
     await direct.zAdd(
       key,
       entries.map((e) => ({ score: e.score - shift, value: e.value })),
       { XX: true },
     );
     const retryAfter = expectTooMany(await s.unlock(share.token, PASSWORD, someAddress()));
+    // When the oldest leaves, seen from the answer: 30 s less the time the answer took (a loaded machine is slow).
     expect(retryAfter).toBeLessThanOrEqual(30);
-    expect(retryAfter).toBeGreaterThan(20);
+    expect(retryAfter).toBeGreaterThanOrEqual(Math.floor(30 - (Date.now() - shifted) / 1000) - 1);
 
     // The oldest has left: one attempt more, not a new window's ten.
     const [oldest] = entries;
