@@ -318,7 +318,7 @@ const deploymentSchema = object({
   RESERVED_CONCURRENCY: v(
     string()
       .regex(/^(none|([A-Za-z][A-Za-z0-9]*|\*)=\d{1,5}(,\s*([A-Za-z][A-Za-z0-9]*|\*)=\d{1,5})*)$/, 'must be <function>=<n>,… or none')
-      .default('*=5,imagesList=10,imagesGet=10,imagesProcess=4,imagesProcessFailed=2,uploadsSweep=1,outboxRelay=1'),
+      .default('*=3,imagesList=10,imagesGet=10,imagesProcess=4,imagesProcessFailed=2,uploadsSweep=1,outboxRelay=1'),
     {
       doc: 'the most instances of each function at once, `<function>=<n>,…` with `*` for every function not named, or `none`; each instance holds at most `DB_MAX_CONNECTIONS` database connections',
       delivery: 'template',

@@ -88,7 +88,12 @@ describe('what bounds a deployed stage', () => {
   it('reserves concurrency and throttles by default, and takes the stage parameters over the defaults', async () => {
     const defaults = await prod({});
     expect(defaults.throttling).toEqual({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
-    expect(defaults.reservedConcurrency).toMatchObject({ imagesList: 10, imagesCreate: 5, outboxRelay: 1 });
+    expect(defaults.reservedConcurrency).toMatchObject({ imagesList: 10, imagesCreate: 3, outboxRelay: 1 });
+    // One database connection per instance: the functions that connect fit a stock max_connections
+    // of 100, with room for the listener's relay and a migration.
+    const connecting = Object.entries(defaults.reservedConcurrency).filter(([fn]) => !['openapi', 'docs', 'web'].includes(fn));
+    expect(connecting).toHaveLength(25);
+    expect(connecting.reduce((sum, [, n]) => sum + n, 0)).toBeLessThanOrEqual(90);
     const set = await prod({ 'throttle-rate': '20', 'throttle-burst': '40', 'reserved-concurrency': '*=2' });
     expect(set.throttling).toEqual({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 });
     expect(new Set(Object.values(set.reservedConcurrency))).toEqual(new Set([2]));
