@@ -1,8 +1,9 @@
 import { and, eq, gt, isNull, or } from 'drizzle-orm';
 import { db, isoTimestamp, sqlClient, withDb } from '../db';
+import { keyOfUrl } from '../keys';
 import { describeError, log } from '../log';
 import { images } from '../schema';
-import { hashObject, keyOfUrl, objectSize, readObject, readObjectStart } from '../storage';
+import { hashObject, objectSize, readObject, readObjectStart } from '../storage';
 import { photoFacts, processImage } from '../variants/process';
 import { invalidateImage } from './cache';
 import { fold } from './fold';
