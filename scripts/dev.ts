@@ -172,7 +172,7 @@ for (let i = 0; i < 120 && !stopping; i++) {
     say(`gallery: ${api}/ (open it in a browser: browse, upload, edit and delete photos)`);
     say(`API ready: ${api}/api/v1/images/`);
     say(`docs: ${api}/docs (Swagger UI), ${api}/openapi.json`);
-    say(`files served from ${env.FILES_BASE_URL}/images/…`);
+    say(`files served from ${env.FILES_BASE_URL}/${ORIGINALS_PREFIX}…`);
     say('Ctrl-C stops the API and everything started with it');
     break;
   }
