@@ -1,6 +1,7 @@
 import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { imageIdOfKey } from '../lib/keys';
 import { describeError, log, withRequestId } from '../lib/log';
-import { imageIdOfKey, recordFailure } from '../lib/variants/record';
+import { recordFailure } from '../lib/variants/record';
 
 /**
  * What Lambda sends to an asynchronous invocation's failure destination (the queue

@@ -1,5 +1,6 @@
 import type { output, ZodType } from 'zod';
 import { coerce, object, string, toJSONSchema, url, enum as zEnum } from 'zod';
+import { MAX_ORIGINAL_KEY_LENGTH } from './keys';
 import { once } from './once';
 import { FILE_URL_MAX } from './schema';
 
@@ -17,9 +18,6 @@ export function verifiesServer(databaseUrl: string): boolean {
   const query = new URL(databaseUrl).searchParams;
   return query.get('sslmode') === 'verify-full' || query.get('sslrootcert') === 'system';
 }
-
-/** The longest object key the service makes: `images/<uuid>.<ext>` with a 4-letter extension. */
-export const MAX_OBJECT_KEY_LENGTH = 'images/'.length + 36 + '.webp'.length;
 
 const int = (fallback: number, min: number, max: number) => coerce.number().int().min(min).max(max).default(fallback);
 const bool = (fallback: boolean) =>
@@ -101,14 +99,14 @@ const storageSchema = object({
       .regex(/^https?:\/\//, 'must be an http(s) URL')
       .transform((u) => u.replace(/\/+$/, '')),
     {
-      doc: `the base of every \`file_url\` and variant URL; at most ${FILE_URL_MAX - 1 - MAX_OBJECT_KEY_LENGTH} characters, so that \`file_url\` fits in ${FILE_URL_MAX}`,
+      doc: `the base of every \`file_url\` and variant URL; at most ${FILE_URL_MAX - 1 - MAX_ORIGINAL_KEY_LENGTH} characters, so that \`file_url\` fits in ${FILE_URL_MAX}`,
       delivery: 'stage',
       defaultText: "required (`npm start`: the emulator's bucket URL; deployed: the CloudFront distribution)",
     },
   ),
-}).refine((c) => c.FILES_BASE_URL.length + 1 + MAX_OBJECT_KEY_LENGTH <= FILE_URL_MAX, {
+}).refine((c) => c.FILES_BASE_URL.length + 1 + MAX_ORIGINAL_KEY_LENGTH <= FILE_URL_MAX, {
   path: ['FILES_BASE_URL'],
-  message: `is too long: file_url (base + "/" + a ${MAX_OBJECT_KEY_LENGTH}-character key) must fit in ${FILE_URL_MAX} characters`,
+  message: `is too long: file_url (base + "/" + a ${MAX_ORIGINAL_KEY_LENGTH}-character key) must fit in ${FILE_URL_MAX} characters`,
 });
 
 /** Whether originals are public or handed out as presigned GETs: what the answers and the document say of file_url. */

@@ -1,5 +1,5 @@
 import { ValidationError } from './errors';
-import { CREATED, isRealMoment, UUID } from './images/list-options';
+import { CREATED, isRealMoment, UUID } from './formats';
 
 /** Where a page of newest-first rows ends: the last row's exact created_at (microseconds) and id. */
 export interface Keyset {

@@ -15,7 +15,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     // no .env file: the environment is all there is
   }
   // Imported after the environment is complete: config is read at import.
-  const { backfillFileFacts, backfillPhotoFacts, backfillSearchText, backfillVariants } = await import('../lib/images/backfill');
+  const { backfillFileFacts, backfillSearchText } = await import('../lib/images/backfill');
+  const { backfillPhotoFacts, backfillVariants } = await import('../lib/variants/backfill');
   const { closeDb } = await import('../lib/db');
   const { closeRedis } = await import('../lib/redis');
   const facts = await backfillFileFacts();

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { authConfig, localConfig } from '../lib/config';
+import { ORIGINALS_PREFIX } from '../lib/keys';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { type Running, redisAnswers, type S3EventRecord, startS3Emulator } from './local-services';
 import { runMigrations } from './migrate';
@@ -109,7 +110,7 @@ try {
     started.push(s3);
     // S3's event notification of serverless.yml (ObjectCreated on images/ → imagesProcess), here.
     s3.onEvent((record) => {
-      if (record.eventName.startsWith('ObjectCreated:') && record.s3.object.key.startsWith('images/')) void processLocally(record);
+      if (record.eventName.startsWith('ObjectCreated:') && record.s3.object.key.startsWith(ORIGINALS_PREFIX)) void processLocally(record);
     });
     env.S3_ENDPOINT = s3.url;
     env.S3_FORCE_PATH_STYLE = 'true';
@@ -171,7 +172,7 @@ for (let i = 0; i < 120 && !stopping; i++) {
     say(`gallery: ${api}/ (open it in a browser: browse, upload, edit and delete photos)`);
     say(`API ready: ${api}/api/v1/images/`);
     say(`docs: ${api}/docs (Swagger UI), ${api}/openapi.json`);
-    say(`files served from ${env.FILES_BASE_URL}/images/…`);
+    say(`files served from ${env.FILES_BASE_URL}/${ORIGINALS_PREFIX}…`);
     say('Ctrl-C stops the API and everything started with it');
     break;
   }

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { parse } from 'yaml';
-import { VARIANT_SIDES, type VariantName, variantKey, variantKeys } from '../../lib/variants/keys';
+import { VARIANT_SIDES, type VariantName, variantKey, variantKeys } from '../../lib/keys';
 import { s3Event } from '../../support/lambda-events';
 import { storeOriginal } from '../app';
 import { type Bundle, forkServer, type Handled, startBundle } from '../bundles';

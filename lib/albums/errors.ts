@@ -6,12 +6,5 @@ export const albumNotFound = (id: string) => new NotFoundError(`No album with id
 /** The title belongs to another album (409). */
 export const albumTitleTaken = () => new ConflictError('An album with this title already exists.');
 
-/** Ids that name no image (422), each at its place in the request's list: nothing was changed. */
-export const unknownImages = (ids: string[], all: string[], field = 'image_ids') =>
-  new ValidationError(
-    ids.map((id) => ({ field: `${field}.${all.indexOf(id)}`, message: `names no image (${id})` })),
-    'Some of the images do not exist; nothing was changed.',
-  );
-
 /** A cover must be one of the album's images (422). */
 export const coverNotInAlbum = () => new ValidationError([{ field: 'cover_image_id', message: 'must be an image in the album' }]);

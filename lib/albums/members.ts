@@ -1,8 +1,9 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { db, type Tx, withDb } from '../db';
+import { unknownImages } from '../images/errors';
 import { relaySubject } from '../outbox/relay';
 import { albumImages, albums, images } from '../schema';
-import { albumNotFound, unknownImages } from './errors';
+import { albumNotFound } from './errors';
 import type { Album } from './resource';
 import { albumById } from './rows';
 

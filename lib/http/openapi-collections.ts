@@ -1,6 +1,7 @@
-import { albumNotFound, albumTitleTaken, coverNotInAlbum, unknownImages } from '../albums/errors';
+import { albumNotFound, albumTitleTaken, coverNotInAlbum } from '../albums/errors';
 import { ALBUM_EXAMPLE } from '../albums/resource';
 import { ServiceUnavailableError, TooManyRequestsError, UnauthorizedError, ValidationError } from '../errors';
+import { unknownImages } from '../images/errors';
 import { linkExpired, linkNotFound, locked, notInShare, shareNotFound, wrongPassword } from '../shares/errors';
 import { SHARE_EXAMPLE } from '../shares/resource';
 import { albumIdParamsSchema, MAX_IMAGE_IDS, pageQuerySchema } from './album-requests';

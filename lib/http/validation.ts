@@ -1,8 +1,9 @@
 import type { output, ZodError, ZodType } from 'zod';
 import { boolean, NEVER, number, object, strictObject, string, unknown, enum as zEnum } from 'zod';
 import { type FieldError, ValidationError } from '../errors';
+import { isRealDay } from '../formats';
 import { hasWord } from '../images/fold';
-import { isRealDay, SORTS } from '../images/list-options';
+import { SORTS } from '../images/list-options';
 import { ACCEPTED_TYPES_TEXT, DECLARABLE_TYPES } from '../images/types';
 import { DESCRIPTION_MAX, FILENAME_MAX, TITLE_MAX } from '../schema';
 import type { FilePart } from './multipart';

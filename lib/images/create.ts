@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { db, withDb } from '../db';
+import { originalKey } from '../keys';
 import { guardObjects } from '../outbox/removals';
 import { warmRedis } from '../redis';
 import { images } from '../schema';
@@ -31,7 +32,7 @@ export interface NewImage {
  */
 export async function createImage(input: NewImage): Promise<Image> {
   const id = randomUUID();
-  const key = `images/${id}.${input.type.ext}`;
+  const key = originalKey(id, input.type.ext);
   warmRedis();
   const image = await guardObjects([key], (release) =>
     withDb(

@@ -1,10 +1,9 @@
 import { eq, inArray } from 'drizzle-orm';
 import { db, type Tx, withDb } from '../db';
+import { keyOfUrl, variantKeys } from '../keys';
 import { removalJobs, removeNow } from '../outbox/removals';
 import { warmRedis } from '../redis';
 import { albumImages, albums, fileRemovals, images, shareImages, shares } from '../schema';
-import { keyOfUrl } from '../storage';
-import { variantKeys } from '../variants/keys';
 import { announceChange } from './announce';
 import { imageNotFound } from './errors';
 

@@ -7,6 +7,13 @@ export const imageNotFound = (id: string) => new NotFoundError(`No image with id
 /** The title belongs to another image (409). */
 export const titleTaken = () => new ConflictError('An image with this title already exists.');
 
+/** Ids that name no image (422), each at its place in the request's list: nothing was changed. */
+export const unknownImages = (ids: string[], all: string[], field = 'image_ids') =>
+  new ValidationError(
+    ids.map((id) => ({ field: `${field}.${all.indexOf(id)}`, message: `names no image (${id})` })),
+    'Some of the images do not exist; nothing was changed.',
+  );
+
 /** The bytes are not an accepted image, whatever the client declared (415). */
 export const notAnImage = () => new UnsupportedMediaTypeError(`The file is not a ${ACCEPTED_TYPES_TEXT} image.`);
 

@@ -1,4 +1,5 @@
 import { originalsConfig } from '../config';
+import { keyOfUrl } from '../keys';
 import type { Image } from './resource';
 
 // Checked at import: a bad ORIGINALS_PUBLIC fails the cold start, not the first answer.
@@ -20,6 +21,6 @@ export const isPublicOriginal = (image: Pick<Image, 'processing'>): boolean =>
  */
 export async function present<T extends Pick<Image, 'file_url' | 'processing'>>(image: T): Promise<T> {
   if (isPublicOriginal(image)) return image;
-  const { keyOfUrl, presignGet } = await import('../storage');
+  const { presignGet } = await import('../storage');
   return { ...image, file_url: await presignGet(keyOfUrl(image.file_url), originalsConfig().ORIGINAL_URL_EXPIRES_SECONDS) };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
-import { unknownImages } from '../albums/errors';
 import { db, withDb } from '../db';
+import { unknownImages } from '../images/errors';
 import { relaySubject } from '../outbox/relay';
 import { albums, images, shareImages, shares } from '../schema';
 import { unknownAlbum } from './errors';

@@ -9,12 +9,13 @@ import { inspectImage } from '../images/inspect';
 import { present } from '../images/present';
 import type { Image } from '../images/resource';
 import { imageColumns, imageConflicts, preparedReads } from '../images/rows';
+import { originalKey, pendingKey } from '../keys';
 import { guardObjects } from '../outbox/removals';
 import { warmRedis } from '../redis';
 import { images, uploads } from '../schema';
 import { copyObject, hashObject, ObjectChangedError, objectHead, publicUrl, readObjectStart } from '../storage';
 import { checksumMismatch, directUploadTooLarge, fileChanged, notUploadedYet, sizeMismatch, uploadNotFound } from './errors';
-import { discardPending, discardUpload, pendingKey } from './pending';
+import { discardPending, discardUpload } from './pending';
 
 // Checked at import: bad upload limits fail the cold start.
 uploadConfig();
@@ -141,7 +142,7 @@ export async function completeUpload(id: string): Promise<{ image: Image; create
     throw err;
   }
 
-  const key = `images/${id}.${file.ext}`;
+  const key = originalKey(id, file.ext);
   let image: Image | undefined;
   try {
     image = await guardObjects([key], (release) =>

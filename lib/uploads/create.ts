@@ -3,10 +3,10 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { uploadConfig } from '../config';
 import { db, isoTimestamp, withDb } from '../db';
 import { titleTaken } from '../images/errors';
+import { pendingKey } from '../keys';
 import { images, uploads } from '../schema';
 import { presignUpload } from '../storage';
 import { directUploadTooLarge, duplicateImage } from './errors';
-import { pendingKey } from './pending';
 
 // Checked at import: bad upload limits fail the cold start.
 uploadConfig();

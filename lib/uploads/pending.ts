@@ -1,11 +1,9 @@
 import { eq, inArray, lte, sql } from 'drizzle-orm';
 import { db, withDb } from '../db';
+import { pendingKey } from '../keys';
 import { describeError, log } from '../log';
 import { uploads } from '../schema';
 import { deleteObject, deleteObjects } from '../storage';
-
-/** Where a pending upload's file is stored until it is completed. */
-export const pendingKey = (id: string): string => `uploads/${id}`;
 
 /** Deletes a pending object (a refused file, a finished upload); a failure is logged, S3's lifecycle rule is the backstop. */
 export async function discardPending(id: string): Promise<void> {

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { uploadConfig } from '../config';
 import { TooManyPixelsError, UnreadableImageError } from '../images/errors';
 import { checkPixels } from '../images/inspect';
-import { VARIANT_SIDES, type VariantName } from './keys';
+import { VARIANT_SIDES, type VariantName } from '../keys';
 
 /** The decoders refuse more pixels than an upload may have (MAX_IMAGE_PIXELS): no image bomb is decoded. */
 const maxPixels = () => uploadConfig().MAX_IMAGE_PIXELS;

@@ -2,14 +2,14 @@ import { eq, ne, sql } from 'drizzle-orm';
 import { db, withDb } from '../db';
 import { UnsupportedMediaTypeError } from '../errors';
 import { detectImageType } from '../images/inspect';
+import { imageIdOfKey, type VariantName, variantKey, variantKeys } from '../keys';
 import { describeError, log } from '../log';
 import { guardObjects } from '../outbox/removals';
 import { images, type Variants } from '../schema';
 import { objectSize, publicUrl, putImmutable, readObject } from '../storage';
 import { readPhotoFacts } from './exif';
-import { type VariantName, variantKey, variantKeys } from './keys';
 import { makeVariants, UndecodableImageError } from './make';
-import { ImageGoneError, imageIdOfKey, type ProcessOutcome, record, recordFailure } from './record';
+import { ImageGoneError, type ProcessOutcome, record, recordFailure } from './record';
 
 /** The object is there but its row is not yet: the upload's transaction has not committed. Retry later. */
 export class RowNotYetCommittedError extends Error {

@@ -19,10 +19,6 @@ export interface PhotoFactColumns {
 
 export type ProcessOutcome = 'processed' | 'failed' | 'skipped';
 
-/** The id of the image whose original is stored at `key` (`images/<id>.<ext>`), or undefined. */
-export const imageIdOfKey = (key: string): string | undefined =>
-  /^images\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.[a-z0-9]+$/.exec(key)?.[1];
-
 /** The image was deleted while its copies were made. */
 export class ImageGoneError extends Error {
   override name = 'ImageGoneError';
