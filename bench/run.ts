@@ -10,7 +10,7 @@
  *
  *   BENCH_ITERATIONS=1000 BENCH_COLD_RUNS=7 npm run bench
  *
- * BENCH_SECTIONS=cold,warm,scale,direct,checksum,memory,processing,outbox runs only those, in that
+ * BENCH_SECTIONS=cold,warm,scale,lists,direct,checksum,memory,processing,outbox runs only those, in that
  * order (package sizes always). BENCH_LARGE_ITERATIONS sets the runs of the 50 MiB direct upload
  * (default: a twentieth of BENCH_ITERATIONS, at least 5; the checksum section's 12 MP runs are
  * BENCH_ITERATIONS, at most 100), BENCH_PROCESSING_ITERATIONS the warm runs of each
@@ -26,6 +26,7 @@ import { type BenchContext, type Section, startServices, type Table } from './co
 import { checksumUploads } from './sections/checksum';
 import { coldStarts } from './sections/cold';
 import { directUploads } from './sections/direct';
+import { lists } from './sections/lists';
 import { memory } from './sections/memory';
 import { outbox } from './sections/outbox';
 import { packages } from './sections/packages';
@@ -37,6 +38,7 @@ const SECTIONS: [string, Section][] = [
   ['cold', coldStarts],
   ['warm', warmPaths],
   ['scale', scale],
+  ['lists', lists],
   ['direct', directUploads],
   ['checksum', checksumUploads],
   ['memory', memory],
