@@ -10,7 +10,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { fillPlaceholders } from 'drizzle-orm';
 import type { SignedUpload } from '../lib/uploads/create';
 import { httpEvent, lambdaContext } from '../support/lambda-events';
-import { completeUploadEvent, createUploadEvent, type Services, seed, type UploadRequest } from './context';
+import { completeUploadEvent, createUploadEvent, type Services, seed, type UploadRequest } from './services';
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
