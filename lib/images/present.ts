@@ -15,11 +15,11 @@ export const isPublicOriginal = (image: Pick<Image, 'processing'>): boolean =>
 /**
  * The image as a client gets it: file_url is a presigned GET of the original, made now and valid for
  * ORIGINAL_URL_EXPIRES_SECONDS, unless the original is public (isPublicOriginal). The cache holds
- * images as stored, so each answer presents its own. The S3 client is loaded only then: a function
- * that only reads rows does not evaluate it otherwise.
+ * images as stored, so each answer presents its own. Signing needs no S3 client (lib/presign.ts), and
+ * is loaded only then.
  */
 export async function present<T extends Pick<Image, 'file_url' | 'processing'>>(image: T): Promise<T> {
   if (isPublicOriginal(image)) return image;
-  const { keyOfUrl, presignGet } = await import('../storage');
-  return { ...image, file_url: await presignGet(keyOfUrl(image.file_url), originalsConfig().ORIGINAL_URL_EXPIRES_SECONDS) };
+  const { keyOfUrl, presignObjectGet } = await import('../presign');
+  return { ...image, file_url: await presignObjectGet(keyOfUrl(image.file_url), originalsConfig().ORIGINAL_URL_EXPIRES_SECONDS) };
 }
