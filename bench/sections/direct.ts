@@ -132,7 +132,8 @@ async function measure(ctx: BenchContext, uploads: UploadClient, file: UploadFil
     record('rest', completed.took - sum(completed.served));
     const image = JSON.parse(completed.out.body ?? '{}') as { file_url?: string; sha256?: string };
     if (image.sha256 !== sha256) throw new Error(`the completed image's sha256 is ${image.sha256}, the file's ${sha256}`);
-    leftovers.push(keyOfUrl(image.file_url ?? ''));
+    // The path only: with private originals file_url is a presigned GET.
+    leftovers.push(keyOfUrl(new URL(image.file_url ?? '').pathname));
     return took;
   };
   const raw = async () => {
