@@ -12,6 +12,8 @@ originalsConfig();
 export const isPublicOriginal = (image: Pick<Image, 'processing'>): boolean =>
   originalsConfig().ORIGINALS_PUBLIC && image.processing !== 'failed';
 
+let presigner: Promise<typeof import('../presign')> | undefined;
+
 /**
  * The image as a client gets it: file_url is a presigned GET of the original, made now and valid for
  * ORIGINAL_URL_EXPIRES_SECONDS, unless the original is public (isPublicOriginal). The cache holds
@@ -20,6 +22,8 @@ export const isPublicOriginal = (image: Pick<Image, 'processing'>): boolean =>
  */
 export async function present<T extends Pick<Image, 'file_url' | 'processing'>>(image: T): Promise<T> {
   if (isPublicOriginal(image)) return image;
-  const { keyOfUrl, presignObjectGet } = await import('../presign');
-  return { ...image, file_url: await presignObjectGet(keyOfUrl(image.file_url), originalsConfig().ORIGINAL_URL_EXPIRES_SECONDS) };
+  // One import for the container, not one per image of a page (each import() is a round through the loader).
+  presigner ??= import('../presign');
+  const { keyOfUrl, presignObjectGet } = await presigner;
+  return { ...image, file_url: presignObjectGet(keyOfUrl(image.file_url), originalsConfig().ORIGINAL_URL_EXPIRES_SECONDS) };
 }
