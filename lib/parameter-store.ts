@@ -1,4 +1,6 @@
-import { AwsClient } from 'aws4fetch';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { amzDate, type Credentials, environmentCredentials, sha256Hex, sign } from './sigv4';
 
 /** SSM could not give every parameter asked for; the message names them, never a value. */
 export class ParameterStoreError extends Error {
@@ -35,25 +37,18 @@ const retryable = (status: number, type: string): boolean => status >= 500 || st
  * decrypted, and returns each name's value. Throws ParameterStoreError naming every parameter that
  * does not exist, or saying why SSM refused or could not be reached (credentials, IAM, KMS).
  *
- * One signed POST (SigV4 by aws4fetch, a few KB) rather than the SDK's SSM client (about 600 KB
- * bundled, most of it evaluated at every cold start); Lambda gives the function's role credentials
- * in the environment, where aws4fetch takes them from.
+ * One POST signed here (SigV4, lib/sigv4.ts) over node:https, rather than the SDK's SSM client
+ * (about 485 KB bundled, evaluated at every cold start) or fetch (whose undici Node loads on its
+ * first use: tens of ms of a cold start). Lambda gives the function's role credentials in the
+ * environment.
  */
 export async function readParameters(names: readonly string[], region: string): Promise<Map<string, string>> {
   if (names.length > MAX_NAMES) throw new ParameterStoreError(`at most ${MAX_NAMES} parameters can be read at once`);
   const fail = (reason: string, cause?: unknown): never => {
     throw new ParameterStoreError(`could not read the SSM parameters ${names.join(', ')}: ${reason}`, { cause });
   };
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
-  if (!accessKeyId || !secretAccessKey) fail('CredentialsProviderError: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set');
-  const aws = new AwsClient({
-    accessKeyId: accessKeyId ?? '',
-    secretAccessKey: secretAccessKey ?? '',
-    sessionToken,
-    service: 'ssm',
-    region,
-    retries: 0,
-  });
+  const credentials = environmentCredentials();
+  if (!credentials) fail('CredentialsProviderError: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set');
   const body = JSON.stringify({ Names: [...names], WithDecryption: true });
   let output: GetParametersOutput | undefined;
   for (let attempt = 1; output === undefined; attempt++) {
@@ -61,14 +56,9 @@ export async function readParameters(names: readonly string[], region: string): 
     let type = '';
     let message = '';
     try {
-      const res = await aws.fetch(`${endpointOf(region)}/`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParameters' },
-        body,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-      const text = await res.text();
-      if (res.ok) {
+      const res = await post(new URL(`${endpointOf(region)}/`), credentials as Credentials, region, body);
+      const text = res.text;
+      if (res.status >= 200 && res.status < 300) {
         output = JSON.parse(text) as GetParametersOutput;
         break;
       }
@@ -81,7 +71,7 @@ export async function readParameters(names: readonly string[], region: string): 
           return {};
         }
       })();
-      type = (error.__type ?? res.headers.get('x-amzn-errortype') ?? `HTTP ${status}`).split('#').at(-1)?.split(':')[0] ?? '';
+      type = (error.__type ?? res.errorType ?? `HTTP ${status}`).split('#').at(-1)?.split(':')[0] ?? '';
       message = error.message ?? error.Message ?? '';
     } catch (err) {
       type = err instanceof Error ? err.name : 'Error';
@@ -99,4 +89,59 @@ export async function readParameters(names: readonly string[], region: string): 
     throw new ParameterStoreError(`SSM parameter${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found`);
   }
   return new Map(Parameters.flatMap((p) => (p.Name !== undefined ? [[p.Name, p.Value ?? '']] : [])));
+}
+
+/** POSTs `body` to SSM's GetParameters, signed; its status, its error type header and its text. */
+function post(
+  url: URL,
+  credentials: Credentials,
+  region: string,
+  body: string,
+): Promise<{ status: number; errorType?: string; text: string }> {
+  const datetime = amzDate(new Date());
+  const headers: [string, string][] = [
+    ['host', url.host],
+    ['x-amz-date', datetime],
+    ...(credentials.sessionToken ? [['x-amz-security-token', credentials.sessionToken] as [string, string]] : []),
+    ['x-amz-target', 'AmazonSSM.GetParameters'],
+  ];
+  const { scope, signedHeaders, signature } = sign(credentials, 'ssm', region, datetime, {
+    method: 'POST',
+    path: url.pathname,
+    query: '',
+    headers,
+    payloadHash: sha256Hex(body),
+  });
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          ...Object.fromEntries(headers),
+          'content-type': 'application/x-amz-json-1.1',
+          'content-length': String(Buffer.byteLength(body)),
+          authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
+        },
+        timeout: TIMEOUT_MS,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const errorType = res.headers['x-amzn-errortype'];
+          resolve({
+            status: res.statusCode ?? 0,
+            ...(typeof errorType === 'string' ? { errorType } : {}),
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer from SSM within ${TIMEOUT_MS} ms`), { name: 'TimeoutError' })));
+    req.on('error', reject);
+    req.end(body);
+  });
 }

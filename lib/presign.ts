@@ -1,6 +1,6 @@
-import { createHash, createHmac } from 'node:crypto';
 import { storageConfig } from './config';
 import { ServiceUnavailableError } from './errors';
+import { amzDate, environmentCredentials, rfc3986, sign } from './sigv4';
 
 /** The object key of a file_url this service made (`.../images/<id>.<ext>`). */
 export function keyOfUrl(fileUrl: string): string {
@@ -26,25 +26,6 @@ function objectUrl(key: string): URL {
   return c.S3_BUCKET.includes('.') ? new URL(`https://${host}/${c.S3_BUCKET}/${path}`) : new URL(`https://${c.S3_BUCKET}.${host}/${path}`);
 }
 
-/** encodeURIComponent, and the five characters it leaves that SigV4 encodes too. */
-const rfc3986 = (text: string): string =>
-  encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-
-const hmac = (key: string | Buffer, text: string): Buffer => createHmac('sha256', key).update(text, 'utf8').digest();
-
-/** The SigV4 signing key of a secret, a day, a region and a service: the same all day, so kept. */
-const signingKeys = new Map<string, Buffer>();
-function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  const id = `${secret},${date},${region},${service}`;
-  let key = signingKeys.get(id);
-  if (!key) {
-    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
-    signingKeys.clear();
-    signingKeys.set(id, key);
-  }
-  return key;
-}
-
 /**
  * A presigned GET of the object at `key`, valid for `seconds`: how a private original is handed out.
  * SigV4 in the query (UNSIGNED-PAYLOAD, the host header signed), as the AWS SDK's presigner makes
@@ -54,22 +35,21 @@ function signingKey(secret: string, date: string, region: string, service: strin
  * them. Throws ServiceUnavailableError when there are none.
  */
 export function presignObjectGet(key: string, seconds: number, now = new Date()): string {
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: sessionToken } = process.env;
-  if (!accessKeyId || !secret) {
+  const credentials = environmentCredentials();
+  if (!credentials) {
     throw new ServiceUnavailableError('object storage', { cause: new Error('no AWS credentials in the environment to sign with') });
   }
   const c = storageConfig();
   const region = c.S3_REGION ?? c.AWS_REGION;
   const url = objectUrl(key);
-  const datetime = now.toISOString().replace(/[:-]|\.\d{3}/g, '');
-  const date = datetime.slice(0, 8);
-  const scope = `${date}/${region}/s3/aws4_request`;
+  const datetime = amzDate(now);
+  const scope = `${datetime.slice(0, 8)}/${region}/s3/aws4_request`;
   const query: [string, string][] = [
     ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
-    ['X-Amz-Credential', `${accessKeyId}/${scope}`],
+    ['X-Amz-Credential', `${credentials.accessKeyId}/${scope}`],
     ['X-Amz-Date', datetime],
     ['X-Amz-Expires', String(seconds)],
-    ...(sessionToken ? [['X-Amz-Security-Token', sessionToken] as [string, string]] : []),
+    ...(credentials.sessionToken ? [['X-Amz-Security-Token', credentials.sessionToken] as [string, string]] : []),
     ['X-Amz-SignedHeaders', 'host'],
   ];
   const canonicalQuery = query
@@ -78,12 +58,12 @@ export function presignObjectGet(key: string, seconds: number, now = new Date())
     .join('&');
   // The path as S3 canonicalises it: each segment encoded once (objectUrl encoded it for the URL).
   const path = rfc3986(decodeURIComponent(url.pathname)).replace(/%2F/g, '/');
-  const canonicalRequest = ['GET', path, canonicalQuery, `host:${url.host}`, '', 'host', 'UNSIGNED-PAYLOAD'].join('\n');
-  const stringToSign = ['AWS4-HMAC-SHA256', datetime, scope, createHash('sha256').update(canonicalRequest, 'utf8').digest('hex')].join(
-    '\n',
-  );
-  const signature = createHmac('sha256', signingKey(secret, date, region, 's3'))
-    .update(stringToSign, 'utf8')
-    .digest('hex');
+  const { signature } = sign(credentials, 's3', region, datetime, {
+    method: 'GET',
+    path,
+    query: canonicalQuery,
+    headers: [['host', url.host]],
+    payloadHash: 'UNSIGNED-PAYLOAD',
+  });
   return `${url.origin}${url.pathname}?${canonicalQuery}&X-Amz-Signature=${signature}`;
 }
