@@ -40,7 +40,7 @@ interface Timings {
 }
 
 /**
- * Direct uploads (issue 12): a 12 MP JPEG and a 50 MiB file, each sent the direct way — signed by
+ * Direct uploads: a 12 MP JPEG and a 50 MiB file, each sent the direct way — signed by
  * the app's handler, POSTed by the client to the store (the bench's s3rver), completed by the app's
  * handler — alternating run by run with what the same bytes need without the service: one PutObject
  * and one INSERT. The emulator's side of every S3 request is timed as it serves it (node:http's
