@@ -10,7 +10,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { fillPlaceholders } from 'drizzle-orm';
 import type { SignedUpload } from '../lib/uploads/create';
 import { httpEvent, lambdaContext } from '../support/lambda-events';
-import { completeUploadEvent, createUploadEvent, type Services, seed, type UploadRequest } from './context';
+import { completeUploadEvent, createUploadEvent, type Services, seed, type UploadRequest } from './services';
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
@@ -134,7 +134,7 @@ export async function uploadClient() {
 export async function storeOriginal(title: string, filename: string, bytes: Uint8Array): Promise<string> {
   const { inspectImage } = await import('../lib/images/inspect');
   const { createImage } = await import('../lib/images/create');
-  const { keyOfUrl } = await import('../lib/storage');
+  const { keyOfUrl } = await import('../lib/keys');
   const { width, height, ...type } = await inspectImage(bytes);
   const image = await createImage({ title, description: 'bench', filename, bytes, type, width, height });
   // The path only: with private originals file_url is a presigned GET.

@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { APIGatewayProxyEventV2, S3Event, ScheduledEvent } from 'aws-lambda';
-import type { Services } from './context';
+import type { APIGatewayProxyEventV2, S3Event, ScheduledEvent, SQSEvent } from 'aws-lambda';
+import type { Services } from './services';
 
 /** An unzipped function: its folder (the process's working directory) and its handler's file. */
 export interface Bundle {
@@ -64,13 +64,15 @@ function linkHostBinaries(root: string, dir: string): void {
 }
 
 /**
- * Packages the functions (`npm run package`), unzips each, and writes the empty handler beside them.
+ * Packages the functions (`npm run package`, unless BENCH_PACKAGED=1 says the zips in .serverless
+ * are fresh), unzips each, and writes the empty handler beside them.
  * Zips without a `functions/` folder are the framework's own (osls's custom-resources.zip, which sets
  * the S3 notification on an existing bucket), not functions of this project.
  */
 export function packageFunctions(services: Services): Packaged {
   const zipFolder = join(services.root, '.serverless');
-  execFileSync('npm', ['run', '--silent', 'package'], { cwd: services.root, stdio: 'ignore' });
+  // BENCH_PACKAGED=1: the zips `npm run package` has just written (CI packages before it benches).
+  if (process.env.BENCH_PACKAGED !== '1') execFileSync('npm', ['run', '--silent', 'package'], { cwd: services.root, stdio: 'ignore' });
   const functions = readdirSync(zipFolder)
     .filter((f) => f.endsWith('.zip'))
     .sort()
@@ -103,7 +105,7 @@ export function packageFunctions(services: Services): Packaged {
 export interface DriverRun {
   bundle: Bundle;
   /** HTTP API requests, a schedule's events for a scheduled function, S3's for the processing. */
-  events: (APIGatewayProxyEventV2 | ScheduledEvent | S3Event)[];
+  events: (APIGatewayProxyEventV2 | ScheduledEvent | S3Event | SQSEvent)[];
   /** `cold`: import, then the first event; `memory`: a warm-up event, then the second, sampled. */
   mode: 'cold' | 'memory';
   /** Added to this process's environment. */
@@ -128,6 +130,9 @@ export async function runDriver(
     env: { ...process.env, ...run.env },
     encoding: 'utf8',
     maxBuffer: 1 << 24,
+  }).catch((err: { code?: number; stderr?: string }) => {
+    // The error's message holds the whole of stderr, minified source lines included: its end says why.
+    throw new Error(`${run.bundle.name} (${run.mode}) exited with ${err.code}: ${String(err.stderr ?? '').slice(-3000)}`);
   });
   const wall = performance.now() - t;
   return { wall, result: JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>, stderr: out.stderr };

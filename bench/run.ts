@@ -10,6 +10,9 @@
  *
  *   BENCH_ITERATIONS=1000 BENCH_COLD_RUNS=7 npm run bench
  *
+ * BENCH_PACKAGED=1 takes the zips in .serverless as they are, instead of running npm run package.
+ * BENCH_SHORT=1 runs every section on a few runs only (CI: tests/integration/bench.test.ts), its
+ * figures meaningless; BENCH_SCALE_ROWS sets the rows of the scale section's large table (100,000).
  * BENCH_SECTIONS=cold,warm,scale,lists,direct,checksum,memory,processing,outbox runs only those, in that
  * order (package sizes always). BENCH_LARGE_ITERATIONS sets the runs of the 50 MiB direct upload
  * (default: a twentieth of BENCH_ITERATIONS, at least 5; the checksum section's 12 MP runs are
@@ -22,7 +25,7 @@ import { join } from 'node:path';
 import { once } from '../lib/once';
 import { uploadClient, warmApp } from './app';
 import { packageFunctions } from './bundles';
-import { type BenchContext, type Section, startServices, type Table } from './context';
+import type { BenchContext, Section, Table } from './context';
 import { checksumUploads } from './sections/checksum';
 import { coldStarts } from './sections/cold';
 import { directUploads } from './sections/direct';
@@ -33,6 +36,7 @@ import { packages } from './sections/packages';
 import { processing } from './sections/processing';
 import { scale } from './sections/scale';
 import { warmPaths } from './sections/warm';
+import { startServices } from './services';
 
 const SECTIONS: [string, Section][] = [
   ['cold', coldStarts],
@@ -46,12 +50,23 @@ const SECTIONS: [string, Section][] = [
   ['outbox', outbox],
 ];
 const selected = new Set((process.env.BENCH_SECTIONS ?? SECTIONS.map(([name]) => name).join(',')).split(','));
-const iterations = Number(process.env.BENCH_ITERATIONS ?? 1000);
+/**
+ * BENCH_SHORT=1: every section once, on a few runs, so that CI sees the bench still works (its
+ * figures then mean nothing, and nothing asserts them). The variables below still override it.
+ */
+const short = process.env.BENCH_SHORT === '1';
+const numberOf = (name: string, fallback: number): number => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number`);
+  return value;
+};
+const iterations = numberOf('BENCH_ITERATIONS', short ? 3 : 1000);
 const options = {
   iterations,
-  coldRuns: Number(process.env.BENCH_COLD_RUNS ?? 7),
-  largeIterations: Number(process.env.BENCH_LARGE_ITERATIONS ?? Math.max(5, Math.round(iterations / 20))),
-  processingIterations: Number(process.env.BENCH_PROCESSING_ITERATIONS ?? Math.min(iterations, 20)),
+  coldRuns: numberOf('BENCH_COLD_RUNS', short ? 1 : 7),
+  largeIterations: numberOf('BENCH_LARGE_ITERATIONS', short ? 1 : Math.max(5, Math.round(iterations / 20))),
+  processingIterations: numberOf('BENCH_PROCESSING_ITERATIONS', short ? 1 : Math.min(iterations, 20)),
+  scaleRows: numberOf('BENCH_SCALE_ROWS', short ? 5_000 : 100_000),
 };
 
 /** A table as Markdown, preceded by a blank line and its title. */
@@ -82,7 +97,7 @@ const ctx: BenchContext = {
 };
 try {
   say(
-    `# npm run bench (${new Date().toISOString()}, node ${process.version}, ${options.iterations} iterations, ${options.largeIterations} of 50 MiB, ${options.processingIterations} of each original processed, ${options.coldRuns} cold runs)`,
+    `# npm run bench (${new Date().toISOString()}, node ${process.version}, ${options.iterations} iterations, ${options.largeIterations} of 50 MiB, ${options.processingIterations} of each original processed, ${options.coldRuns} cold runs${short ? ', short mode: figures not meaningful' : ''})`,
   );
   for (const section of [packages, ...SECTIONS.filter(([name]) => selected.has(name)).map(([, s]) => s)]) {
     for (const table of [await section(ctx)].flat()) for (const line of markdown(table)) say(line);

@@ -14,6 +14,7 @@ import {
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { storageConfig } from './config';
 import { ServiceUnavailableError } from './errors';
+import { presignObjectGet } from './presign';
 
 // Checked at import: a bad bucket or base URL fails the cold start, not the first upload.
 storageConfig();
@@ -41,11 +42,6 @@ function s3(): S3Client {
 /** The public URL of an object: the configured base (checked to fit 128 characters) and the key. */
 export function publicUrl(key: string): string {
   return `${storageConfig().FILES_BASE_URL}/${key}`;
-}
-
-/** The object key of a file_url this service made (`.../images/<id>.<ext>`). */
-export function keyOfUrl(fileUrl: string): string {
-  return fileUrl.slice(fileUrl.lastIndexOf('/images/') + 1);
 }
 
 /** Stores bytes under `key`; throws ServiceUnavailableError when S3 cannot be reached or fails. */
@@ -275,10 +271,9 @@ export async function presignUpload(
   );
 }
 
-/** A presigned GET of the object at `key`, valid for `seconds`: how a private original is handed out. */
+/** A presigned GET of the object at `key`, valid for `seconds`: how a private original is handed out (lib/presign.ts). */
 export async function presignGet(key: string, seconds: number): Promise<string> {
-  const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
-  return storage(() => getSignedUrl(s3(), new GetObjectCommand({ Bucket: storageConfig().S3_BUCKET, Key: key }), { expiresIn: seconds }));
+  return presignObjectGet(key, seconds);
 }
 
 /** Deletes the object at `key` (absent is fine; `signal` gives up); throws ServiceUnavailableError when S3 fails. */

@@ -39,7 +39,7 @@ const p50 = <T>(runs: T[], step: (run: T) => number) => median(runs.map(step));
 const mib = (bytes: number) => `${(bytes / MIB).toFixed(bytes < MIB ? 3 : 1)} MiB`;
 
 /**
- * Declared SHA-256s (issue 22) on a store that reports checksums: moto_server, in place of S3. What
+ * Declared SHA-256s on a store that reports checksums: moto_server, in place of S3. What
  * a completion reads from the store for each file with the checksum the store keeps and without it,
  * counted by a proxy; and the direct path with the checksum, alternating run by run with the hashed
  * path and with the raw PutObject + INSERT of the same bytes, plus a bare CopyObject of them (the

@@ -1,51 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { APIGatewayProxyEventV2, S3Event, ScheduledEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, S3Event, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { hasCommand, startAwsStandIn } from '../../support/aws-stand-in';
 import { makeJpeg } from '../../support/images';
-import { httpEvent, s3Event } from '../../support/lambda-events';
+import { failedProcessingEvent, httpEvent, s3Event } from '../../support/lambda-events';
 import { listPageEvent, storeOriginal } from '../app';
 import { type Bundle, runDriver } from '../bundles';
-import { BENCH_API_KEY, type BenchContext, BUCKET, completeUploadEvent, createUploadEvent, type Table, uploadEvents } from '../context';
+import {
+  BENCH_API_KEY,
+  BENCH_SHARE_TOKEN_SECRET,
+  type BenchContext,
+  BUCKET,
+  completeUploadEvent,
+  createUploadEvent,
+  type Table,
+  uploadEvents,
+} from '../context';
 import { median, ms, ratio } from '../stats';
 
-/**
- * The functions that read secrets at cold start: every one that imports lib/db.ts or lib/redis.ts,
- * which await lib/secrets.ts first (docs and openapi never do). Checked against the bundles.
- */
-const READS_SECRETS = new Set([
-  'imagesCreate',
-  'imagesDelete',
-  'imagesGet',
-  'imagesProcess',
-  'imagesList',
-  'imagesUpdate',
-  'uploadsComplete',
-  'uploadsCreate',
-  'uploadsSweep',
-]);
 /** Invoked by a schedule, not by a request: answered with what it did, not a status. */
-const SCHEDULED = new Set(['uploadsSweep']);
+const SCHEDULED = new Set(['uploadsSweep', 'outboxRelay']);
 /** Invoked by S3's ObjectCreated event: answers nothing; judged by the image it processed. */
 const S3_TRIGGERED = new Set(['imagesProcess']);
+/** Invoked by SQS with a batch: answers the messages it could not handle. */
+const SQS_TRIGGERED = new Set(['imagesProcessFailed']);
 const SSM_PATH = '/photo-gallery/bench';
+/** The password of the share the unlock's cold start opens. */
+const SHARE_PASSWORD = 'cold start password';
 
 /**
- * Throws unless READS_SECRETS names exactly the bundles that carry the SSM client: esbuild leaves the
- * client out of a function that never imports lib/secrets.ts, so a new function cannot be left
- * unmarked (or a marked one stop reading) without this failing.
+ * Whether a bundle reads secrets at cold start: it carries the SSM call (its JSON target,
+ * `AmazonSSM.GetParameters`, which minification keeps) exactly when it imports lib/secrets.ts, as
+ * every function that reaches the database or Redis does (docs, openapi and web never do).
  */
-function checkReadsSecrets(bundles: Bundle[]): void {
-  for (const bundle of bundles) {
-    // The SSM API's JSON target prefix (X-Amz-Target: AmazonSSM.GetParameters), which minification keeps.
-    const carries = readFileSync(bundle.handler, 'utf8').includes('AmazonSSM');
-    if (carries !== READS_SECRETS.has(bundle.name)) {
-      throw new Error(
-        `${bundle.name} ${carries ? 'carries' : 'does not carry'} the SSM client: update READS_SECRETS in bench/sections/cold.ts`,
-      );
-    }
-  }
-}
+const readsSecrets = (bundle: Bundle): boolean => readFileSync(bundle.handler, 'utf8').includes('AmazonSSM');
 
 interface Cold {
   wall: number;
@@ -61,7 +49,7 @@ interface Cold {
  */
 export async function coldStarts(ctx: BenchContext): Promise<Table> {
   const { functions, empty } = ctx.packaged();
-  checkReadsSecrets(functions);
+  const withSecrets = new Set(functions.filter(readsSecrets).map((f) => f.name));
   // The secrets in moto's SSM, the functions given only their path; moto accepts any credentials,
   // s3rver wants its own.
   const aws = hasCommand('moto_server') ? await startAwsStandIn() : undefined;
@@ -71,6 +59,8 @@ export async function coldStarts(ctx: BenchContext): Promise<Table> {
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
       SSM_PARAMETER_PATH: SSM_PATH,
+      // The bench's Postgres has no TLS: the stage's opt-out, as a deployed stage without TLS sets it.
+      DB_TLS_UNVERIFIED: 'true',
       DATABASE_URL: '',
       UPSTASH_REDIS_REST_URL: '',
       UPSTASH_REDIS_REST_TOKEN: '',
@@ -80,7 +70,7 @@ export async function coldStarts(ctx: BenchContext): Promise<Table> {
       [`${SSM_PATH}/api-keys`]: BENCH_API_KEY,
       [`${SSM_PATH}/upstash-redis-rest-url`]: ctx.deployedRedis.UPSTASH_REDIS_REST_URL,
       [`${SSM_PATH}/upstash-redis-rest-token`]: ctx.deployedRedis.UPSTASH_REDIS_REST_TOKEN,
-      [`${SSM_PATH}/share-token-secret`]: 'bench-share-token-secret-0123456789abcdef',
+      [`${SSM_PATH}/share-token-secret`]: BENCH_SHARE_TOKEN_SECRET,
     });
 
     const eventOf = await coldEvents(ctx);
@@ -94,15 +84,22 @@ export async function coldStarts(ctx: BenchContext): Promise<Table> {
         env: { ...ctx.deployedRedis, ...(ssm ? deployedSecrets : {}) },
       });
       let answered: unknown = result.status;
-      let ok = Number(result.status) < 500;
+      // Every request is one that succeeds: a refusal (401, 404) would time a shorter path.
+      let ok = Number(result.status) < 400;
       if (SCHEDULED.has(bundle.name)) {
         answered = JSON.stringify(result.returned);
-        ok = Number((result.returned as { swept?: number } | undefined)?.swept) >= 1;
+        const returned = result.returned as { swept?: number; delivered?: number } | undefined;
+        ok = bundle.name === 'uploadsSweep' ? Number(returned?.swept) >= 1 : typeof returned?.delivered === 'number';
+      } else if (SQS_TRIGGERED.has(bundle.name)) {
+        answered = JSON.stringify(result.returned);
+        ok = (result.returned as SQSBatchResponse | undefined)?.batchItemFailures?.length === 0;
+        if (ok) answered = await processingOf(ctx, JSON.parse((events[0] as unknown as SQSEvent).Records[0]?.body ?? '{}').requestPayload);
+        ok &&= answered === 'failed';
       } else if (S3_TRIGGERED.has(bundle.name)) {
         answered = await processingOf(ctx, events[0] as S3Event);
         ok = answered === 'ready';
       }
-      if (!ok) throw new Error(`${bundle.name} cold start answered ${answered}: ${stderr}`);
+      if (!ok) throw new Error(`${bundle.name} cold start answered ${answered}: ${stderr.slice(-2000)}`);
       return { wall, importMs: Number(result.importMs), firstMs: Number(result.firstRequestMs) };
     };
 
@@ -114,7 +111,7 @@ export async function coldStarts(ctx: BenchContext): Promise<Table> {
     for (let run = 0; run < ctx.options.coldRuns; run++) {
       for (const bundle of bundles) {
         record(bundle.name, await coldOnce(bundle, run, false));
-        if (deployedSecrets && READS_SECRETS.has(bundle.name)) record(`${bundle.name}+ssm`, await coldOnce(bundle, run, true));
+        if (deployedSecrets && withSecrets.has(bundle.name)) record(`${bundle.name}+ssm`, await coldOnce(bundle, run, true));
       }
     }
     const of = (key: string): Cold => {
@@ -128,7 +125,9 @@ export async function coldStarts(ctx: BenchContext): Promise<Table> {
         deployedSecrets
           ? 'With the SSM read: as deployed, the secrets read at import from SSM (moto_server over loopback), the environment holding only their path.'
           : 'No SSM read measured: moto_server is not installed.',
-        "uploadsSweep is scheduled: its first event is EventBridge's scheduled event, with one expired upload to sweep; no client waits on it.",
+        "uploadsSweep and outboxRelay are scheduled: their first event is EventBridge's scheduled event (the sweep's with one expired upload to sweep); no client waits on them.",
+        'imagesProcessFailed is invoked by SQS: its first batch is one failed processing event, whose image turns failed.',
+        'sharedUnlock checks a password against its scrypt hash, which is meant to be slow.',
         'uploadsComplete completes a pending upload of a small JPEG already in the bucket (a new one each run).',
         "imagesProcess is invoked by S3's ObjectCreated event: its first event makes the copies of a small JPEG (64×48; a new one each run); no client waits on it (the processing section has it with photos).",
       ].join(' '),
@@ -192,7 +191,7 @@ const scheduledEvent = (): ScheduledEvent => ({
  */
 async function coldEvents(
   ctx: BenchContext,
-): Promise<(name: string, run: number) => Promise<APIGatewayProxyEventV2 | ScheduledEvent | S3Event>> {
+): Promise<(name: string, run: number) => Promise<APIGatewayProxyEventV2 | ScheduledEvent | S3Event | SQSEvent>> {
   const auth = { authorization: `Bearer ${BENCH_API_KEY}` };
   const uploads = await ctx.uploads();
   const small = { bytes: makeJpeg(64, 48), filename: 'cold.jpg', contentType: 'image/jpeg' };
@@ -202,11 +201,31 @@ async function coldEvents(
     values (gen_random_uuid(), 'cold fixture', '', 'f.jpg', ${`${ctx.filesBaseUrl}/images/f.jpg`}) returning id`;
   const id = fixture?.id ?? '';
   const upload = await uploadEvents('cold', { bytes: makeJpeg(64, 48), filename: 'cold.jpg' });
-  const events: Record<string, (run: number) => Promise<APIGatewayProxyEventV2 | ScheduledEvent | S3Event>> = {
+  const { createAlbum } = await import('../../lib/albums/create');
+  const { addToAlbum } = await import('../../lib/albums/members');
+  const { createShare } = await import('../../lib/shares/create');
+  const album = await createAlbum({ title: uniqueTitle('cold album', 0), description: '' });
+  await addToAlbum(album.id, [id]);
+  const share = await createShare({ imageIds: [id], description: '', allowOriginals: false });
+  const locked = await createShare({ imageIds: [id], description: '', allowOriginals: false, password: SHARE_PASSWORD });
+  const json = (method: string, path: string, route: string, body: unknown, pathParameters?: Record<string, string>) =>
+    httpEvent({
+      method,
+      path,
+      route,
+      pathParameters,
+      headers: { 'content-type': 'application/json', ...auth },
+      body: JSON.stringify(body),
+    });
+  const keyed = (method: string, path: string, route: string, pathParameters?: Record<string, string>) =>
+    httpEvent({ method, path, route, pathParameters, headers: auth });
+  const viewer = (path: string, route: string, pathParameters: Record<string, string>) =>
+    httpEvent({ method: 'GET', path, route, pathParameters });
+  const albumPath = `/api/v1/albums/${album.id}`;
+  const events: Record<string, (run: number) => Promise<APIGatewayProxyEventV2 | ScheduledEvent | S3Event | SQSEvent>> = {
     empty: async () => httpEvent({ method: 'GET', path: '/', route: 'GET /' }),
-    imagesGet: async () =>
-      httpEvent({ method: 'GET', path: `/api/v1/images/${id}`, route: 'GET /api/v1/images/{id}', pathParameters: { id } }),
-    imagesList: async () => listPageEvent(),
+    imagesGet: async () => keyed('GET', `/api/v1/images/${id}`, 'GET /api/v1/images/{id}', { id }),
+    imagesList: async () => ({ ...listPageEvent(), headers: auth }),
     imagesCreate: async (run) => upload(`cold ${run} ${randomUUID().slice(0, 8)}`),
     imagesUpdate: async () =>
       httpEvent({
@@ -244,6 +263,45 @@ async function coldEvents(
       await ctx.sql`update uploads set expires_at = now() - interval '1 second' where id = ${id}`;
       return scheduledEvent();
     },
+    imagesProcessFailed: async () => {
+      const [row] = await ctx.sql<{ id: string }[]>`
+        insert into images (id, title, description, filename, file_url)
+        values (gen_random_uuid(), ${`failing ${randomUUID()}`.slice(0, 32)}, '', 'f.jpg', ${`${ctx.filesBaseUrl}/images/failing.jpg`}) returning id`;
+      return failedProcessingEvent(s3Event(BUCKET, `images/${row?.id ?? ''}.jpg`));
+    },
+    outboxRelay: async () => scheduledEvent(),
+    albumsCreate: async (run) => json('POST', '/api/v1/albums', 'POST /api/v1/albums', { title: uniqueTitle('cold album', run + 1) }),
+    albumsList: async () => keyed('GET', '/api/v1/albums', 'GET /api/v1/albums'),
+    albumsGet: async () => keyed('GET', albumPath, 'GET /api/v1/albums/{id}', { id: album.id }),
+    albumsUpdate: async () => json('PATCH', albumPath, 'PATCH /api/v1/albums/{id}', { description: 'cold' }, { id: album.id }),
+    albumsDelete: async (run) => {
+      const doomed = await createAlbum({ title: uniqueTitle('cold doomed', run), description: '' });
+      return keyed('DELETE', `/api/v1/albums/${doomed.id}`, 'DELETE /api/v1/albums/{id}', { id: doomed.id });
+    },
+    albumsImagesAdd: async () =>
+      json('POST', `${albumPath}/images`, 'POST /api/v1/albums/{id}/images', { image_ids: [id] }, { id: album.id }),
+    albumsImagesRemove: async () =>
+      json('POST', `${albumPath}/images/remove`, 'POST /api/v1/albums/{id}/images/remove', { image_ids: [randomUUID()] }, { id: album.id }),
+    sharesCreate: async () => json('POST', '/api/v1/shares', 'POST /api/v1/shares', { image_ids: [id] }),
+    sharesList: async () => keyed('GET', '/api/v1/shares', 'GET /api/v1/shares'),
+    sharesDelete: async () => {
+      const doomed = await createShare({ imageIds: [id], description: '', allowOriginals: false });
+      return keyed('DELETE', `/api/v1/shares/${doomed.id}`, 'DELETE /api/v1/shares/{id}', { id: doomed.id });
+    },
+    sharedGet: async () => viewer(`/api/v1/shared/${share.token}`, 'GET /api/v1/shared/{token}', { token: share.token }),
+    sharedImagesList: async () =>
+      viewer(`/api/v1/shared/${share.token}/images`, 'GET /api/v1/shared/{token}/images', { token: share.token }),
+    sharedImageGet: async () =>
+      viewer(`/api/v1/shared/${share.token}/images/${id}`, 'GET /api/v1/shared/{token}/images/{id}', { token: share.token, id }),
+    sharedUnlock: async () =>
+      httpEvent({
+        method: 'POST',
+        path: `/api/v1/shared/${locked.token}/unlock`,
+        route: 'POST /api/v1/shared/{token}/unlock',
+        pathParameters: { token: locked.token },
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ password: SHARE_PASSWORD }),
+      }),
     openapi: async () => httpEvent({ method: 'GET', path: '/openapi.json', route: 'GET /openapi.json' }),
     docs: async () => httpEvent({ method: 'GET', path: '/docs', route: 'GET /docs' }),
     web: async () => httpEvent({ method: 'GET', path: '/', route: 'GET /' }),

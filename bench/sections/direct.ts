@@ -40,7 +40,7 @@ interface Timings {
 }
 
 /**
- * Direct uploads (issue 12): a 12 MP JPEG and a 50 MiB file, each sent the direct way — signed by
+ * Direct uploads: a 12 MP JPEG and a 50 MiB file, each sent the direct way — signed by
  * the app's handler, POSTed by the client to the store (the bench's s3rver), completed by the app's
  * handler — alternating run by run with what the same bytes need without the service: one PutObject
  * and one INSERT. The emulator's side of every S3 request is timed as it serves it (node:http's
@@ -92,7 +92,7 @@ export async function directUploads(ctx: BenchContext): Promise<Table[]> {
 
 /** `runs` alternating runs of both paths for one file, after one untimed run of each (connections, JIT). */
 async function measure(ctx: BenchContext, uploads: UploadClient, file: UploadFile, runs: number): Promise<Timings> {
-  const { keyOfUrl } = await import('../../lib/storage');
+  const { keyOfUrl } = await import('../../lib/keys');
   const { sql, s3Client } = ctx;
   const size = file.bytes.byteLength;
   const sha256 = createHash('sha256').update(file.bytes).digest('hex');
@@ -132,7 +132,8 @@ async function measure(ctx: BenchContext, uploads: UploadClient, file: UploadFil
     record('rest', completed.took - sum(completed.served));
     const image = JSON.parse(completed.out.body ?? '{}') as { file_url?: string; sha256?: string };
     if (image.sha256 !== sha256) throw new Error(`the completed image's sha256 is ${image.sha256}, the file's ${sha256}`);
-    leftovers.push(keyOfUrl(image.file_url ?? ''));
+    // The path only: with private originals file_url is a presigned GET.
+    leftovers.push(keyOfUrl(new URL(image.file_url ?? '').pathname));
     return took;
   };
   const raw = async () => {

@@ -126,7 +126,7 @@ export async function outbox(ctx: BenchContext): Promise<Table[]> {
   const throughput = async () => {
     await sql`update outbox set published_at = now() where published_at is null`;
     await sql`
-      insert into outbox (image_id, event, title)
+      insert into outbox (subject_id, event, title)
       select ('00000000-0000-4000-8000-' || lpad(to_hex(n % 1000), 12, '0'))::uuid, 'image_updated', 'relay ' || n
       from generate_series(1, 5000) as n`;
     const started = performance.now();

@@ -110,7 +110,7 @@ interface Warm {
 }
 
 /**
- * Processing (issue 13): imagesProcess from its zip — the bundle as packaged, with this machine's x64
+ * Processing: imagesProcess from its zip — the bundle as packaged, with this machine's x64
  * build of sharp's binaries linked in beside Lambda's arm64 ones (bench/bundles.ts) — given S3's
  * ObjectCreated events for a 12 MP JPEG, a 12 MP HEIC and a 30 MB PNG, each stored as an upload leaves
  * it (a new one for every event: a processed image is skipped). Cold: fresh processes, the import and

@@ -73,7 +73,7 @@ export async function warmPaths(ctx: BenchContext): Promise<Table> {
       () => call(handlers.list, listEvent, 200),
       'the raw keyset SELECT',
       () => sql.unsafe(firstPage.text, firstPage.params, { prepare: true }),
-      1.5,
+      1.2,
     ),
   );
 

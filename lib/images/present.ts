@@ -13,14 +13,18 @@ originalsConfig();
 export const isPublicOriginal = (image: Pick<Image, 'processing'>): boolean =>
   originalsConfig().ORIGINALS_PUBLIC && image.processing !== 'failed';
 
+let presigner: Promise<typeof import('../presign')> | undefined;
+
 /**
  * The image as a client gets it: file_url is a presigned GET of the original, made now and valid for
  * ORIGINAL_URL_EXPIRES_SECONDS, unless the original is public (isPublicOriginal). The cache holds
- * images as stored, so each answer presents its own. The S3 client is loaded only then: a function
- * that only reads rows does not evaluate it otherwise.
+ * images as stored, so each answer presents its own. Signing needs no S3 client (lib/presign.ts), and
+ * is loaded only then.
  */
 export async function present<T extends Pick<Image, 'file_url' | 'processing'>>(image: T): Promise<T> {
   if (isPublicOriginal(image)) return image;
-  const { presignGet } = await import('../storage');
-  return { ...image, file_url: await presignGet(keyOfUrl(image.file_url), originalsConfig().ORIGINAL_URL_EXPIRES_SECONDS) };
+  // One import for the container, not one per image of a page (each import() is a round through the loader).
+  presigner ??= import('../presign');
+  const { presignObjectGet } = await presigner;
+  return { ...image, file_url: presignObjectGet(keyOfUrl(image.file_url), originalsConfig().ORIGINAL_URL_EXPIRES_SECONDS) };
 }

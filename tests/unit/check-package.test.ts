@@ -1,13 +1,16 @@
 /**
  * The packaging check of `npm run package`: zips with an x64 binary, or sharp outside imagesProcess,
- * are refused. The zips are made here with Python's zipfile (the machine image has Python for moto).
+ * are refused, and so is a function that outgrew its budget (scripts/bundle-budgets.json). The zips
+ * are made here with Python's zipfile (the machine image has Python for moto).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkPackage, elfMachine } from '../../scripts/check-package';
+import type { BundleSize } from '../../scripts/bundle-sizes';
+import { bundleSizes, serverlessFunctions } from '../../scripts/bundle-sizes';
+import { budgetsOf, checkBudgets, checkPackage, elfMachine, readBudgets } from '../../scripts/check-package';
 import { runsWith } from '../helpers/tools';
 
 /** The first bytes of a 64-bit little-endian ELF shared object for `machine` (e_machine). */
@@ -76,4 +79,50 @@ describe('the arm64 package check', () => {
       'imagesProcess.zip: node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node is built for x86-64, not aarch64',
     ]);
   });
+});
+
+describe('the size budgets', () => {
+  const size = (name: string, initBytes: number): BundleSize => ({
+    name,
+    bytes: initBytes * 2,
+    initBytes,
+    initByPackage: [
+      ['@aws-sdk/client-s3', initBytes - 1000],
+      ['lib/db.ts', 1000],
+    ],
+  });
+  const budgets = { imagesGet: { zipBytes: 200_000, initBytes: 300_000 }, imagesList: { zipBytes: 200_000, initBytes: 300_000 } };
+
+  it('passes functions within their budgets, and refuses a zip or the code run at init over it', () => {
+    const zips = new Map([
+      ['imagesGet', 200_000],
+      ['imagesList', 150_000],
+    ]);
+    expect(checkBudgets(zips, [size('imagesGet', 300_000), size('imagesList', 120_000)], budgets)).toEqual([]);
+    expect(checkBudgets(new Map([...zips, ['imagesGet', 200_001]]), [size('imagesGet', 300_001), size('imagesList', 1)], budgets)).toEqual([
+      'imagesGet.zip: 195.3 KB, over its budget of 195.3 KB',
+      'imagesGet: 293.0 KB of code run at init, over its budget of 293.0 KB (@aws-sdk/client-s3 292.0 KB, lib/db.ts 1.0 KB)',
+    ]);
+  });
+
+  it('refuses a function without a budget, and a budget without a function', () => {
+    const problems = checkBudgets(new Map([['albumsGet', 1]]), [size('albumsGet', 1), size('imagesGet', 1)], budgets);
+    expect(problems).toEqual([
+      'albumsGet: no budget in scripts/bundle-budgets.json (npx tsx scripts/check-package.ts --record)',
+      'imagesList: a budget for no function (remove it from scripts/bundle-budgets.json)',
+    ]);
+  });
+
+  it('records budgets 10% above the sizes, rounded up to the KB', () => {
+    expect(budgetsOf(new Map([['imagesGet', 100_000]]), [size('imagesGet', 200_000)])).toEqual({
+      imagesGet: { zipBytes: 108 * 1024, initBytes: 215 * 1024 },
+    });
+  });
+
+  it("keeps every function's code run at init within its recorded budget", async () => {
+    const recorded = readBudgets();
+    expect(Object.keys(recorded).sort()).toEqual([...serverlessFunctions(process.cwd()).functions.keys()].sort());
+    // The zips are checked by npm run package (they take minutes to make); the bundles, in memory, here.
+    expect(checkBudgets(new Map(), await bundleSizes(process.cwd()), recorded)).toEqual([]);
+  }, 180_000);
 });
