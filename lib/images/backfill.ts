@@ -14,46 +14,67 @@ export interface BackfillReport {
 }
 
 /**
- * Fills what the file is (content_type, size, width, height, sha256) for images stored before those
- * columns existed, from their objects: HEAD, the first bytes, a streamed hash. Rows already filled
- * are not touched, so a run can be repeated or interrupted. `npm run db:backfill`.
+ * The loop every per-file backfill runs: `next(limit)` gives rows still to fill (at most `limit`,
+ * in a stable order), `fill` fills one from its object. A row that fails is reported once, logged
+ * with `what`, and skipped by the next rounds (the limit grows by the failures, so they never
+ * crowd out the rest); the run ends when no unfailed row is left.
  */
-export async function backfillFileFacts(batch = 100): Promise<BackfillReport> {
+export async function backfillEach<R extends { id: string; fileUrl: string }>(
+  batch: number,
+  what: string,
+  next: (limit: number) => Promise<R[]>,
+  fill: (row: R, key: string) => Promise<void>,
+): Promise<BackfillReport> {
   const report: BackfillReport = { filled: 0, failed: [] };
   const failed = new Set<string>();
   for (;;) {
-    const rows = await withDb(() =>
-      db()
-        .select({ id: images.id, fileUrl: images.fileUrl })
-        .from(images)
-        .where(or(isNull(images.sha256), isNull(images.width), isNull(images.contentType)))
-        .orderBy(images.id)
-        .limit(batch + failed.size),
-    );
-    const todo = rows.filter((row) => !failed.has(row.id));
+    const todo = (await next(batch + failed.size)).filter((row) => !failed.has(row.id));
     if (todo.length === 0) return report;
     for (const row of todo) {
       const key = keyOfUrl(row.fileUrl);
       try {
-        const size = await objectSize(key);
-        if (size === undefined) throw new Error(`no object at ${key}`);
-        const type = await inspectImage(await readObjectStart(key, Math.min(size, 8 * 1024 * 1024)));
-        const { sha256 } = await hashObject(key);
-        await withDb(() =>
-          db()
-            .update(images)
-            .set({ contentType: type.mime, size, width: type.width, height: type.height, sha256 })
-            .where(eq(images.id, row.id)),
-        );
+        await fill(row, key);
         report.filled++;
       } catch (err) {
         failed.add(row.id);
-        const reason = err instanceof Error ? err.message : String(err);
-        report.failed.push({ id: row.id, reason });
-        log.warn('image not backfilled', { id: row.id, key, ...describeError(err) });
+        report.failed.push({ id: row.id, reason: err instanceof Error ? err.message : String(err) });
+        log.warn(`${what} not backfilled`, { id: row.id, key, ...describeError(err) });
       }
     }
   }
+}
+
+/**
+ * Fills what the file is (content_type, size, width, height, sha256) for images stored before those
+ * columns existed, from their objects: HEAD, the first bytes, a streamed hash. Rows already filled
+ * are not touched, so a run can be repeated or interrupted. `npm run db:backfill`.
+ */
+export function backfillFileFacts(batch = 100): Promise<BackfillReport> {
+  return backfillEach(
+    batch,
+    'image',
+    (limit) =>
+      withDb(() =>
+        db()
+          .select({ id: images.id, fileUrl: images.fileUrl })
+          .from(images)
+          .where(or(isNull(images.sha256), isNull(images.width), isNull(images.contentType)))
+          .orderBy(images.id)
+          .limit(limit),
+      ),
+    async (row, key) => {
+      const size = await objectSize(key);
+      if (size === undefined) throw new Error(`no object at ${key}`);
+      const type = await inspectImage(await readObjectStart(key, Math.min(size, 8 * 1024 * 1024)));
+      const { sha256 } = await hashObject(key);
+      await withDb(() =>
+        db()
+          .update(images)
+          .set({ contentType: type.mime, size, width: type.width, height: type.height, sha256 })
+          .where(eq(images.id, row.id)),
+      );
+    },
+  );
 }
 
 /**

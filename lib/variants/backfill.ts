@@ -1,10 +1,8 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { db, isoTimestamp, withDb } from '../db';
-import type { BackfillReport } from '../images/backfill';
+import { type BackfillReport, backfillEach } from '../images/backfill';
 import { invalidateImage } from '../images/cache';
 import { detectImageType } from '../images/inspect';
-import { keyOfUrl } from '../keys';
-import { describeError, log } from '../log';
 import { images } from '../schema';
 import { readObject } from '../storage';
 import { photoFacts, processImage } from './process';
@@ -14,32 +12,24 @@ import { photoFacts, processImage } from './process';
  * existed, or whose event was lost), as the processing function would. Failed ones are left: their
  * files cannot be decoded.
  */
-export async function backfillVariants(batch = 100): Promise<BackfillReport> {
-  const report: BackfillReport = { filled: 0, failed: [] };
-  const tried = new Set<string>();
-  for (;;) {
-    const rows = await withDb(() =>
-      db()
-        .select({ id: images.id, fileUrl: images.fileUrl })
-        .from(images)
-        .where(and(isNull(images.variants), eq(images.processing, 'pending')))
-        .orderBy(images.id)
-        .limit(batch + tried.size),
-    );
-    const todo = rows.filter((row) => !tried.has(row.id));
-    if (todo.length === 0) return report;
-    for (const row of todo) {
-      tried.add(row.id);
-      try {
-        const outcome = await processImage(keyOfUrl(row.fileUrl));
-        if (outcome === 'processed') report.filled++;
-        else report.failed.push({ id: row.id, reason: outcome === 'failed' ? 'the file cannot be decoded' : 'its file is gone' });
-      } catch (err) {
-        report.failed.push({ id: row.id, reason: err instanceof Error ? err.message : String(err) });
-        log.warn('image not processed', { id: row.id, ...describeError(err) });
-      }
-    }
-  }
+export function backfillVariants(batch = 100): Promise<BackfillReport> {
+  return backfillEach(
+    batch,
+    'variants',
+    (limit) =>
+      withDb(() =>
+        db()
+          .select({ id: images.id, fileUrl: images.fileUrl })
+          .from(images)
+          .where(and(isNull(images.variants), eq(images.processing, 'pending')))
+          .orderBy(images.id)
+          .limit(limit),
+      ),
+    async (_row, key) => {
+      const outcome = await processImage(key);
+      if (outcome !== 'processed') throw new Error(outcome === 'failed' ? 'the file cannot be decoded' : 'its file is gone');
+    },
+  );
 }
 
 /**
@@ -49,43 +39,33 @@ export async function backfillVariants(batch = 100): Promise<BackfillReport> {
  * and left. Like the other backfills it writes no event and leaves updated_at: the image's cached
  * entry is dropped instead, so that the next read shows the facts.
  */
-export async function backfillPhotoFacts(batch = 100): Promise<BackfillReport> {
-  const report: BackfillReport = { filled: 0, failed: [] };
-  const failed = new Set<string>();
+export function backfillPhotoFacts(batch = 100): Promise<BackfillReport> {
   const unread = and(eq(images.processing, 'ready'), isNull(images.exifReadAt));
-  for (;;) {
-    const rows = await withDb(() =>
-      db()
-        .select({ id: images.id, fileUrl: images.fileUrl, contentType: images.contentType })
-        .from(images)
-        .where(unread)
-        .orderBy(images.id)
-        .limit(batch + failed.size),
-    );
-    const todo = rows.filter((row) => !failed.has(row.id));
-    if (todo.length === 0) return report;
-    for (const row of todo) {
-      const key = keyOfUrl(row.fileUrl);
-      try {
-        const original = await readObject(key);
-        if (!original) throw new Error(`no object at ${key}`);
-        const facts = await photoFacts(original, row.contentType ?? (await detectImageType(original)).mime);
-        // Only while still unread: the processing of a file uploaded again under this id read it itself.
-        const [read] = await withDb(() =>
-          db()
-            .update(images)
-            .set(facts)
-            .where(and(eq(images.id, row.id), unread))
-            .returning({ updatedAt: isoTimestamp(images.updatedAt) }),
-        );
-        if (read) await invalidateImage(row.id, read.updatedAt);
-        report.filled++;
-      } catch (err) {
-        failed.add(row.id);
-        const reason = err instanceof Error ? err.message : String(err);
-        report.failed.push({ id: row.id, reason });
-        log.warn('photo facts not backfilled', { id: row.id, key, ...describeError(err) });
-      }
-    }
-  }
+  return backfillEach(
+    batch,
+    'photo facts',
+    (limit) =>
+      withDb(() =>
+        db()
+          .select({ id: images.id, fileUrl: images.fileUrl, contentType: images.contentType })
+          .from(images)
+          .where(unread)
+          .orderBy(images.id)
+          .limit(limit),
+      ),
+    async (row, key) => {
+      const original = await readObject(key);
+      if (!original) throw new Error(`no object at ${key}`);
+      const facts = await photoFacts(original, row.contentType ?? (await detectImageType(original)).mime);
+      // Only while still unread: the processing of a file uploaded again under this id read it itself.
+      const [read] = await withDb(() =>
+        db()
+          .update(images)
+          .set(facts)
+          .where(and(eq(images.id, row.id), unread))
+          .returning({ updatedAt: isoTimestamp(images.updatedAt) }),
+      );
+      if (read) await invalidateImage(row.id, read.updatedAt);
+    },
+  );
 }
