@@ -12,6 +12,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
+import { keyOfUrl, ORIGINALS_PREFIX } from '../lib/keys';
 import { makeJpeg } from '../support/images';
 import { percentile } from './stats';
 
@@ -163,7 +164,8 @@ const rowKeys = new Set<string>();
 for (let next: string | undefined = '/api/v1/images/?limit=100'; next; ) {
   const res: Response = await fetch(api(next));
   const page = (await res.json()) as { file_url: string }[];
-  for (const image of page) rowKeys.add(image.file_url.slice(image.file_url.lastIndexOf('/images/') + 1));
+  // A private original's file_url is presigned: the key is the path, without the signature's query.
+  for (const image of page) rowKeys.add(keyOfUrl(image.file_url.split('?')[0] ?? ''));
   next = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
 }
 const s3 = new S3Client({
@@ -176,7 +178,7 @@ const s3 = new S3Client({
 // OpenSSL 3 refuses, so a v2 listing past 1000 keys fails there with an InternalError.
 const objectKeys = new Set<string>();
 for (let marker: string | undefined, more = true; more; ) {
-  const out = await s3.send(new ListObjectsCommand({ Bucket: env.S3_BUCKET || 'photo-gallery', Prefix: 'images/', Marker: marker }));
+  const out = await s3.send(new ListObjectsCommand({ Bucket: env.S3_BUCKET || 'photo-gallery', Prefix: ORIGINALS_PREFIX, Marker: marker }));
   for (const o of out.Contents ?? []) if (o.Key) objectKeys.add(o.Key);
   marker = out.Contents?.at(-1)?.Key;
   more = Boolean(out.IsTruncated && marker);
