@@ -1,4 +1,3 @@
-import { vi } from 'vitest';
 import { handler as createHandler } from '../../functions/images-create';
 import { handler as deleteHandler } from '../../functions/images-delete';
 import { handler as getHandler } from '../../functions/images-get';
@@ -8,6 +7,7 @@ import { handler as uploadsCompleteHandler } from '../../functions/uploads-compl
 import { handler as uploadsCreateHandler } from '../../functions/uploads-create';
 import { makeJpeg } from '../../support/images';
 import { type FileSpec, multipart } from '../../support/lambda-events';
+import { loadWithEnv } from './fresh-env';
 import { invoke, type Reply } from './lambda';
 
 export type Handlers = {
@@ -120,19 +120,6 @@ export async function freshApi(): Promise<ReturnType<typeof apiOf>> {
  * of the environment. Every config section is read at import, so the environment is restored as soon
  * as the modules are loaded: nothing leaks into the next test.
  */
-export async function apiWith(env: Record<string, string | undefined>): Promise<ReturnType<typeof apiOf>> {
-  vi.resetModules();
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [key, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  };
-  apply(env);
-  try {
-    return await freshApi();
-  } finally {
-    apply(saved);
-  }
+export function apiWith(env: Record<string, string | undefined>): Promise<ReturnType<typeof apiOf>> {
+  return loadWithEnv(env, freshApi);
 }

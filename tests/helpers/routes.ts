@@ -4,6 +4,7 @@
  * environment set before the call is the one its config reads.
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { loadWithEnv } from './fresh-env';
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
@@ -64,20 +65,8 @@ export async function handlers(): Promise<Map<string, LambdaHandler>> {
  * removes a variable). Every config section is read at import, so the environment is restored as
  * soon as the modules are loaded.
  */
-export async function handlersWith(env: Record<string, string | undefined>): Promise<Map<string, LambdaHandler>> {
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [key, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  };
-  apply(env);
-  try {
-    return await handlers();
-  } finally {
-    apply(saved);
-  }
+export function handlersWith(env: Record<string, string | undefined>): Promise<Map<string, LambdaHandler>> {
+  return loadWithEnv(env, handlers);
 }
 
 /** A concrete path for a route: every `{name}` filled with `values[name]`, else the route's sample. */

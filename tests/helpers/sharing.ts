@@ -6,7 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { vi } from 'vitest';
+import { loadWithEnv } from './fresh-env';
 import { invoke, type Reply } from './lambda';
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
@@ -102,24 +102,13 @@ export type Sharing = ReturnType<typeof sharingOf>;
  * The share endpoints in fresh modules that read `env` over the environment (restored as soon as
  * they are loaded: every config section is read at import), viewer calls from a fresh address.
  */
-export async function sharingWith(env: Record<string, string | undefined> = {}): Promise<Sharing> {
-  vi.resetModules();
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [key, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  };
-  apply(env);
-  try {
+export function sharingWith(env: Record<string, string | undefined> = {}): Promise<Sharing> {
+  return loadWithEnv(env, async () => {
     const entries = await Promise.all(
       Object.entries(MODULES).map(
         async ([name, module]) => [name, ((await import(`../../functions/${module}.ts`)) as { handler: LambdaHandler }).handler] as const,
       ),
     );
     return sharingOf(Object.fromEntries(entries) as Record<keyof typeof MODULES, LambdaHandler>);
-  } finally {
-    apply(saved);
-  }
+  });
 }

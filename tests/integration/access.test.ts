@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { api } from '../helpers/api';
+import { loadWithEnv } from '../helpers/fresh-env';
 import { invoke, type Reply } from '../helpers/lambda';
 import { type handlers, handlersWith, pathOf, ROUTES } from '../helpers/routes';
 import { type Sharing, sharingWith } from '../helpers/sharing';
@@ -160,19 +161,6 @@ describe('GALLERY_ACCESS=private without keys', () => {
 });
 
 /** Imports one function's module fresh with `env`, restoring the environment afterwards. */
-async function handlersWithModule(module: string, env: Record<string, string | undefined>): Promise<unknown> {
-  vi.resetModules();
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  try {
-    return await import(`../../functions/${module}.ts`);
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+function handlersWithModule(module: string, env: Record<string, string | undefined>): Promise<unknown> {
+  return loadWithEnv(env, () => import(`../../functions/${module}.ts`));
 }
