@@ -39,6 +39,22 @@ const arn = (service: string, resource: string) => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, resource]],
 });
 
+/** The albums and the share links: rows, counts and events, nothing in the bucket; one role. */
+const COLLECTION_FUNCTIONS = [
+  'albumsCreate',
+  'albumsList',
+  'albumsGet',
+  'albumsUpdate',
+  'albumsDelete',
+  'albumsImagesAdd',
+  'albumsImagesRemove',
+  'sharesCreate',
+  'sharesList',
+  'sharesDelete',
+  'sharedGet',
+  'sharedUnlock',
+];
+
 /**
  * What each function's code calls in AWS (functions/*.ts → lib/**; storage.ts: a HEAD is
  * s3:GetObject, a copy GetObject on its source and PutObject on its target, a presigned POST or GET
@@ -54,23 +70,7 @@ const NEEDS: Record<string, { secrets: boolean; calls: [string, string][] }> = {
   imagesUpdate: { secrets: true, calls: [['s3:GetObject original', "presigned GET in the PATCH's answer"]] },
   sharedImagesList: { secrets: true, calls: [['s3:GetObject original', 'presigned GET for a share that allows originals']] },
   sharedImageGet: { secrets: true, calls: [['s3:GetObject original', 'presigned GET for a share that allows originals']] },
-  // The albums and the share links: rows, counts and events, nothing in the bucket.
-  ...Object.fromEntries(
-    [
-      'albumsCreate',
-      'albumsList',
-      'albumsGet',
-      'albumsUpdate',
-      'albumsDelete',
-      'albumsImagesAdd',
-      'albumsImagesRemove',
-      'sharesCreate',
-      'sharesList',
-      'sharesDelete',
-      'sharedGet',
-      'sharedUnlock',
-    ].map((fn) => [fn, { secrets: true, calls: [] }]),
-  ),
+  ...Object.fromEntries(COLLECTION_FUNCTIONS.map((fn) => [fn, { secrets: true, calls: [] }])),
   imagesCreate: {
     secrets: true,
     calls: [
@@ -149,20 +149,7 @@ const ROLES: Record<string, { functions: string[]; grants: string[] }> = {
     grants: [...SECRETS, `s3:GetObject ${BUCKET}/images/*`],
   },
   CollectionsRole: {
-    functions: [
-      'albumsCreate',
-      'albumsList',
-      'albumsGet',
-      'albumsUpdate',
-      'albumsDelete',
-      'albumsImagesAdd',
-      'albumsImagesRemove',
-      'sharesCreate',
-      'sharesList',
-      'sharesDelete',
-      'sharedGet',
-      'sharedUnlock',
-    ],
+    functions: COLLECTION_FUNCTIONS,
     grants: SECRETS,
   },
   ImagesCreateRole: {
