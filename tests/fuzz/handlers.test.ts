@@ -363,25 +363,7 @@ describe('fuzz: no input crashes, hangs or 500s a function, and every answer is 
   });
 
   it('GET and DELETE /api/v1/images/{id}: an id is refused exactly when the document refuses it', async () => {
-    const id = fc.oneof(
-      fc.uuid(),
-      fc.uuid().map((u) => u.toUpperCase()),
-      fc.string({ maxLength: 40 }),
-      fc.stringMatching(/^[0-9a-fA-F-]{30,40}$/),
-    );
-    await fc.assert(
-      fc.asyncProperty(id, fc.boolean(), async (candidate, remove) => {
-        const route = remove ? 'DELETE /api/v1/images/{id}' : 'GET /api/v1/images/{id}';
-        const res = await send(remove ? deleteHandler : getHandler, {
-          method: remove ? 'DELETE' : 'GET',
-          path: `/api/v1/images/${encodeURIComponent(candidate)}`,
-          route,
-          pathParameters: { id: candidate },
-        });
-        expect({ status: res.status, candidate }).toMatchObject({ status: parameterConforms(route, 'id', candidate) ? 404 : 422 });
-      }),
-      settings,
-    );
+    await idsRefusedAsDocumented('images', getHandler, deleteHandler);
   });
 
   it('GET /api/v1/images/: limit is refused exactly when the document refuses it; no cursor 500s', async () => {
@@ -1083,24 +1065,32 @@ describe('fuzz: albums', () => {
   });
 
   it('GET and DELETE /api/v1/albums/{id}: an id is refused exactly when the document refuses it', async () => {
-    const id = fc.oneof(
-      fc.uuid(),
-      fc.uuid().map((u) => u.toUpperCase()),
-      fc.string({ maxLength: 40 }),
-      fc.stringMatching(/^[0-9a-fA-F-]{30,40}$/),
-    );
-    await fc.assert(
-      fc.asyncProperty(id, fc.boolean(), async (candidate, remove) => {
-        const route = remove ? 'DELETE /api/v1/albums/{id}' : 'GET /api/v1/albums/{id}';
-        const res = await send(remove ? albumsDeleteHandler : albumsGetHandler, {
-          method: remove ? 'DELETE' : 'GET',
-          path: `/api/v1/albums/${encodeURIComponent(candidate)}`,
-          route,
-          pathParameters: { id: candidate },
-        });
-        expect({ status: res.status, candidate }).toMatchObject({ status: parameterConforms(route, 'id', candidate) ? 404 : 422 });
-      }),
-      settings,
-    );
+    await idsRefusedAsDocumented('albums', albumsGetHandler, albumsDeleteHandler);
   });
 });
+
+/**
+ * GET and DELETE of `/api/v1/<collection>/{id}` with ids a client might send (real ones in either
+ * case, any text, near-misses): each is refused (422) exactly when the document refuses it, else 404.
+ */
+async function idsRefusedAsDocumented(collection: 'images' | 'albums', get: Handler, remove: Handler) {
+  const id = fc.oneof(
+    fc.uuid(),
+    fc.uuid().map((u) => u.toUpperCase()),
+    fc.string({ maxLength: 40 }),
+    fc.stringMatching(/^[0-9a-fA-F-]{30,40}$/),
+  );
+  await fc.assert(
+    fc.asyncProperty(id, fc.boolean(), async (candidate, removing) => {
+      const route = `${removing ? 'DELETE' : 'GET'} /api/v1/${collection}/{id}`;
+      const res = await send(removing ? remove : get, {
+        method: removing ? 'DELETE' : 'GET',
+        path: `/api/v1/${collection}/${encodeURIComponent(candidate)}`,
+        route,
+        pathParameters: { id: candidate },
+      });
+      expect({ status: res.status, candidate }).toMatchObject({ status: parameterConforms(route, 'id', candidate) ? 404 : 422 });
+    }),
+    settings,
+  );
+}
